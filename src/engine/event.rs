@@ -1,0 +1,97 @@
+//! What the engine reports as it goes. The printer turns these into lines or JSON.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Creating,
+    Waiting,
+    Rotating,
+    Deleting,
+}
+
+/// How a node ended. The `Would*` kinds are `plan`'s; `Exists`/`Missing` are `status --refresh`'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Adopted,
+    Resumed,
+    Rotated,
+    Unchanged,
+    Deleted,
+    Absent,
+    WouldCreate,
+    WouldAdopt,
+    WouldWait,
+    WouldRotate,
+    Exists,
+    Missing,
+}
+
+impl Outcome {
+    /// What `plan` reports for it: did (or would) the run change something?
+    pub fn is_change(self) -> bool {
+        !matches!(
+            self,
+            Outcome::Unchanged | Outcome::Absent | Outcome::Exists | Outcome::Missing
+        )
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Adopted => "adopted",
+            Outcome::Resumed => "ready",
+            Outcome::Rotated => "rotated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Deleted => "deleted",
+            Outcome::Absent => "absent",
+            Outcome::WouldCreate => "create",
+            Outcome::WouldAdopt => "adopt",
+            Outcome::WouldWait => "wait",
+            Outcome::WouldRotate => "rotate",
+            Outcome::Exists => "exists",
+            Outcome::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Start {
+        node: String,
+        label: String,
+    },
+    Step {
+        node: String,
+        step: Step,
+        /// The cloud's own word for where it is (PROVISIONING), while waiting.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        phase: Option<String>,
+    },
+    Finish {
+        node: String,
+        outcome: Outcome,
+        elapsed_ms: u64,
+    },
+    Fail {
+        node: String,
+        error: String,
+        elapsed_ms: u64,
+    },
+}
+
+/// Hears every event; must be cheap, since the engine calls it inline.
+pub trait Observer: Send + Sync {
+    fn event(&self, event: Event);
+}
+
+/// For callers that do not want to hear anything.
+pub struct Silent;
+
+impl Observer for Silent {
+    fn event(&self, _: Event) {}
+}

@@ -1,0 +1,65 @@
+//! The engine's hold on the state: one document in memory, saved after every change, one save at
+//! a time and in order, so the saved document is always one the run really passed through.
+
+use async_trait::async_trait;
+use tokio::sync::Mutex;
+
+use super::node::Record;
+use crate::state::{FileStore, StateDoc, StateError, Status};
+
+/// Where saved documents go.
+#[async_trait]
+pub trait StateSink: Send + Sync {
+    async fn save(&self, doc: &StateDoc) -> Result<(), StateError>;
+}
+
+#[async_trait]
+impl StateSink for FileStore {
+    async fn save(&self, doc: &StateDoc) -> Result<(), StateError> {
+        FileStore::save(self, doc)
+    }
+}
+
+pub struct Ledger {
+    doc: Mutex<StateDoc>,
+    sink: Box<dyn StateSink>,
+}
+
+impl Ledger {
+    pub fn new(doc: StateDoc, sink: Box<dyn StateSink>) -> Self {
+        Ledger {
+            doc: Mutex::new(doc),
+            sink,
+        }
+    }
+
+    pub async fn snapshot(&self) -> StateDoc {
+        self.doc.lock().await.clone()
+    }
+
+    pub async fn put(&self, node: &str, record: Record, status: Status) -> Result<(), StateError> {
+        let mut doc = self.doc.lock().await;
+        doc.put(node, record, status)?;
+        self.sink.save(&doc).await
+    }
+
+    pub async fn remove(&self, node: &str) -> Result<(), StateError> {
+        let mut doc = self.doc.lock().await;
+        doc.remove(node);
+        self.sink.save(&doc).await
+    }
+}
+
+/// Keeps every saved document, so tests can restart from any point a real run could have died at.
+#[derive(Default)]
+pub struct MemorySink {
+    pub saved: std::sync::Mutex<Vec<StateDoc>>,
+}
+
+#[async_trait]
+impl StateSink for std::sync::Arc<MemorySink> {
+    async fn save(&self, doc: &StateDoc) -> Result<(), StateError> {
+        self.saved.lock().unwrap().push(doc.clone());
+        Ok(())
+    }
+}

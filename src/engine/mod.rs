@@ -1,0 +1,20 @@
+//! Runs a resource graph. Knows nothing of any cloud: nodes are [`Resource`]s, and everything
+//! cloud-specific lives behind that trait.
+
+mod event;
+mod graph;
+mod ledger;
+mod node;
+mod poll;
+mod retry;
+mod run;
+#[doc(hidden)]
+pub mod testing;
+
+pub use event::{Event, Observer, Outcome, Silent, Step};
+pub use graph::{Graph, GraphError};
+pub use ledger::{Ledger, MemorySink, StateSink};
+pub use node::{Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Resource};
+pub use poll::PollPolicy;
+pub use retry::{RetryPolicy, Transient};
+pub use run::{Engine, Failure, Options, Report};

@@ -1,0 +1,177 @@
+//! What a node of the graph is to the engine: something that can be found, created, waited for,
+//! changed and deleted. The engine calls these; each cloud module implements them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Recorded facts about a resource (ids, ARNs, endpoints). Never a secret: the state stores these.
+pub type Outputs = BTreeMap<String, String>;
+
+/// What the engine keeps of one resource that exists.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The cloud's own id (or the name, where the cloud has no other id).
+    pub id: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: Outputs,
+}
+
+impl Record {
+    pub fn new(id: impl Into<String>) -> Self {
+        Record {
+            id: id.into(),
+            outputs: Outputs::new(),
+        }
+    }
+
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.outputs.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// The answer of one readiness check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// Ready; the record may carry outputs that only appear once ready (a table path, say).
+    Ready(Record),
+    /// Still on its way; `phase` is what the cloud says (PROVISIONING, PENDING, ...).
+    Pending { phase: String },
+}
+
+/// A change to a resource that exists, found by [`Resource::due`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// A key that is old enough to be replaced.
+    Rotate { reason: String },
+}
+
+impl Change {
+    pub fn is_rotation(&self) -> bool {
+        matches!(self, Change::Rotate { .. })
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Rotate { reason } => write!(f, "rotate ({reason})"),
+        }
+    }
+}
+
+/// The records of a node's dependencies, by node id: how one node reads another's outputs.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    records: BTreeMap<String, Record>,
+}
+
+impl Inputs {
+    pub fn new(records: BTreeMap<String, Record>) -> Self {
+        Inputs { records }
+    }
+
+    pub fn record(&self, node: &str) -> Result<&Record, NodeError> {
+        self.records.get(node).ok_or_else(|| NodeError::MissingInput {
+            node: node.to_string(),
+            key: "id".to_string(),
+        })
+    }
+
+    pub fn id(&self, node: &str) -> Result<&str, NodeError> {
+        Ok(&self.record(node)?.id)
+    }
+
+    pub fn output(&self, node: &str, key: &str) -> Result<&str, NodeError> {
+        self.record(node)?
+            .outputs
+            .get(key)
+            .map(String::as_str)
+            .ok_or_else(|| NodeError::MissingInput {
+                node: node.to_string(),
+                key: key.to_string(),
+            })
+    }
+}
+
+/// Why one node failed. The engine adds which node it was.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("not implemented yet: {node} (the {cloud} module is not built)")]
+    NotImplemented { node: String, cloud: String },
+    #[error("missing input: {node}.{key} was not recorded")]
+    MissingInput { node: String, key: String },
+    #[error("not ready after {}s (last phase: {phase}); run the command again to keep waiting", after.as_secs())]
+    WaitTimedOut { phase: String, after: Duration },
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// One kind of resource, as the engine drives it. Every method may be called again after a crash,
+/// so each must be safe to repeat: `find` before `create` is what makes a re-run adopt.
+#[async_trait]
+pub trait Resource: Send + Sync {
+    /// Look the resource up: by `known` (what the state recorded) when given, else by its
+    /// deterministic name. `None` means it does not exist.
+    async fn find(&self, inputs: &Inputs, known: Option<&Record>)
+    -> Result<Option<Record>, NodeError>;
+
+    /// Ask the cloud to make it. Returns as soon as the cloud has accepted it.
+    async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError>;
+
+    /// One readiness check; the engine's poller calls it until ready or the deadline.
+    async fn ready(&self, _inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
+        Ok(Readiness::Ready(record.clone()))
+    }
+
+    /// A change that is due on an existing resource (a key rotation). Read-only.
+    async fn due(&self, _inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        Ok(None)
+    }
+
+    /// Carry out a change that [`Resource::due`] reported.
+    async fn apply(
+        &self,
+        _inputs: &Inputs,
+        _record: &Record,
+        change: &Change,
+    ) -> Result<Record, NodeError> {
+        Err(NodeError::Other(anyhow::anyhow!(
+            "this resource cannot {change}"
+        )))
+    }
+
+    /// Delete it. A resource that is already gone counts as deleted.
+    async fn delete(&self, inputs: &Inputs, record: &Record) -> Result<(), NodeError>;
+}
+
+/// A node of the graph: a resource, where it sits, and how long it may take.
+#[derive(Clone)]
+pub struct Node {
+    /// Stable id, independent of the stack name: `confluent.kafka_cluster`.
+    pub id: String,
+    /// What a person reads: `C2 Kafka cluster tableflow_kickstarter`.
+    pub label: String,
+    /// Which group it is drawn in (the cloud); the engine does not interpret it.
+    pub group: &'static str,
+    pub deps: Vec<String>,
+    /// How long it usually takes; the scheduler starts the longest remaining path first.
+    pub typical: Duration,
+    /// How long a readiness wait may last before the run gives up (and the next run resumes).
+    pub deadline: Duration,
+    pub resource: Arc<dyn Resource>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("id", &self.id)
+            .field("deps", &self.deps)
+            .finish_non_exhaustive()
+    }
+}

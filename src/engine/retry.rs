@@ -1,0 +1,181 @@
+//! The one retry policy every cloud client uses for a single call: exponential backoff with full
+//! jitter, bounded in attempts and in total time, and honouring the server's `Retry-After`.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable as _};
+use tokio::time::Instant;
+
+/// How an error tells the policy whether another attempt may help.
+pub trait Transient {
+    /// Throttling, a server error, a dropped connection: worth another attempt.
+    fn is_transient(&self) -> bool;
+    /// What the server asked us to wait, if it said.
+    fn retry_after(&self) -> Option<Duration> {
+        None
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The first backoff (before jitter).
+    pub base: Duration,
+    /// No single backoff is longer, unless the server asked for longer.
+    pub cap: Duration,
+    /// Attempts in all, the first one included.
+    pub max_attempts: usize,
+    /// No retry starts later than this after the first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(20),
+            max_attempts: 8,
+            max_elapsed: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Runs `op` until it succeeds, fails for good, or the bounds are reached; the last error is
+    /// returned. `what` names the call in the log lines about retries.
+    pub async fn run<T, E, F, Fut>(&self, what: &str, op: F) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: Transient + std::fmt::Display,
+    {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.base)
+            .with_max_delay(self.cap)
+            .with_max_times(self.max_attempts.saturating_sub(1));
+        let started = Instant::now();
+        let max_elapsed = self.max_elapsed;
+        op.retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|e: &E| e.is_transient())
+            .adjust(move |e: &E, next: Option<Duration>| {
+                // Full jitter: anywhere between zero and the exponential step.
+                let jittered = next?.mul_f64(fastrand::f64());
+                let wait = match e.retry_after() {
+                    Some(asked) => asked.max(jittered),
+                    None => jittered,
+                };
+                (started.elapsed() + wait <= max_elapsed).then_some(wait)
+            })
+            .notify(|e: &E, wait: Duration| {
+                tracing::warn!(call = what, wait_ms = wait.as_millis() as u64, "retrying after: {e}");
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct Busy(Option<Duration>);
+    impl std::fmt::Display for Busy {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "busy")
+        }
+    }
+    impl Transient for Busy {
+        fn is_transient(&self) -> bool {
+            true
+        }
+        fn retry_after(&self) -> Option<Duration> {
+            self.0
+        }
+    }
+
+    #[derive(Debug)]
+    struct Denied;
+    impl std::fmt::Display for Denied {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "denied")
+        }
+    }
+    impl Transient for Denied {
+        fn is_transient(&self) -> bool {
+            false
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn honours_retry_after() {
+        let calls = AtomicUsize::new(0);
+        let started = Instant::now();
+        let policy = RetryPolicy::default();
+        let result = policy
+            .run("test", || async {
+                if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(Busy(Some(Duration::from_secs(7))))
+                } else {
+                    Ok("done")
+                }
+            })
+            .await;
+        assert_eq!(result.unwrap(), "done");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // Two waits of at least the 7 s the server asked for; the jittered step is far smaller.
+        assert!(started.elapsed() >= Duration::from_secs(14), "{:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_secs(16), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_after_the_attempt_bound() {
+        let calls = AtomicUsize::new(0);
+        let policy = RetryPolicy {
+            max_attempts: 4,
+            ..RetryPolicy::default()
+        };
+        let result: Result<(), _> = policy
+            .run("test", || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(Busy(None))
+            })
+            .await;
+        assert!(result.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_when_the_time_bound_would_be_passed() {
+        let calls = AtomicUsize::new(0);
+        let started = Instant::now();
+        let policy = RetryPolicy {
+            max_elapsed: Duration::from_secs(30),
+            ..RetryPolicy::default()
+        };
+        let result: Result<(), _> = policy
+            .run("test", || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(Busy(Some(Duration::from_secs(12))))
+            })
+            .await;
+        assert!(result.is_err());
+        // Waits at 0 -> 12 -> 24; a third wait would end past 30 s, so it stops after 3 calls.
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert!(started.elapsed() <= Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_permanent_error_is_not_retried() {
+        let calls = AtomicUsize::new(0);
+        let result: Result<(), _> = RetryPolicy::default()
+            .run("test", || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(Denied)
+            })
+            .await;
+        assert!(result.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}

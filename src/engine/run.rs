@@ -1,0 +1,469 @@
+//! Runs the graph: every node whose dependencies are done is started, up to the concurrency limit,
+//! longest remaining path first. On a failure nothing new starts; what runs is let finish.
+
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+use tokio::time::Instant;
+
+use super::event::{Event, Observer, Outcome, Step};
+use super::graph::Graph;
+use super::ledger::Ledger;
+use super::node::{Inputs, Node, NodeError, Record};
+use super::poll::PollPolicy;
+use crate::state::{StateDoc, Status};
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub concurrency: usize,
+    pub poll: PollPolicy,
+    /// Replaces every node's own readiness deadline.
+    pub deadline: Option<Duration>,
+    /// Stop starting nodes on Ctrl-C (off in tests, which have no terminal).
+    pub interruptible: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            concurrency: 8,
+            poll: PollPolicy::default(),
+            deadline: None,
+            interruptible: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Failure {
+    pub node: String,
+    pub error: NodeError,
+}
+
+/// What a run did, node by node, and what stopped it.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub outcomes: Vec<(String, Outcome)>,
+    pub failures: Vec<Failure>,
+    pub interrupted: bool,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty() && !self.interrupted
+    }
+
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.outcomes.iter().filter(|(_, o)| *o == outcome).count()
+    }
+
+    pub fn outcome(&self, node: &str) -> Option<Outcome> {
+        self.outcomes
+            .iter()
+            .find(|(n, _)| n == node)
+            .map(|(_, o)| *o)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Dependencies first: create, plan, rotate, status.
+    Forward,
+    /// Dependents first: delete.
+    Backward,
+}
+
+pub struct Engine<'a> {
+    graph: &'a Graph,
+    ledger: &'a Ledger,
+    observer: &'a dyn Observer,
+    options: Options,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(
+        graph: &'a Graph,
+        ledger: &'a Ledger,
+        observer: &'a dyn Observer,
+        options: Options,
+    ) -> Self {
+        Engine {
+            graph,
+            ledger,
+            observer,
+            options,
+        }
+    }
+
+    /// Brings every node up: adopt what exists, create what does not, wait until ready, apply
+    /// due rotations. State is saved after each node.
+    pub async fn create(&self) -> Report {
+        let state = self.ledger.snapshot().await;
+        self.schedule(Direction::Forward, |i| self.create_node(i, &state))
+            .await
+    }
+
+    /// What `create` would do, without changing anything anywhere.
+    pub async fn plan(&self) -> Report {
+        let state = self.ledger.snapshot().await;
+        let seen = Mutex::new(BTreeMap::new());
+        self.schedule(Direction::Forward, |i| self.plan_node(i, &state, &seen))
+            .await
+    }
+
+    /// Only the changes (rotations) that are due, on what the state records.
+    pub async fn rotate(&self) -> Report {
+        let state = self.ledger.snapshot().await;
+        self.schedule(Direction::Forward, |i| self.rotate_node(i, &state))
+            .await
+    }
+
+    /// Whether each recorded node still exists.
+    pub async fn check(&self) -> Report {
+        let state = self.ledger.snapshot().await;
+        self.schedule(Direction::Forward, |i| self.check_node(i, &state))
+            .await
+    }
+
+    /// Takes everything down, dependents first. Nodes the state does not know are first looked
+    /// up by name (so a lost or partial state still deletes what is there), then deleted.
+    pub async fn delete(&self) -> Report {
+        let state = self.ledger.snapshot().await;
+        let missing = self
+            .graph
+            .nodes()
+            .iter()
+            .any(|n| state.record(&n.id).is_none());
+        let mut discovery = Report::default();
+        if missing {
+            discovery = self
+                .schedule(Direction::Forward, |i| self.discover_node(i))
+                .await;
+            if !discovery.ok() {
+                return discovery;
+            }
+        }
+        let state = self.ledger.snapshot().await;
+        let mut report = self
+            .schedule(Direction::Backward, |i| self.delete_node(i, &state))
+            .await;
+        report.elapsed += discovery.elapsed;
+        report
+    }
+
+    async fn schedule<F, Fut>(&self, direction: Direction, work: F) -> Report
+    where
+        F: Fn(usize) -> Fut,
+        Fut: Future<Output = Result<Outcome, NodeError>>,
+    {
+        let started = Instant::now();
+        let graph = self.graph;
+        let forward = direction == Direction::Forward;
+        let before = |i: usize| {
+            if forward {
+                graph.deps(i)
+            } else {
+                graph.dependents(i)
+            }
+        };
+        let after = |i: usize| {
+            if forward {
+                graph.dependents(i)
+            } else {
+                graph.deps(i)
+            }
+        };
+        let priority = graph.remaining_path(forward, |n| n.typical);
+        let mut blockers: Vec<usize> = (0..graph.len()).map(|i| before(i).len()).collect();
+        // Ties go to the node declared first, so runs are repeatable.
+        let mut ready: BinaryHeap<(Duration, std::cmp::Reverse<usize>)> = (0..graph.len())
+            .filter(|&i| blockers[i] == 0)
+            .map(|i| (priority[i], std::cmp::Reverse(i)))
+            .collect();
+        let mut running = FuturesUnordered::new();
+        let mut report = Report::default();
+        let mut interrupt = std::pin::pin!(interrupted(self.options.interruptible));
+        let limit = self.options.concurrency.max(1);
+        loop {
+            let stopping = !report.failures.is_empty() || report.interrupted;
+            while !stopping && running.len() < limit {
+                let Some((_, std::cmp::Reverse(i))) = ready.pop() else {
+                    break;
+                };
+                let node = graph.node(i);
+                let job = work(i);
+                running.push(async move {
+                    let t = Instant::now();
+                    (i, job.await, t.elapsed())
+                });
+                tracing::debug!(node = %node.id, "started");
+            }
+            if running.is_empty() {
+                break;
+            }
+            let (i, result, took) = tokio::select! {
+                Some(done) = running.next() => done,
+                () = &mut interrupt, if !report.interrupted => {
+                    report.interrupted = true;
+                    continue;
+                }
+            };
+            let id = graph.node(i).id.clone();
+            let elapsed_ms = took.as_millis() as u64;
+            match result {
+                Ok(outcome) => {
+                    self.observer.event(Event::Finish {
+                        node: id.clone(),
+                        outcome,
+                        elapsed_ms,
+                    });
+                    report.outcomes.push((id, outcome));
+                    for &j in after(i) {
+                        blockers[j] -= 1;
+                        if blockers[j] == 0 {
+                            ready.push((priority[j], std::cmp::Reverse(j)));
+                        }
+                    }
+                }
+                Err(error) => {
+                    self.observer.event(Event::Fail {
+                        node: id.clone(),
+                        error: error.to_string(),
+                        elapsed_ms,
+                    });
+                    report.failures.push(Failure { node: id, error });
+                }
+            }
+        }
+        report.elapsed = started.elapsed();
+        report
+    }
+
+    fn start(&self, node: &Node) {
+        self.observer.event(Event::Start {
+            node: node.id.clone(),
+            label: node.label.clone(),
+        });
+    }
+
+    fn step(&self, node: &Node, step: Step, phase: Option<&str>) {
+        self.observer.event(Event::Step {
+            node: node.id.clone(),
+            step,
+            phase: phase.map(str::to_string),
+        });
+    }
+
+    /// The records of a node's dependencies, as the ledger holds them now.
+    async fn inputs(&self, i: usize) -> Inputs {
+        let doc = self.ledger.snapshot().await;
+        self.inputs_from(i, &doc, &BTreeMap::new())
+    }
+
+    fn inputs_from(&self, i: usize, doc: &StateDoc, extra: &BTreeMap<String, Record>) -> Inputs {
+        let records = self
+            .graph
+            .deps(i)
+            .iter()
+            .filter_map(|&d| {
+                let id = &self.graph.node(d).id;
+                let record = extra.get(id).or_else(|| doc.record(id))?;
+                Some((id.clone(), record.clone()))
+            })
+            .collect();
+        Inputs::new(records)
+    }
+
+    fn deadline(&self, node: &Node) -> Duration {
+        self.options.deadline.unwrap_or(node.deadline)
+    }
+
+    async fn create_node(&self, i: usize, state: &StateDoc) -> Result<Outcome, NodeError> {
+        let node = self.graph.node(i);
+        let resource = &node.resource;
+        self.start(node);
+        let inputs = self.inputs(i).await;
+        let known = state.record(&node.id);
+        let (mut record, mut outcome) = match resource.find(&inputs, known).await? {
+            Some(found) if state.is_ready(&node.id) => (found, Outcome::Unchanged),
+            Some(found) => {
+                let outcome = if known.is_some() {
+                    Outcome::Resumed
+                } else {
+                    Outcome::Adopted
+                };
+                (self.wait(node, &inputs, found).await?, outcome)
+            }
+            None => {
+                self.step(node, Step::Creating, None);
+                let made = resource.create(&inputs).await?;
+                self.ledger
+                    .put(&node.id, made.clone(), Status::Creating)
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                (self.wait(node, &inputs, made).await?, Outcome::Created)
+            }
+        };
+        if let Some(change) = resource.due(&inputs, &record).await? {
+            self.step(node, Step::Rotating, None);
+            record = resource.apply(&inputs, &record, &change).await?;
+            if outcome == Outcome::Unchanged {
+                outcome = Outcome::Rotated;
+            }
+        }
+        let unchanged = outcome == Outcome::Unchanged && known == Some(&record);
+        if !unchanged {
+            self.ledger
+                .put(&node.id, record, Status::Ready)
+                .await
+                .map_err(anyhow::Error::from)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Records the node as on its way (so a cut-off wait resumes next run), then polls.
+    async fn wait(&self, node: &Node, inputs: &Inputs, record: Record) -> Result<Record, NodeError> {
+        self.ledger
+            .put(&node.id, record.clone(), Status::Creating)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let mut last_phase = String::new();
+        self.options
+            .poll
+            .until_ready(
+                self.deadline(node),
+                || node.resource.ready(inputs, &record),
+                |phase| {
+                    if phase != last_phase {
+                        self.step(node, Step::Waiting, Some(phase));
+                        last_phase = phase.to_string();
+                    }
+                },
+            )
+            .await
+    }
+
+    async fn plan_node(
+        &self,
+        i: usize,
+        state: &StateDoc,
+        seen: &Mutex<BTreeMap<String, Record>>,
+    ) -> Result<Outcome, NodeError> {
+        let node = self.graph.node(i);
+        let inputs = {
+            let seen = seen.lock().unwrap();
+            // A dependency that does not exist yet means this node cannot exist either.
+            let absent = self
+                .graph
+                .deps(i)
+                .iter()
+                .any(|&d| !seen.contains_key(&self.graph.node(d).id));
+            if absent {
+                return Ok(Outcome::WouldCreate);
+            }
+            self.inputs_from(i, state, &seen)
+        };
+        self.start(node);
+        let known = state.record(&node.id);
+        let Some(found) = node.resource.find(&inputs, known).await? else {
+            return Ok(Outcome::WouldCreate);
+        };
+        let outcome = if node.resource.due(&inputs, &found).await?.is_some() {
+            Outcome::WouldRotate
+        } else if known.is_none() {
+            Outcome::WouldAdopt
+        } else if !state.is_ready(&node.id) {
+            Outcome::WouldWait
+        } else {
+            Outcome::Unchanged
+        };
+        seen.lock().unwrap().insert(node.id.clone(), found);
+        Ok(outcome)
+    }
+
+    async fn rotate_node(&self, i: usize, state: &StateDoc) -> Result<Outcome, NodeError> {
+        let node = self.graph.node(i);
+        let Some(known) = state.record(&node.id) else {
+            return Ok(Outcome::Absent);
+        };
+        let inputs = self.inputs(i).await;
+        let Some(change) = node.resource.due(&inputs, known).await? else {
+            return Ok(Outcome::Unchanged);
+        };
+        self.start(node);
+        self.step(node, Step::Rotating, None);
+        let record = node.resource.apply(&inputs, known, &change).await?;
+        self.ledger
+            .put(&node.id, record, Status::Ready)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(Outcome::Rotated)
+    }
+
+    async fn check_node(&self, i: usize, state: &StateDoc) -> Result<Outcome, NodeError> {
+        let node = self.graph.node(i);
+        let Some(known) = state.record(&node.id) else {
+            return Ok(Outcome::Absent);
+        };
+        let inputs = self.inputs_from(i, state, &BTreeMap::new());
+        Ok(match node.resource.find(&inputs, Some(known)).await? {
+            Some(_) => Outcome::Exists,
+            None => Outcome::Missing,
+        })
+    }
+
+    async fn discover_node(&self, i: usize) -> Result<Outcome, NodeError> {
+        let node = self.graph.node(i);
+        let doc = self.ledger.snapshot().await;
+        if doc.record(&node.id).is_some() {
+            return Ok(Outcome::Exists);
+        }
+        let all_deps_exist = self
+            .graph
+            .deps(i)
+            .iter()
+            .all(|&d| doc.record(&self.graph.node(d).id).is_some());
+        if !all_deps_exist {
+            return Ok(Outcome::Absent);
+        }
+        let inputs = self.inputs_from(i, &doc, &BTreeMap::new());
+        match node.resource.find(&inputs, None).await? {
+            Some(found) => {
+                self.ledger
+                    .put(&node.id, found, Status::Ready)
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                Ok(Outcome::Exists)
+            }
+            None => Ok(Outcome::Absent),
+        }
+    }
+
+    async fn delete_node(&self, i: usize, state: &StateDoc) -> Result<Outcome, NodeError> {
+        let node = self.graph.node(i);
+        let Some(record) = state.record(&node.id) else {
+            return Ok(Outcome::Absent);
+        };
+        self.start(node);
+        self.step(node, Step::Deleting, None);
+        let inputs = self.inputs_from(i, state, &BTreeMap::new());
+        node.resource.delete(&inputs, record).await?;
+        self.ledger
+            .remove(&node.id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(Outcome::Deleted)
+    }
+}
+
+async fn interrupted(enabled: bool) {
+    if enabled && tokio::signal::ctrl_c().await.is_ok() {
+        tracing::warn!("interrupted: no new step starts; waiting for the running ones");
+        return;
+    }
+    std::future::pending::<()>().await
+}
