@@ -39,10 +39,12 @@ impl Graph {
         let mut dependents = vec![Vec::new(); nodes.len()];
         for (i, node) in nodes.iter().enumerate() {
             for dep in &node.deps {
-                let &d = index.get(dep).ok_or_else(|| GraphError::UnknownDependency {
-                    node: node.id.clone(),
-                    dep: dep.clone(),
-                })?;
+                let &d = index
+                    .get(dep)
+                    .ok_or_else(|| GraphError::UnknownDependency {
+                        node: node.id.clone(),
+                        dep: dep.clone(),
+                    })?;
                 deps[i].push(d);
                 dependents[d].push(i);
             }
@@ -123,7 +125,10 @@ impl Graph {
         let mut out = String::new();
         let _ = writeln!(out, "digraph {} {{", quote(title));
         let _ = writeln!(out, "  rankdir=LR;");
-        let _ = writeln!(out, "  node [shape=box, style=rounded, fontname=\"Helvetica\"];");
+        let _ = writeln!(
+            out,
+            "  node [shape=box, style=rounded, fontname=\"Helvetica\"];"
+        );
         let mut groups: Vec<&str> = self.nodes.iter().map(|n| n.group).collect();
         groups.dedup();
         groups.sort_unstable();
@@ -132,7 +137,12 @@ impl Graph {
             let _ = writeln!(out, "  subgraph {} {{", quote(&format!("cluster_{group}")));
             let _ = writeln!(out, "    label={};", quote(group));
             for node in self.nodes.iter().filter(|n| n.group == group) {
-                let _ = writeln!(out, "    {} [label={}];", quote(&node.id), quote(&node.label));
+                let _ = writeln!(
+                    out,
+                    "    {} [label={}];",
+                    quote(&node.id),
+                    quote(&node.label)
+                );
             }
             let _ = writeln!(out, "  }}");
         }

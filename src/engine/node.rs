@@ -77,10 +77,12 @@ impl Inputs {
     }
 
     pub fn record(&self, node: &str) -> Result<&Record, NodeError> {
-        self.records.get(node).ok_or_else(|| NodeError::MissingInput {
-            node: node.to_string(),
-            key: "id".to_string(),
-        })
+        self.records
+            .get(node)
+            .ok_or_else(|| NodeError::MissingInput {
+                node: node.to_string(),
+                key: "id".to_string(),
+            })
     }
 
     pub fn id(&self, node: &str) -> Result<&str, NodeError> {
@@ -118,8 +120,11 @@ pub enum NodeError {
 pub trait Resource: Send + Sync {
     /// Look the resource up: by `known` (what the state recorded) when given, else by its
     /// deterministic name. `None` means it does not exist.
-    async fn find(&self, inputs: &Inputs, known: Option<&Record>)
-    -> Result<Option<Record>, NodeError>;
+    async fn find(
+        &self,
+        inputs: &Inputs,
+        known: Option<&Record>,
+    ) -> Result<Option<Record>, NodeError>;
 
     /// Ask the cloud to make it. Returns as soon as the cloud has accepted it.
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError>;

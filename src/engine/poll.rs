@@ -85,7 +85,9 @@ mod tests {
                 |_| {},
             )
             .await;
-        assert!(matches!(result, Err(NodeError::WaitTimedOut { ref phase, .. }) if phase == "PROVISIONING"));
+        assert!(
+            matches!(result, Err(NodeError::WaitTimedOut { ref phase, .. }) if phase == "PROVISIONING")
+        );
         assert_eq!(*seen.lock().unwrap(), vec![0, 1, 3, 7, 11, 15, 19, 20]);
     }
 
@@ -99,7 +101,9 @@ mod tests {
                     let mut n = calls.lock().unwrap();
                     *n += 1;
                     Ok(if *n < 3 {
-                        Readiness::Pending { phase: "PENDING".into() }
+                        Readiness::Pending {
+                            phase: "PENDING".into(),
+                        }
                     } else {
                         Readiness::Ready(Record::new("x").with("path", "s3://b/v1/"))
                     })

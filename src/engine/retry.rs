@@ -67,7 +67,11 @@ impl RetryPolicy {
                 (started.elapsed() + wait <= max_elapsed).then_some(wait)
             })
             .notify(|e: &E, wait: Duration| {
-                tracing::warn!(call = what, wait_ms = wait.as_millis() as u64, "retrying after: {e}");
+                tracing::warn!(
+                    call = what,
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying after: {e}"
+                );
             })
             .await
     }
@@ -125,8 +129,16 @@ mod tests {
         assert_eq!(result.unwrap(), "done");
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         // Two waits of at least the 7 s the server asked for; the jittered step is far smaller.
-        assert!(started.elapsed() >= Duration::from_secs(14), "{:?}", started.elapsed());
-        assert!(started.elapsed() < Duration::from_secs(16), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_secs(14),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(16),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -289,7 +289,10 @@ impl<'a> Engine<'a> {
         let inputs = self.inputs(i).await;
         let known = state.record(&node.id);
         let (mut record, mut outcome) = match resource.find(&inputs, known).await? {
-            Some(found) if state.is_ready(&node.id) => (found, Outcome::Unchanged),
+            // What a lookup returns can be less than what readiness once added: keep both.
+            Some(found) if state.is_ready(&node.id) => {
+                (merged(known.cloned(), found), Outcome::Unchanged)
+            }
             Some(found) => {
                 let outcome = if known.is_some() {
                     Outcome::Resumed
@@ -326,7 +329,12 @@ impl<'a> Engine<'a> {
     }
 
     /// Records the node as on its way (so a cut-off wait resumes next run), then polls.
-    async fn wait(&self, node: &Node, inputs: &Inputs, record: Record) -> Result<Record, NodeError> {
+    async fn wait(
+        &self,
+        node: &Node,
+        inputs: &Inputs,
+        record: Record,
+    ) -> Result<Record, NodeError> {
         self.ledger
             .put(&node.id, record.clone(), Status::Creating)
             .await
@@ -458,6 +466,15 @@ impl<'a> Engine<'a> {
             .map_err(anyhow::Error::from)?;
         Ok(Outcome::Deleted)
     }
+}
+
+fn merged(known: Option<Record>, found: Record) -> Record {
+    let Some(mut record) = known else {
+        return found;
+    };
+    record.id = found.id;
+    record.outputs.extend(found.outputs);
+    record
 }
 
 async fn interrupted(enabled: bool) {

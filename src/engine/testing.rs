@@ -96,7 +96,13 @@ impl FakeCloud {
     }
 
     pub fn existing(&self) -> Vec<String> {
-        self.world.lock().unwrap().existing.keys().cloned().collect()
+        self.world
+            .lock()
+            .unwrap()
+            .existing
+            .keys()
+            .cloned()
+            .collect()
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -162,7 +168,14 @@ impl Resource for FakeResource {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         self.call(Op::Find).await?;
-        let found = self.cloud.world.lock().unwrap().existing.get(&self.id).cloned();
+        let found = self
+            .cloud
+            .world
+            .lock()
+            .unwrap()
+            .existing
+            .get(&self.id)
+            .cloned();
         // A real resource is found through its parents; make sure they were handed over.
         if found.is_some() {
             self.check_inputs(inputs)?;

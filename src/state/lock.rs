@@ -28,7 +28,9 @@ impl std::fmt::Display for LockHolder {
             self.command,
             self.pid,
             self.host,
-            self.started_at.round(jiff::Unit::Second).unwrap_or(self.started_at)
+            self.started_at
+                .round(jiff::Unit::Second)
+                .unwrap_or(self.started_at)
         )
     }
 }
@@ -157,7 +159,10 @@ mod tests {
             .await
             .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         assert!(msg.contains("kickstart create"), "{msg}");
         drop(first);
         assert!(!path.exists());

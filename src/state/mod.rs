@@ -53,19 +53,29 @@ pub enum StateError {
         path: String,
         source: std::io::Error,
     },
-    #[error("state {path} is not a kickstart state document ({reason}); move it aside or pass another --state")]
+    #[error(
+        "state {path} is not a kickstart state document ({reason}); move it aside or pass another --state"
+    )]
     Corrupt { path: String, reason: String },
-    #[error("state {path} has format version {found}, newer than this kickstart reads ({VERSION}); upgrade kickstart")]
+    #[error(
+        "state {path} has format version {found}, newer than this kickstart reads ({VERSION}); upgrade kickstart"
+    )]
     TooNew { path: String, found: u32 },
-    #[error("state {path} belongs to stack '{found}', not '{expected}'; pass --stack-name {found} or another --state")]
+    #[error(
+        "state {path} belongs to stack '{found}', not '{expected}'; pass --stack-name {found} or another --state"
+    )]
     OtherStack {
         path: String,
         found: String,
         expected: String,
     },
-    #[error("state {path} is locked by {holder}; wait for that run to finish, or pass --lock-timeout to wait for it")]
+    #[error(
+        "state {path} is locked by {holder}; wait for that run to finish, or pass --lock-timeout to wait for it"
+    )]
     Locked { path: String, holder: LockHolder },
-    #[error("refusing to record output '{key}' of {node}: it looks like a secret, and secrets never go into the state")]
+    #[error(
+        "refusing to record output '{key}' of {node}: it looks like a secret, and secrets never go into the state"
+    )]
     SecretLike { node: String, key: String },
 }
 

@@ -1,0 +1,628 @@
+//! The whole deployment on one page: every resource of STACK.md, what it is, and what it needs.
+//! This is what the Terraform configuration used to say. The engine runs it; `graph` draws it.
+
+mod names;
+mod not_built;
+mod spec;
+
+use std::sync::Arc;
+
+use crate::engine::{Graph, GraphError, Node, Resource};
+
+pub use names::{DEFAULT_STACK, Names};
+pub use not_built::NotBuilt;
+pub use spec::{AclResource, Cloud, Grant, KeyScope, SecretBody, Spec};
+
+/// One declared node, before a cloud module has given it a way to run.
+#[derive(Clone, Debug)]
+pub struct Decl {
+    pub id: String,
+    /// Its row in STACK.md (C2, A1, S4, ...).
+    pub reference: &'static str,
+    pub cloud: Cloud,
+    pub spec: Spec,
+    pub deps: Vec<String>,
+}
+
+impl Decl {
+    pub fn label(&self) -> String {
+        format!("{} {}", self.reference, self.spec.describe())
+    }
+}
+
+/// Gives each declared node its implementation: that is each cloud module's job.
+pub trait Provider {
+    fn resource(&self, decl: &Decl) -> Arc<dyn Resource>;
+}
+
+/// The runnable graph of the stack.
+pub fn graph(names: &Names, provider: &dyn Provider) -> Result<Graph, GraphError> {
+    let nodes = declare(names)
+        .into_iter()
+        .map(|decl| {
+            let (typical, deadline) = decl.spec.timing();
+            Node {
+                label: decl.label(),
+                group: decl.cloud.name(),
+                typical,
+                deadline,
+                resource: provider.resource(&decl),
+                id: decl.id,
+                deps: decl.deps,
+            }
+        })
+        .collect();
+    Graph::new(nodes)
+}
+
+// Ids of the nodes that others name as dependencies.
+const ENV: &str = "confluent.environment";
+const CLUSTER: &str = "confluent.kafka_cluster";
+const SR: &str = "confluent.schema_registry";
+const POOL: &str = "confluent.compute_pool";
+const STATEMENT: &str = "confluent.flink_statement";
+const PROVIDER: &str = "confluent.provider_integration";
+const CATALOG: &str = "confluent.catalog_integration";
+const CONNECTOR: &str = "confluent.connector";
+const TOPIC: &str = "confluent.topic.stock_trades";
+const TOTALS_TOPIC: &str = "confluent.topic.stock_trades_with_totals";
+const CLUSTER_ADMIN: &str = "confluent.role_binding.app_manager_cluster_admin";
+const INTEGRATION_OWNER: &str = "confluent.role_binding.app_manager_integration_owner";
+const FLINK_ADMIN: &str = "confluent.role_binding.flink_runner_environment_admin";
+const MANAGER_KEY: &str = "confluent.api_key.app_manager_kafka";
+const FLINK_KEY: &str = "confluent.api_key.flink";
+const TABLEFLOW_KEY: &str = "confluent.api_key.tableflow";
+const BUCKET: &str = "aws.s3_bucket";
+const TABLEFLOW_ROLE: &str = "aws.iam_role.tableflow";
+const TABLEFLOW_ATTACH: &str = "aws.policy_attachment.tableflow";
+const SNOWFLAKE_ROLE: &str = "aws.iam_role.snowflake";
+const SNOWFLAKE_ATTACH: &str = "aws.policy_attachment.snowflake";
+const SNOWFLAKE_TRUST: &str = "aws.trust_policy.snowflake";
+const GLUE_DB: &str = "aws.glue_database";
+const KEYPAIR_SECRET: &str = "aws.secret.snowflake_key_pairs";
+const WAREHOUSE: &str = "snowflake.warehouse";
+const DATABASE: &str = "snowflake.database";
+const SCHEMA: &str = "snowflake.schema";
+const SECURITY_ROLE: &str = "snowflake.role.security_admin";
+const SYSTEM_ROLE: &str = "snowflake.role.system_admin";
+const USER: &str = "snowflake.user";
+const VOLUME: &str = "snowflake.external_volume";
+const SF_CATALOG: &str = "snowflake.catalog_integration";
+
+fn sa(role: &str) -> String {
+    format!("confluent.service_account.{role}")
+}
+
+/// Every node of STACK.md with its dependencies.
+pub fn declare(n: &Names) -> Vec<Decl> {
+    let mut d = Decls::default();
+    use Cloud::{Aws, Confluent, Snowflake};
+
+    // C1, C2, C9: the environment, its Kafka cluster, and the Schema Registry it comes with.
+    let env = Spec::Environment {
+        name: n.stack().into(),
+        governance: "ESSENTIALS",
+    };
+    d.add(ENV, "C1", Confluent, env, &[]);
+    let cluster = Spec::KafkaCluster {
+        name: n.stack().into(),
+        kind: "Basic",
+        availability: "SINGLE_ZONE",
+    };
+    d.add(CLUSTER, "C2", Confluent, cluster, &[ENV]);
+    d.add(SR, "C9", Confluent, Spec::SchemaRegistry, &[ENV]);
+
+    // C3: service accounts are organization-wide, so they need nothing.
+    for role in [
+        "app_manager",
+        "app_consumer",
+        "app_producer",
+        "app_connector",
+        "schema_registry_cluster_api",
+        "flink_statements_runner",
+    ] {
+        let name = n.service_account(role);
+        d.add(
+            &sa(role),
+            "C3",
+            Confluent,
+            Spec::ServiceAccount { name },
+            &[],
+        );
+    }
+    let manager = sa("app_manager");
+    let sr_account = sa("schema_registry_cluster_api");
+    let runner = sa("flink_statements_runner");
+
+    // C4: role bindings.
+    let binding = |role, on, pattern| Spec::RoleBinding { role, on, pattern };
+    let admin = binding("CloudClusterAdmin", CLUSTER, "");
+    d.add(CLUSTER_ADMIN, "C4", Confluent, admin, &[&manager, CLUSTER]);
+    for (id, role) in [
+        ("confluent.role_binding.sr_developer_read", "DeveloperRead"),
+        (
+            "confluent.role_binding.sr_developer_write",
+            "DeveloperWrite",
+        ),
+    ] {
+        let spec = binding(role, SR, "/subject=*");
+        d.add(id, "C4", Confluent, spec, &[&sr_account, SR]);
+    }
+    let env_admin = binding("EnvironmentAdmin", ENV, "");
+    d.add(FLINK_ADMIN, "C4", Confluent, env_admin, &[&runner, ENV]);
+    let owner = binding("ResourceOwner", ENV, "/provider-integration=<id>");
+    let owner_deps = [manager.as_str(), ENV, PROVIDER];
+    d.add(INTEGRATION_OWNER, "C4", Confluent, owner, &owner_deps);
+
+    // C5: API keys, each owned by a service account and bound to one resource.
+    let key = |scope| Spec::ApiKey { scope };
+    for role in ["app_manager", "app_consumer", "app_producer"] {
+        let id = format!("confluent.api_key.{role}_kafka");
+        let spec = key(KeyScope::KafkaCluster);
+        d.add(&id, "C5", Confluent, spec, &[&sa(role), CLUSTER]);
+    }
+    let sr_key = key(KeyScope::SchemaRegistry);
+    d.add(
+        "confluent.api_key.schema_registry",
+        "C5",
+        Confluent,
+        sr_key,
+        &[&sr_account, SR],
+    );
+    d.add(
+        FLINK_KEY,
+        "C5",
+        Confluent,
+        key(KeyScope::FlinkRegion),
+        &[&runner, ENV],
+    );
+    d.add(
+        TABLEFLOW_KEY,
+        "C5",
+        Confluent,
+        key(KeyScope::Tableflow),
+        &[&manager],
+    );
+
+    // C6, C7: the topic and the ACLs, made over Kafka REST with the app_manager key, which works
+    // only once app_manager is CloudClusterAdmin.
+    let kafka_admin = [CLUSTER, MANAGER_KEY, CLUSTER_ADMIN];
+    let topic = Spec::Topic {
+        name: "stock_trades".into(),
+    };
+    d.add(TOPIC, "C6", Confluent, topic, &kafka_admin);
+    let group = n.stack();
+    let mut connector_acls = Vec::new();
+    for (who, operation, resource, name) in [
+        ("app_producer", "WRITE", AclResource::Topic, "stock_trades"),
+        ("app_consumer", "READ", AclResource::Group, group),
+        ("app_consumer", "READ", AclResource::Topic, "stock_trades"),
+        (
+            "app_connector",
+            "DESCRIBE",
+            AclResource::Cluster,
+            "kafka-cluster",
+        ),
+        ("app_connector", "WRITE", AclResource::Topic, "stock_trades"),
+        ("app_connector", "CREATE", AclResource::Topic, group),
+        ("app_connector", "WRITE", AclResource::Topic, group),
+    ] {
+        let target = format!("{resource:?}").to_ascii_lowercase();
+        let id = format!(
+            "confluent.acl.{who}_{}_{target}_{name}",
+            operation.to_lowercase()
+        );
+        let id = id.replace('-', "_");
+        let spec = Spec::Acl {
+            resource,
+            name: name.into(),
+            operation,
+        };
+        let account = sa(who);
+        let deps = [&kafka_admin[..], &[account.as_str()]].concat();
+        d.add(&id, "C7", Confluent, spec, &deps);
+        if who == "app_connector" {
+            connector_acls.push(id);
+        }
+    }
+
+    // C8: the Datagen connector needs its topic and its account's ACLs.
+    let connector = Spec::Connector {
+        name: "SampleSourceConnector",
+        class: "DatagenSource",
+        topic: "stock_trades",
+        quickstart: "STOCK_TRADES",
+        format: "AVRO",
+    };
+    let mut deps = vec![ENV, CLUSTER, TOPIC];
+    let connector_account = sa("app_connector");
+    deps.push(&connector_account);
+    deps.extend(connector_acls.iter().map(String::as_str));
+    d.add(CONNECTOR, "C8", Confluent, connector, &deps);
+
+    // C10, C11: the compute pool and the CTAS. The CTAS makes its output topic; that topic is a
+    // node the statement depends on, so that delete removes it after the statement is gone.
+    let pool = Spec::ComputePool {
+        name: n.compute_pool(),
+        max_cfu: 10,
+    };
+    d.add(POOL, "C10", Confluent, pool, &[ENV]);
+    let totals = Spec::CausedTopic {
+        name: "stock_trades_with_totals".into(),
+    };
+    d.add(
+        TOTALS_TOPIC,
+        "C11",
+        Confluent,
+        totals,
+        &[CLUSTER, MANAGER_KEY, CLUSTER_ADMIN],
+    );
+    let statement = Spec::FlinkStatement {
+        name: format!("{}-ctas-stock-trades-with-totals", n.dashed()),
+        sql: CTAS.into(),
+    };
+    let deps = [
+        ENV,
+        CLUSTER,
+        POOL,
+        FLINK_KEY,
+        FLINK_ADMIN,
+        &runner,
+        CONNECTOR,
+        TOTALS_TOPIC,
+    ];
+    d.add(STATEMENT, "C11", Confluent, statement, &deps);
+
+    // C12: the provider integration takes A2's ARN, known before the role exists.
+    let provider = Spec::ProviderIntegration {
+        name: n.provider_integration(),
+    };
+    d.add(PROVIDER, "C12", Confluent, provider, &[ENV]);
+
+    // C13: Tableflow writes both topics as Iceberg into the bucket, through the A2 role.
+    let tableflow = [
+        CLUSTER,
+        TABLEFLOW_KEY,
+        BUCKET,
+        TABLEFLOW_ROLE,
+        TABLEFLOW_ATTACH,
+        PROVIDER,
+        INTEGRATION_OWNER,
+    ];
+    for (topic, source) in [
+        ("stock_trades", CONNECTOR),
+        ("stock_trades_with_totals", STATEMENT),
+    ] {
+        let id = format!("confluent.tableflow.{topic}");
+        let spec = Spec::TableflowTopic {
+            topic: topic.into(),
+        };
+        let deps = [&tableflow[..], &[source]].concat();
+        d.add(&id, "C13", Confluent, spec, &deps);
+    }
+
+    // C14 and A6: the Glue catalog sync. Its Glue database is a node it depends on, so that
+    // delete removes the database only after nothing syncs into it any more.
+    d.add(GLUE_DB, "A6", Aws, Spec::GlueDatabase, &[CLUSTER]);
+    let catalog = Spec::CatalogIntegration {
+        name: n.catalog_integration(),
+    };
+    let deps = [&tableflow[..], &[GLUE_DB]].concat();
+    d.add(CATALOG, "C14", Confluent, catalog, &deps);
+
+    // A1..A3: the bucket and the two roles. A3 starts trusting only Glue; its trust policy is
+    // rewritten once Snowflake has said which IAM users and external ids it uses.
+    let bucket = Spec::Bucket { prefix: n.dashed() };
+    d.add(BUCKET, "A1", Aws, bucket, &[]);
+    for (who, role, reference, trust) in [
+        ("tableflow", n.tableflow_role(), "A2", PROVIDER),
+        ("snowflake", n.snowflake_role(), "A3", ""),
+    ] {
+        let policy_id = format!("aws.iam_policy.{who}");
+        let role_id = format!("aws.iam_role.{who}");
+        let policy = Spec::IamPolicy {
+            name: format!("{role}_policy"),
+        };
+        d.add(&policy_id, reference, Aws, policy, &[BUCKET]);
+        let deps: Vec<&str> = [trust].into_iter().filter(|t| !t.is_empty()).collect();
+        d.add(
+            &role_id,
+            reference,
+            Aws,
+            Spec::IamRole { name: role },
+            &deps,
+        );
+        let attach = format!("aws.policy_attachment.{who}");
+        d.add(
+            &attach,
+            reference,
+            Aws,
+            Spec::PolicyAttachment,
+            &[&role_id, &policy_id],
+        );
+    }
+    let trust = Spec::TrustPolicy {
+        role: n.snowflake_role(),
+    };
+    d.add(
+        SNOWFLAKE_TRUST,
+        "A3",
+        Aws,
+        trust,
+        &[SNOWFLAKE_ROLE, VOLUME, SF_CATALOG],
+    );
+
+    // A4: one secret per client, holding the active key.
+    for (path, body, deps) in [
+        (
+            "kafka_cluster/app_manager/python_client",
+            SecretBody::KafkaClient,
+            vec![MANAGER_KEY, CLUSTER],
+        ),
+        (
+            "kafka_cluster/app_consumer/python_client",
+            SecretBody::KafkaClient,
+            vec!["confluent.api_key.app_consumer_kafka", CLUSTER],
+        ),
+        (
+            "kafka_cluster/app_producer/python_client",
+            SecretBody::KafkaClient,
+            vec!["confluent.api_key.app_producer_kafka", CLUSTER],
+        ),
+        (
+            "schema_registry_cluster/python_client",
+            SecretBody::SchemaRegistryClient,
+            vec!["confluent.api_key.schema_registry", SR],
+        ),
+        ("flink", SecretBody::Flink, vec![FLINK_KEY, POOL, &runner]),
+        (
+            "tableflow",
+            SecretBody::Tableflow,
+            vec![TABLEFLOW_KEY, ENV, CLUSTER],
+        ),
+    ] {
+        let id = format!("aws.secret.{}", path.split('/').nth(1).unwrap_or(path));
+        let spec = Spec::Secret {
+            name: n.confluent_secret(path),
+            body,
+        };
+        d.add(&id, "A4", Aws, spec, &deps);
+    }
+    // A5: the Snowflake service user's key pairs. The pair is made and stored here first, so a
+    // crash can never leave a public key on the user whose private key was lost.
+    let pairs = Spec::Secret {
+        name: n.snowflake_secret(),
+        body: SecretBody::SnowflakeKeyPairs,
+    };
+    d.add(KEYPAIR_SECRET, "A5", Aws, pairs, &[]);
+
+    // S1..S3: warehouse, database, schema, roles, the service user and its grants.
+    let warehouse = n.upper("WAREHOUSE");
+    let database = n.upper("DATABASE");
+    let schema = n.upper("SCHEMA");
+    let security = n.upper("SECURITY_ADMIN_ROLE");
+    let system = n.upper("SYSTEM_ADMIN_ROLE");
+    let user = n.upper("USER");
+    let volume = n.upper("VOLUME");
+    d.add(
+        WAREHOUSE,
+        "S1",
+        Snowflake,
+        Spec::Warehouse {
+            name: warehouse.clone(),
+        },
+        &[],
+    );
+    d.add(
+        DATABASE,
+        "S1",
+        Snowflake,
+        Spec::Database {
+            name: database.clone(),
+        },
+        &[],
+    );
+    d.add(
+        SCHEMA,
+        "S1",
+        Snowflake,
+        Spec::Schema {
+            name: schema.clone(),
+        },
+        &[DATABASE],
+    );
+    d.add(
+        SECURITY_ROLE,
+        "S2",
+        Snowflake,
+        Spec::Role {
+            name: security.clone(),
+        },
+        &[],
+    );
+    d.add(
+        SYSTEM_ROLE,
+        "S2",
+        Snowflake,
+        Spec::Role {
+            name: system.clone(),
+        },
+        &[],
+    );
+    let deps = [WAREHOUSE, DATABASE, SCHEMA, SECURITY_ROLE, KEYPAIR_SECRET];
+    d.add(
+        USER,
+        "S3",
+        Snowflake,
+        Spec::User { name: user.clone() },
+        &deps,
+    );
+    for (object_type, object, on) in [
+        ("WAREHOUSE", &warehouse, WAREHOUSE),
+        ("DATABASE", &database, DATABASE),
+        ("SCHEMA", &schema, SCHEMA),
+        ("EXTERNAL VOLUME", &volume, VOLUME),
+    ] {
+        let id = format!(
+            "snowflake.grant.{}_usage",
+            object_type.to_lowercase().replace(' ', "_")
+        );
+        let grant = Grant::Usage {
+            object_type,
+            object: object.clone(),
+            role: security.clone(),
+        };
+        d.add(
+            &id,
+            "S2",
+            Snowflake,
+            Spec::Grant(grant),
+            &[SECURITY_ROLE, on],
+        );
+    }
+    for (id, role, role_node) in [
+        (
+            "snowflake.grant.security_admin_role",
+            &security,
+            SECURITY_ROLE,
+        ),
+        ("snowflake.grant.system_admin_role", &system, SYSTEM_ROLE),
+    ] {
+        let grant = Grant::Role {
+            role: role.clone(),
+            user: user.clone(),
+        };
+        d.add(id, "S2", Snowflake, Spec::Grant(grant), &[role_node, USER]);
+    }
+
+    // S4, S5: the external volume reads Tableflow's base path through A3 (ARN known in advance);
+    // the catalog integration reads the Glue namespace named after the Kafka cluster.
+    let volume_spec = Spec::ExternalVolume { name: volume };
+    d.add(
+        VOLUME,
+        "S4",
+        Snowflake,
+        volume_spec,
+        &["confluent.tableflow.stock_trades"],
+    );
+    let sf_catalog = Spec::GlueCatalogIntegration {
+        name: n.upper("CATALOG_INTEGRATION"),
+    };
+    d.add(SF_CATALOG, "S5", Snowflake, sf_catalog, &[CLUSTER]);
+
+    // S6: the Iceberg tables, last: they need A3 to trust S4 and S5, and the Glue tables to exist.
+    for (table, tableflow) in [
+        ("stock_trades", "confluent.tableflow.stock_trades"),
+        (
+            "stock_trades_with_totals",
+            "confluent.tableflow.stock_trades_with_totals",
+        ),
+    ] {
+        let id = format!("snowflake.iceberg_table.{table}");
+        let spec = Spec::IcebergTable { name: table.into() };
+        let deps = [
+            DATABASE,
+            SCHEMA,
+            VOLUME,
+            SF_CATALOG,
+            SNOWFLAKE_TRUST,
+            SNOWFLAKE_ATTACH,
+            CATALOG,
+            tableflow,
+        ];
+        d.add(&id, "S6", Snowflake, spec, &deps);
+    }
+    d.0
+}
+
+/// The CTAS of C11.
+const CTAS: &str = "CREATE TABLE `stock_trades_with_totals` WITH (\
+'changelog.mode' = 'append', 'kafka.cleanup-policy' = 'delete', \
+'kafka.producer.compression.type' = 'zstd', 'value.fields-include' = 'all') AS \
+SELECT `$rowtime` AS trade_ts, userid, side, symbol, quantity, price, \
+quantity * price AS total_price FROM `stock_trades`;";
+
+#[derive(Default)]
+struct Decls(Vec<Decl>);
+
+impl Decls {
+    fn add(&mut self, id: &str, reference: &'static str, cloud: Cloud, spec: Spec, deps: &[&str]) {
+        self.0.push(Decl {
+            id: id.to_string(),
+            reference,
+            cloud,
+            spec,
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decls() -> Vec<Decl> {
+        declare(&Names::new(DEFAULT_STACK))
+    }
+
+    #[test]
+    fn the_stack_graph_is_acyclic_and_every_dependency_exists() {
+        for stack in [DEFAULT_STACK, "team_b"] {
+            let graph = graph(&Names::new(stack), &NotBuilt);
+            assert!(graph.is_ok(), "{stack}: {:?}", graph.err());
+        }
+    }
+
+    #[test]
+    fn every_row_of_stack_md_is_a_node() {
+        let decls = decls();
+        let refs: std::collections::BTreeSet<&str> = decls.iter().map(|d| d.reference).collect();
+        for prefix_count in [("C", 14), ("A", 6), ("S", 6)] {
+            for i in 1..=prefix_count.1 {
+                let r = format!("{}{i}", prefix_count.0);
+                assert!(refs.contains(r.as_str()), "no node for {r}");
+            }
+        }
+        let count = |f: fn(&Spec) -> bool| decls.iter().filter(|d| f(&d.spec)).count();
+        assert_eq!(count(|s| matches!(s, Spec::ServiceAccount { .. })), 6);
+        assert_eq!(count(|s| matches!(s, Spec::RoleBinding { .. })), 5);
+        assert_eq!(count(|s| matches!(s, Spec::ApiKey { .. })), 6);
+        assert_eq!(count(|s| matches!(s, Spec::Acl { .. })), 7);
+        assert_eq!(count(|s| matches!(s, Spec::Secret { .. })), 7);
+        assert_eq!(count(|s| matches!(s, Spec::IcebergTable { .. })), 2);
+    }
+
+    #[test]
+    fn the_cross_cloud_cycles_are_broken_in_the_agreed_order() {
+        let graph = graph(&Names::new(DEFAULT_STACK), &NotBuilt).unwrap();
+        let before = |a: &str, b: &str| {
+            let order = graph.topo_order();
+            let pos = |id| order.iter().position(|&i| graph.node(i).id == id).unwrap();
+            pos(a) < pos(b)
+        };
+        // C12 -> A2 -> C13
+        assert!(before(PROVIDER, TABLEFLOW_ROLE));
+        assert!(before(TABLEFLOW_ROLE, "confluent.tableflow.stock_trades"));
+        // S4/S5 -> A3 trust -> S6
+        assert!(before(VOLUME, SNOWFLAKE_TRUST));
+        assert!(before(SF_CATALOG, SNOWFLAKE_TRUST));
+        assert!(before(
+            SNOWFLAKE_TRUST,
+            "snowflake.iceberg_table.stock_trades"
+        ));
+        // Delete runs backwards: the statement goes before its output topic, the catalog sync
+        // before its Glue database.
+        assert!(before(TOTALS_TOPIC, STATEMENT));
+        assert!(before(GLUE_DB, CATALOG));
+    }
+
+    #[test]
+    fn names_follow_the_stack_name() {
+        let decls = declare(&Names::new("team_b"));
+        let has = |needle: &str| decls.iter().any(|d| d.label().contains(needle));
+        assert!(has("team_b_tableflow_app_manager"));
+        assert!(has("TEAM_B_WAREHOUSE"));
+        assert!(has("/confluent_cloud_resource/team_b/flink"));
+        assert!(!has("tableflow_kickstarter"));
+    }
+}
