@@ -1,0 +1,281 @@
+//! The command line, as clap types only. Values are checked as they are parsed (each parser's
+//! message says what to do); what depends on several flags is checked in `settings`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+use crate::stack::DEFAULT_STACK;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kickstart",
+    version,
+    about = "Deploys and tears down a streaming-to-lakehouse stack: Confluent Cloud (Kafka, Flink, \
+             Tableflow), AWS (S3, IAM, Glue, Secrets Manager) and Snowflake (Iceberg tables).",
+    after_help = "Exit status: 0 done, 1 a failure while running (state recorded; run again to \
+                  finish), 2 bad usage or input (nothing touched)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Human progress on stderr, or newline-delimited JSON events and a summary on stdout.
+    #[arg(long, value_enum, default_value_t = OutputMode::Human, global = true)]
+    pub output: OutputMode,
+    /// More log detail on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputMode {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Bring the stack up, or finish or repair it; rotates keys that are due.
+    Create(RunArgs),
+    /// Take the stack down, including what it caused (Glue database, bucket objects).
+    Delete(RunArgs),
+    /// Show what `create` would do now, changing nothing.
+    Plan(RunArgs),
+    /// Show what the state records; with --refresh, whether each resource still exists.
+    Status(StatusArgs),
+    /// Print the resource graph as Graphviz DOT (`kickstart graph | dot -Tpng > graph.png`).
+    Graph(GraphArgs),
+    /// Only the key rotations that are due, for a scheduled job.
+    Rotate(RunArgs),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Create(_) => "create",
+            Command::Delete(_) => "delete",
+            Command::Plan(_) => "plan",
+            Command::Status(_) => "status",
+            Command::Graph(_) => "graph",
+            Command::Rotate(_) => "rotate",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    /// Name that every resource name derives from; lets two stacks share one account.
+    #[arg(long, env = "KICKSTART_STACK_NAME", default_value = DEFAULT_STACK, value_parser = parse::stack_name)]
+    pub stack_name: String,
+    /// Where the state lives: a local file path.
+    #[arg(long, env = "KICKSTART_STATE", default_value = "kickstart.state.json", value_parser = parse::state)]
+    pub state: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CloudArgs {
+    /// AWS profile (an SSO profile, say); otherwise the standard AWS environment.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region; otherwise the profile's.
+    #[arg(long, env = "AWS_REGION", value_parser = parse::region)]
+    pub region: Option<String>,
+    /// Organization-level Confluent Cloud API key.
+    #[arg(long, env = "CONFLUENT_CLOUD_API_KEY", value_parser = parse::not_blank)]
+    pub confluent_api_key: Option<String>,
+    /// Its secret.
+    #[arg(long, env = "CONFLUENT_CLOUD_API_SECRET", hide_env_values = true, value_parser = parse::secret)]
+    pub confluent_api_secret: Option<SecretString>,
+    /// Confluent Cloud API base URL.
+    #[arg(long, env = "CONFLUENT_CLOUD_ENDPOINT", default_value = "https://api.confluent.cloud", value_parser = parse::endpoint)]
+    pub confluent_endpoint: url::Url,
+    /// Snowflake base URL; default https://<account>.snowflakecomputing.com.
+    #[arg(long, env = "SNOWFLAKE_ENDPOINT", value_parser = parse::endpoint)]
+    pub snowflake_endpoint: Option<url::Url>,
+    /// Snowflake account identifier (<org>-<account>) of the admin connection.
+    #[arg(long, env = "SNOWFLAKE_ACCOUNT", value_parser = parse::not_blank)]
+    pub snowflake_account: Option<String>,
+    /// Snowflake admin user.
+    #[arg(long, env = "SNOWFLAKE_USER", value_parser = parse::not_blank)]
+    pub snowflake_user: Option<String>,
+    /// File holding the admin user's unencrypted PKCS#8 PEM private key.
+    #[arg(long, env = "SNOWFLAKE_PRIVATE_KEY_FILE")]
+    pub snowflake_private_key_file: Option<PathBuf>,
+    /// Secrets Manager secret holding the admin connection, used when the three flags above are not given.
+    #[arg(
+        long,
+        env = "SNOWFLAKE_ADMIN_SECRET",
+        default_value = "/snowflake_admin_credentials"
+    )]
+    pub snowflake_admin_secret: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+    /// Warehouse the admin Snowflake session runs its SQL in.
+    #[arg(long, env = "SNOWFLAKE_WAREHOUSE", value_parser = parse::not_blank)]
+    pub snowflake_warehouse: Option<String>,
+    /// How old (in days) the newest key may get before a new one is made.
+    #[arg(long, env = "KICKSTART_DAY_COUNT", default_value_t = 30, value_parser = parse::day_count)]
+    pub day_count: u32,
+    /// How many API keys each owner keeps.
+    #[arg(long, env = "KICKSTART_KEYS_TO_RETAIN", default_value_t = 2, value_parser = parse::keys_to_retain)]
+    pub number_of_api_keys_to_retain: u32,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// How many resources may be worked on at once.
+    #[arg(long, env = "KICKSTART_CONCURRENCY", default_value_t = 8, value_parser = parse::concurrency)]
+    pub concurrency: usize,
+    /// How long to wait for another run's lock on the state (e.g. 30s, 5m); default: fail at once.
+    #[arg(long, default_value = "0s", value_parser = parse::duration)]
+    pub lock_timeout: Duration,
+    /// Replaces every resource's own readiness deadline (e.g. 2h for slow connectors).
+    #[arg(long, value_parser = parse::duration)]
+    pub wait_timeout: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Also ask each cloud whether every recorded resource still exists.
+    #[arg(long)]
+    pub refresh: bool,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Name that every resource name derives from.
+    #[arg(long, env = "KICKSTART_STACK_NAME", default_value = DEFAULT_STACK, value_parser = parse::stack_name)]
+    pub stack_name: String,
+}
+
+/// Value parsers: each error says what a good value looks like.
+pub mod parse {
+    use super::*;
+
+    pub fn stack_name(s: &str) -> Result<String, String> {
+        let ok_chars = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let starts = s.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        if (3..=40).contains(&s.len()) && ok_chars && starts {
+            Ok(s.to_string())
+        } else {
+            Err("use 3 to 40 lowercase letters, digits or '_', starting with a letter (e.g. team_a_stack)".into())
+        }
+    }
+
+    pub fn state(s: &str) -> Result<PathBuf, String> {
+        if s.starts_with("s3://") {
+            return Err("state in S3 is not supported yet; give a local file path".into());
+        }
+        if s.trim().is_empty() || s.ends_with('/') {
+            return Err("give a file path, e.g. kickstart.state.json".into());
+        }
+        Ok(PathBuf::from(s))
+    }
+
+    pub fn region(s: &str) -> Result<String, String> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let shaped = parts.len() >= 3
+            && parts.iter().all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            })
+            && parts
+                .last()
+                .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+        if shaped {
+            Ok(s.to_string())
+        } else {
+            Err("give an AWS region code such as us-east-1 or eu-west-2".into())
+        }
+    }
+
+    pub fn not_blank(s: &str) -> Result<String, String> {
+        if s.trim().is_empty() {
+            Err("must not be empty".into())
+        } else {
+            Ok(s.to_string())
+        }
+    }
+
+    pub fn secret(s: &str) -> Result<SecretString, String> {
+        not_blank(s).map(SecretString::from)
+    }
+
+    pub fn endpoint(s: &str) -> Result<url::Url, String> {
+        match url::Url::parse(s) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(u),
+            _ => Err(
+                "give a base URL such as https://api.confluent.cloud or http://127.0.0.1:8080"
+                    .into(),
+            ),
+        }
+    }
+
+    fn whole_number(s: &str, what: &str, min: u64, max: u64) -> Result<u64, String> {
+        match s.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("{what} must be a whole number from {min} to {max}")),
+        }
+    }
+
+    pub fn day_count(s: &str) -> Result<u32, String> {
+        whole_number(s, "the day count", 1, 3650).map(|n| n as u32)
+    }
+
+    pub fn keys_to_retain(s: &str) -> Result<u32, String> {
+        // One key must stay active while the next is made, so fewer than two cannot rotate.
+        whole_number(s, "the number of keys to retain", 2, 10).map(|n| n as u32)
+    }
+
+    pub fn concurrency(s: &str) -> Result<usize, String> {
+        whole_number(s, "concurrency", 1, 64).map(|n| n as usize)
+    }
+
+    pub fn duration(s: &str) -> Result<Duration, String> {
+        let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+        let scale = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            _ => 0,
+        };
+        match digits.parse::<u64>() {
+            Ok(n) if scale > 0 && n.saturating_mul(scale) <= 7 * 24 * 3600 => {
+                Ok(Duration::from_secs(n * scale))
+            }
+            _ => Err("give a duration such as 30s, 10m or 2h".into()),
+        }
+    }
+}

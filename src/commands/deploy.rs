@@ -1,0 +1,122 @@
+//! create, delete, plan and rotate: resolve the inputs, take the lock, run the engine, report.
+
+use crate::cli::{OutputMode, RunArgs};
+use crate::engine::{Engine, Ledger, Options, Outcome, PollPolicy, Report};
+use crate::error::{Error, UsageError};
+use crate::printer::Printer;
+use crate::settings::{Needs, Settings};
+use crate::stack::{self, NotBuilt};
+use crate::state::{FileStore, StateDoc};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    Create,
+    Delete,
+    Plan,
+    Rotate,
+}
+
+impl Verb {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verb::Create => "create",
+            Verb::Delete => "delete",
+            Verb::Plan => "plan",
+            Verb::Rotate => "rotate",
+        }
+    }
+}
+
+pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Error> {
+    let needs = Needs {
+        warehouse: verb != Verb::Delete,
+    };
+    let settings = Settings::resolve(args, needs, printer.mode())?;
+    // Each cloud module will provide its nodes here; until then every node refuses loudly.
+    let graph = stack::graph(&settings.names, &NotBuilt).map_err(UsageError::from)?;
+    printer.know(&graph);
+
+    let store = FileStore::new(&settings.state);
+    // plan only reads, so it neither takes nor waits for the lock.
+    let _lock = match verb {
+        Verb::Plan => None,
+        _ => Some(
+            store
+                .lock(verb.name(), settings.engine.lock_timeout)
+                .await?,
+        ),
+    };
+    let stack = settings.names.stack();
+    let doc = store.load(stack)?.unwrap_or_else(|| StateDoc::new(stack));
+    let ledger = Ledger::new(doc, Box::new(store.clone()));
+    let options = Options {
+        concurrency: settings.engine.concurrency,
+        poll: PollPolicy::default(),
+        deadline: settings.engine.wait_timeout,
+        interruptible: true,
+    };
+    let engine = Engine::new(&graph, &ledger, printer, options);
+    let report = match verb {
+        Verb::Create => engine.create().await,
+        Verb::Delete => engine.delete().await,
+        Verb::Plan => engine.plan().await,
+        Verb::Rotate => engine.rotate().await,
+    };
+    if verb == Verb::Plan && report.ok() {
+        print_plan(printer, &graph, &report)?;
+    }
+    if verb == Verb::Delete && report.ok() && ledger.snapshot().await.nodes.is_empty() {
+        store.remove()?;
+    }
+    printer.summary(verb.name(), &report);
+    outcome(verb, report)
+}
+
+fn print_plan(
+    printer: &Printer,
+    graph: &crate::engine::Graph,
+    report: &Report,
+) -> Result<(), Error> {
+    if printer.mode() == OutputMode::Json {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for node in graph.nodes() {
+        match report.outcome(&node.id) {
+            Some(o) if o.is_change() => text.push_str(&format!("{:<8} {}\n", o.verb(), node.label)),
+            _ => {}
+        }
+    }
+    let count = |o| report.count(o);
+    text.push_str(&format!(
+        "plan: {} to create, {} to adopt, {} to rotate, {} to wait for, {} unchanged\n",
+        count(Outcome::WouldCreate),
+        count(Outcome::WouldAdopt),
+        count(Outcome::WouldRotate),
+        count(Outcome::WouldWait),
+        count(Outcome::Unchanged),
+    ));
+    printer.data(&text)?;
+    Ok(())
+}
+
+fn outcome(verb: Verb, report: Report) -> Result<(), Error> {
+    if let Some(first) = report.failures.first() {
+        let more = match report.failures.len() {
+            1 => String::new(),
+            n => format!(" (and {} more failures)", n - 1),
+        };
+        return Err(Error::Failed {
+            command: verb.name(),
+            node: first.node.clone(),
+            cause: first.error.to_string(),
+            more,
+        });
+    }
+    if report.interrupted {
+        return Err(Error::Interrupted {
+            command: verb.name(),
+        });
+    }
+    Ok(())
+}

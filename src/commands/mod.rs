@@ -1,0 +1,36 @@
+//! One function per command; each returns a result, and `lib::main` turns it into an exit status.
+
+mod deploy;
+mod graph;
+mod status;
+
+use clap::CommandFactory as _;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+use crate::printer::Printer;
+
+pub use deploy::Verb;
+
+pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
+    match cli.command {
+        Command::Create(args) => deploy::run(Verb::Create, args, printer).await,
+        Command::Delete(args) => deploy::run(Verb::Delete, args, printer).await,
+        Command::Plan(args) => deploy::run(Verb::Plan, args, printer).await,
+        Command::Rotate(args) => deploy::run(Verb::Rotate, args, printer).await,
+        Command::Status(args) => status::run(args, printer).await,
+        Command::Graph(args) => graph::run(args, printer),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "kickstart", &mut out);
+            printer.data(&String::from_utf8_lossy(&out))?;
+            Ok(())
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            printer.data(&String::from_utf8_lossy(&out))?;
+            Ok(())
+        }
+    }
+}

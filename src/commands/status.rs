@@ -1,0 +1,152 @@
+//! What the state records, as a table or JSON; with --refresh, checked against the clouds.
+
+use serde_json::json;
+
+use crate::cli::{OutputMode, StatusArgs};
+use crate::engine::{Engine, Ledger, Options, Outcome, Silent};
+use crate::error::{Error, UsageError};
+use crate::printer::Printer;
+use crate::settings;
+use crate::stack::{self, NotBuilt};
+use crate::state::{FileStore, Status};
+
+pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
+    let (names, path) = settings::stack(args.stack);
+    let clouds = if args.refresh {
+        Some(settings::clouds(args.cloud, None)?)
+    } else {
+        None
+    };
+    let graph = stack::graph(&names, &NotBuilt).map_err(UsageError::from)?;
+    let store = FileStore::new(&path);
+    let Some(doc) = store.load(names.stack())? else {
+        match printer.mode() {
+            OutputMode::Json => {
+                printer.json(&json!({"event": "status", "stack": names.stack(), "nodes": []}))
+            }
+            OutputMode::Human => printer.data(&format!(
+                "no state at {}: nothing is recorded for stack {}",
+                path.display(),
+                names.stack()
+            ))?,
+        }
+        return Ok(());
+    };
+
+    let refreshed = match clouds {
+        Some(_clouds) => {
+            let ledger = Ledger::new(doc.clone(), Box::new(store.clone()));
+            let engine = Engine::new(&graph, &ledger, &Silent, Options::default());
+            let report = engine.check().await;
+            if let Some(first) = report.failures.first() {
+                return Err(Error::Failed {
+                    command: "status",
+                    node: first.node.clone(),
+                    cause: first.error.to_string(),
+                    more: String::new(),
+                });
+            }
+            Some(report)
+        }
+        None => None,
+    };
+    let exists = |node: &str| {
+        refreshed.as_ref().map(|r| match r.outcome(node) {
+            Some(Outcome::Exists) => "yes",
+            Some(Outcome::Missing) => "MISSING",
+            _ => "?",
+        })
+    };
+
+    // Rows in the order of the stack declaration; anything unknown to this version comes last.
+    let mut ids: Vec<&String> = graph
+        .nodes()
+        .iter()
+        .map(|n| &n.id)
+        .filter(|id| doc.nodes.contains_key(*id))
+        .collect();
+    ids.extend(doc.nodes.keys().filter(|id| graph.position(id).is_none()));
+
+    if printer.mode() == OutputMode::Json {
+        let nodes: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let entry = &doc.nodes[*id];
+                json!({
+                    "node": id,
+                    "id": entry.record.id,
+                    "status": entry.status,
+                    "outputs": entry.record.outputs,
+                    "created_at": entry.created_at,
+                    "updated_at": entry.updated_at,
+                    "exists": exists(id),
+                })
+            })
+            .collect();
+        printer.json(&json!({"event": "status", "stack": doc.stack, "nodes": nodes}));
+        return Ok(());
+    }
+    let mut rows = vec![vec![
+        "NODE".to_string(),
+        "ID".into(),
+        "STATUS".into(),
+        "UPDATED".into(),
+    ]];
+    if refreshed.is_some() {
+        rows[0].push("EXISTS".into());
+    }
+    for id in &ids {
+        let entry = &doc.nodes[*id];
+        let status = match entry.status {
+            Status::Ready => "ready",
+            Status::Creating => "creating",
+        };
+        let mut row = vec![
+            id.to_string(),
+            entry.record.id.clone(),
+            status.into(),
+            entry
+                .updated_at
+                .round(jiff::Unit::Second)
+                .unwrap_or(entry.updated_at)
+                .to_string(),
+        ];
+        if let Some(e) = exists(id) {
+            row.push(e.into());
+        }
+        rows.push(row);
+    }
+    let mut text = table(&rows);
+    text.push_str(&format!(
+        "{} of {} resources recorded for stack {}\n",
+        ids.len(),
+        graph.len(),
+        doc.stack
+    ));
+    printer.data(&text)?;
+    Ok(())
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.len())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, s)| format!("{s:<w$}", w = widths[c]))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,96 @@
+//! The errors a command ends with, and the exit status each one means.
+
+use crate::state::StateError;
+
+/// Bad usage or input: found before anything in any cloud is touched. Exit status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// clap's own message, already reduced to one line.
+    #[error("{0}")]
+    Parse(String),
+    #[error("missing the Confluent Cloud API key")]
+    MissingConfluentKey,
+    #[error("missing the Confluent Cloud API secret")]
+    MissingConfluentSecret,
+    #[error("missing the Snowflake warehouse for the admin session")]
+    MissingWarehouse,
+    #[error("incomplete Snowflake admin connection: {given} given without {missing}")]
+    PartialSnowflakeAdmin {
+        given: &'static str,
+        missing: &'static str,
+    },
+    #[error("cannot read the Snowflake private key file {path}")]
+    UnreadableKeyFile { path: String },
+    #[error("{0}")]
+    Graph(#[from] crate::engine::GraphError),
+}
+
+impl UsageError {
+    /// What to do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            UsageError::Parse(_) => "",
+            UsageError::MissingConfluentKey => {
+                "pass --confluent-api-key or set CONFLUENT_CLOUD_API_KEY (an organization-level Cloud API key)"
+            }
+            UsageError::MissingConfluentSecret => {
+                "pass --confluent-api-secret or set CONFLUENT_CLOUD_API_SECRET"
+            }
+            UsageError::MissingWarehouse => {
+                "pass --snowflake-warehouse NAME or set SNOWFLAKE_WAREHOUSE"
+            }
+            UsageError::PartialSnowflakeAdmin { .. } => {
+                "give --snowflake-account, --snowflake-user and --snowflake-private-key-file together, or none of them to read the admin secret from Secrets Manager"
+            }
+            UsageError::UnreadableKeyFile { .. } => {
+                "check the path given to --snowflake-private-key-file (or SNOWFLAKE_PRIVATE_KEY_FILE)"
+            }
+            UsageError::Graph(_) => {
+                "this is a bug in kickstart's stack declaration; please report it"
+            }
+        }
+    }
+
+    /// The one line a person reads.
+    pub fn line(&self) -> String {
+        match self.help() {
+            "" => self.to_string(),
+            help => format!("{self}: {help}"),
+        }
+    }
+}
+
+/// How a command ended badly.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}", .0.line())]
+    Usage(#[from] UsageError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A node failed; the state records how far the run got.
+    #[error(
+        "{command} failed at {node}: {cause}{more}; the state records what was done, so running `kickstart {command}` again continues from there"
+    )]
+    Failed {
+        command: &'static str,
+        node: String,
+        cause: String,
+        more: String,
+    },
+    #[error(
+        "{command} was interrupted; the state records what was done, so running `kickstart {command}` again continues from there"
+    )]
+    Interrupted { command: &'static str },
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            Error::Interrupted { .. } => 130,
+            _ => 1,
+        }
+    }
+}

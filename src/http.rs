@@ -1,0 +1,187 @@
+//! The HTTP layer every REST client shares: one reqwest client (rustls), the shared retry policy
+//! around each call, and debug logs that never show credentials.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Client, Request, RequestBuilder, Response};
+
+use crate::engine::{RetryPolicy, Transient};
+
+pub fn client() -> Client {
+    Client::builder()
+        .user_agent(concat!("kickstart/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("the HTTP client builds with rustls")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{method} {url} answered {status}: {body}")]
+    Status {
+        method: String,
+        url: String,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: String,
+    },
+    #[error("{method} {url} failed: {message}")]
+    Transport {
+        method: String,
+        url: String,
+        message: String,
+        transient: bool,
+    },
+}
+
+impl HttpError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            HttpError::Transport { .. } => None,
+        }
+    }
+}
+
+impl Transient for HttpError {
+    fn is_transient(&self) -> bool {
+        match self {
+            HttpError::Status { status, .. } => matches!(status, 408 | 429 | 500..=504),
+            HttpError::Transport { transient, .. } => *transient,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            HttpError::Status { retry_after, .. } => *retry_after,
+            HttpError::Transport { .. } => None,
+        }
+    }
+}
+
+/// Sends the request that `build` makes (again for each attempt) until it succeeds with a 2xx,
+/// fails for good, or the policy gives up. Non-2xx answers become [`HttpError::Status`].
+pub async fn send(
+    policy: &RetryPolicy,
+    build: impl Fn() -> RequestBuilder,
+) -> Result<Response, HttpError> {
+    let probe = build().build().map_err(|e| transport("?", "?", &e))?;
+    let what = format!("{} {}", probe.method(), probe.url().path());
+    policy
+        .run(&what, || async {
+            let (client, request) = build().build_split();
+            let request = request.map_err(|e| transport("?", "?", &e))?;
+            attempt(&client, request).await
+        })
+        .await
+}
+
+async fn attempt(client: &Client, request: Request) -> Result<Response, HttpError> {
+    let method = request.method().to_string();
+    let url = shown_url(request.url());
+    tracing::debug!(%method, %url, headers = %redacted(request.headers()), "request");
+    let response = client
+        .execute(request)
+        .await
+        .map_err(|e| transport(&method, &url, &e))?;
+    let status = response.status();
+    tracing::debug!(%method, %url, status = status.as_u16(), "response");
+    if status.is_success() {
+        return Ok(response);
+    }
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let mut body = response.text().await.unwrap_or_default();
+    if body.len() > 600 {
+        let cut = (0..=600)
+            .rev()
+            .find(|&i| body.is_char_boundary(i))
+            .unwrap_or(0);
+        body.truncate(cut);
+        body.push_str("...");
+    }
+    Err(HttpError::Status {
+        method,
+        url,
+        status: status.as_u16(),
+        retry_after,
+        body,
+    })
+}
+
+fn transport(method: &str, url: &str, e: &reqwest::Error) -> HttpError {
+    HttpError::Transport {
+        method: method.to_string(),
+        url: url.to_string(),
+        message: e.to_string(),
+        transient: e.is_connect() || e.is_timeout() || e.is_request(),
+    }
+}
+
+/// The URL without its query, which may carry tokens.
+fn shown_url(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
+/// Headers for a log line, with every credential-bearing value replaced.
+pub fn redacted(headers: &HeaderMap) -> String {
+    let mut parts: Vec<String> = headers
+        .iter()
+        .map(|(name, value)| {
+            let n = name.as_str();
+            let secret = value.is_sensitive()
+                || matches!(
+                    n,
+                    "authorization" | "proxy-authorization" | "cookie" | "x-api-key"
+                )
+                || n.contains("token")
+                || n.contains("secret");
+            let shown = if secret {
+                "<redacted>"
+            } else {
+                value.to_str().unwrap_or("<binary>")
+            };
+            format!("{n}: {shown}")
+        })
+        .collect();
+    parts.sort();
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+
+    use super::*;
+
+    #[test]
+    fn credentials_never_reach_a_log_line() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Basic a2V5OnMzY3IzdA=="),
+        );
+        headers.insert("x-snowflake-token", HeaderValue::from_static("tok-123"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let line = redacted(&headers);
+        assert!(!line.contains("a2V5OnMzY3IzdA"), "{line}");
+        assert!(!line.contains("tok-123"), "{line}");
+        assert!(line.contains("content-type: application/json"), "{line}");
+        assert!(line.contains("authorization: <redacted>"), "{line}");
+    }
+
+    #[test]
+    fn urls_in_logs_lose_their_query_and_password() {
+        let url = reqwest::Url::parse("https://u:pw@h.example/x?token=abc").unwrap();
+        assert_eq!(shown_url(&url), "https://u@h.example/x");
+    }
+}
