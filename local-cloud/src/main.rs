@@ -1,1 +1,76 @@
-fn main() {}
+//! `local-cloud`: runs the stand-ins on a loopback port until stopped.
+
+use std::net::{IpAddr, SocketAddr};
+
+use clap::Parser;
+use local_cloud::{FaultConfig, LocalCloud};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "local-cloud",
+    version,
+    about = "Local stand-ins for Confluent Cloud and Snowflake"
+)]
+struct Args {
+    /// Address to listen on; loopback only unless you mean otherwise.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port; 0 picks a free one (the chosen URL is printed on stdout).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Added latency per call in milliseconds: N, or MIN..MAX.
+    #[arg(long, default_value = "0", value_parser = latency)]
+    latency_ms: (u64, u64),
+    /// Share of calls answered 429 with Retry-After (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    throttle_rate: f64,
+    /// Share of calls answered 500/503 (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    error_rate: f64,
+    /// Retry-After seconds on throttled answers.
+    #[arg(long, default_value_t = 1)]
+    retry_after: u64,
+    /// Seed of the fault generator, so a run can be replayed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+fn latency(s: &str) -> Result<(u64, u64), String> {
+    let parse = |p: &str| {
+        p.trim()
+            .parse::<u64>()
+            .map_err(|_| "give N or MIN..MAX in milliseconds".to_string())
+    };
+    match s.split_once("..") {
+        Some((a, b)) => Ok((parse(a)?, parse(b)?)),
+        None => parse(s).map(|n| (n, n)),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let faults = FaultConfig {
+        min_latency_ms: args.latency_ms.0,
+        max_latency_ms: args.latency_ms.1,
+        throttle_rate: args.throttle_rate,
+        error_rate: args.error_rate,
+        retry_after_secs: args.retry_after,
+        seed: args.seed,
+    };
+    let addr = SocketAddr::new(args.host, args.port);
+    let cloud = LocalCloud::start(addr, faults, axum::Router::new()).await?;
+    // The one line a script reads to learn the port.
+    println!("local-cloud listening on {}", cloud.url());
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    cloud.stop().await;
+    Ok(())
+}

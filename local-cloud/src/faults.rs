@@ -1,0 +1,115 @@
+//! Fault injection in front of every service: added latency, throttling with `Retry-After`, and
+//! server errors, at rates drawn from a seeded generator so a failing run can be replayed.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header::RETRY_AFTER};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultConfig {
+    pub min_latency_ms: u64,
+    pub max_latency_ms: u64,
+    /// Share of calls answered 429 with `Retry-After`.
+    pub throttle_rate: f64,
+    /// Share of calls answered 500 or 503.
+    pub error_rate: f64,
+    pub retry_after_secs: u64,
+    pub seed: u64,
+}
+
+impl FaultConfig {
+    pub fn check(&self) -> Result<(), String> {
+        let rate = |r: f64| (0.0..=1.0).contains(&r);
+        if !rate(self.throttle_rate) || !rate(self.error_rate) {
+            return Err("rates must be between 0 and 1".into());
+        }
+        if self.min_latency_ms > self.max_latency_ms {
+            return Err("min_latency_ms must not exceed max_latency_ms".into());
+        }
+        Ok(())
+    }
+}
+
+/// Marks a response the fault layer made, for the journal.
+#[derive(Clone, Copy, Debug)]
+pub struct Injected;
+
+#[derive(Clone)]
+pub struct Faults {
+    config: Arc<Mutex<FaultConfig>>,
+    rng: Arc<Mutex<fastrand::Rng>>,
+}
+
+impl Faults {
+    pub fn new(config: FaultConfig) -> Self {
+        let rng = fastrand::Rng::with_seed(config.seed);
+        Faults {
+            config: Arc::new(Mutex::new(config)),
+            rng: Arc::new(Mutex::new(rng)),
+        }
+    }
+
+    pub fn config(&self) -> FaultConfig {
+        self.config.lock().unwrap().clone()
+    }
+
+    /// Replaces the configuration and reseeds, so the same config replays the same faults.
+    pub fn set(&self, config: FaultConfig) {
+        *self.rng.lock().unwrap() = fastrand::Rng::with_seed(config.seed);
+        *self.config.lock().unwrap() = config;
+    }
+
+    /// Decides the fate of one call: how long to delay it, and whether to answer in its place.
+    fn roll(&self) -> (Duration, Option<StatusCode>) {
+        let c = self.config();
+        let mut rng = self.rng.lock().unwrap();
+        let latency = if c.max_latency_ms > 0 {
+            rng.u64(c.min_latency_ms..=c.max_latency_ms)
+        } else {
+            0
+        };
+        let draw = rng.f64();
+        let fault = if draw < c.throttle_rate {
+            Some(StatusCode::TOO_MANY_REQUESTS)
+        } else if draw < c.throttle_rate + c.error_rate {
+            Some(if rng.bool() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            })
+        } else {
+            None
+        };
+        (Duration::from_millis(latency), fault)
+    }
+}
+
+/// Middleware: delays, and sometimes answers instead of the service.
+pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> Response {
+    if crate::is_control(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let (latency, fault) = faults.roll();
+    tokio::time::sleep(latency).await;
+    let Some(status) = fault else {
+        return next.run(request).await;
+    };
+    // The management API's error shape; each service may map it to its own later.
+    let body = json!({"errors": [{"status": status.as_u16().to_string(), "detail": status.canonical_reason()}]});
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let secs = faults.config().retry_after_secs.to_string();
+        let value = HeaderValue::from_str(&secs).expect("digits are a valid header value");
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response.extensions_mut().insert(Injected);
+    response
+}
