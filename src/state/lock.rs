@@ -36,7 +36,8 @@ impl std::fmt::Display for LockHolder {
 }
 
 impl LockHolder {
-    fn me(command: &str) -> Self {
+    /// The holder this process would be.
+    pub fn for_this_process(command: &str) -> Self {
         LockHolder {
             pid: std::process::id(),
             host: this_host(),
@@ -64,7 +65,7 @@ impl StateLock {
         command: &str,
         timeout: Duration,
     ) -> Result<StateLock, StateError> {
-        let me = LockHolder::me(command);
+        let me = LockHolder::for_this_process(command);
         let give_up = tokio::time::Instant::now() + timeout;
         loop {
             match try_create(path, &me) {
@@ -197,7 +198,7 @@ mod tests {
         child.wait().unwrap();
         let stale = LockHolder {
             pid: dead,
-            ..LockHolder::me("create")
+            ..LockHolder::for_this_process("create")
         };
         fs::write(&path, serde_json::to_vec(&stale).unwrap()).unwrap();
         let _lock = StateLock::acquire(&path, "s", "create", Duration::ZERO)
@@ -213,7 +214,7 @@ mod tests {
         let elsewhere = LockHolder {
             pid: 1,
             host: "ci-runner-7".into(),
-            ..LockHolder::me("create")
+            ..LockHolder::for_this_process("create")
         };
         fs::write(&path, serde_json::to_vec(&elsewhere).unwrap()).unwrap();
         let err = StateLock::acquire(&path, "s", "create", Duration::ZERO)
