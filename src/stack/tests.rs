@@ -1,0 +1,68 @@
+//! The stack declaration checked against STACK.md.
+
+use super::*;
+
+fn decls() -> Vec<Decl> {
+    declare(&Names::new(DEFAULT_STACK))
+}
+
+#[test]
+fn the_stack_graph_is_acyclic_and_every_dependency_exists() {
+    for stack in [DEFAULT_STACK, "team_b"] {
+        let graph = graph(&Names::new(stack), &NotBuilt);
+        assert!(graph.is_ok(), "{stack}: {:?}", graph.err());
+    }
+}
+
+#[test]
+fn every_row_of_stack_md_is_a_node() {
+    let decls = decls();
+    let refs: std::collections::BTreeSet<&str> = decls.iter().map(|d| d.reference).collect();
+    for prefix_count in [("C", 14), ("A", 6), ("S", 6)] {
+        for i in 1..=prefix_count.1 {
+            let r = format!("{}{i}", prefix_count.0);
+            assert!(refs.contains(r.as_str()), "no node for {r}");
+        }
+    }
+    let count = |f: fn(&Spec) -> bool| decls.iter().filter(|d| f(&d.spec)).count();
+    assert_eq!(count(|s| matches!(s, Spec::ServiceAccount { .. })), 6);
+    assert_eq!(count(|s| matches!(s, Spec::RoleBinding { .. })), 5);
+    assert_eq!(count(|s| matches!(s, Spec::ApiKey { .. })), 6);
+    assert_eq!(count(|s| matches!(s, Spec::Acl { .. })), 7);
+    assert_eq!(count(|s| matches!(s, Spec::Secret { .. })), 7);
+    assert_eq!(count(|s| matches!(s, Spec::IcebergTable { .. })), 2);
+}
+
+#[test]
+fn the_cross_cloud_cycles_are_broken_in_the_agreed_order() {
+    let graph = graph(&Names::new(DEFAULT_STACK), &NotBuilt).unwrap();
+    let before = |a: &str, b: &str| {
+        let order = graph.topo_order();
+        let pos = |id| order.iter().position(|&i| graph.node(i).id == id).unwrap();
+        pos(a) < pos(b)
+    };
+    // C12 -> A2 -> C13
+    assert!(before(PROVIDER, TABLEFLOW_ROLE));
+    assert!(before(TABLEFLOW_ROLE, "confluent.tableflow.stock_trades"));
+    // S4/S5 -> A3 trust -> S6
+    assert!(before(VOLUME, SNOWFLAKE_TRUST));
+    assert!(before(SF_CATALOG, SNOWFLAKE_TRUST));
+    assert!(before(
+        SNOWFLAKE_TRUST,
+        "snowflake.iceberg_table.stock_trades"
+    ));
+    // Delete runs backwards: the statement goes before its output topic, the catalog sync
+    // before its Glue database.
+    assert!(before(TOTALS_TOPIC, STATEMENT));
+    assert!(before(GLUE_DB, CATALOG));
+}
+
+#[test]
+fn names_follow_the_stack_name() {
+    let decls = declare(&Names::new("team_b"));
+    let has = |needle: &str| decls.iter().any(|d| d.label().contains(needle));
+    assert!(has("team_b_tableflow_app_manager"));
+    assert!(has("TEAM_B_WAREHOUSE"));
+    assert!(has("/confluent_cloud_resource/team_b/flink"));
+    assert!(!has("tableflow_kickstarter"));
+}
