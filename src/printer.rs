@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal as _, Write as _};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -13,6 +13,26 @@ use serde_json::json;
 use crate::cli::OutputMode;
 use crate::engine::{Event, Graph, Observer, Outcome, Report, Step};
 use crate::error::Error;
+
+/// The spinners of this process, if any, so that log lines can be written around them.
+static BARS: OnceLock<MultiProgress> = OnceLock::new();
+
+/// Where log lines go: stderr, with the spinners lifted out of the way while a line is written.
+pub struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match BARS.get() {
+            Some(bars) => bars.suspend(|| std::io::stderr().write_all(buf))?,
+            None => std::io::stderr().write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 pub struct Printer {
     mode: OutputMode,
@@ -28,7 +48,10 @@ impl Printer {
         let watched = mode == OutputMode::Human && std::io::stderr().is_terminal();
         Printer {
             mode,
-            bars: watched.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            bars: watched.then(|| {
+                BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
+                    .clone()
+            }),
             running: Mutex::default(),
             labels: Mutex::default(),
             started: Instant::now(),
