@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use clap::Parser;
+use local_cloud::confluent::{self, ConfluentConfig, Delays};
 use local_cloud::{FaultConfig, LocalCloud};
 
 #[derive(Debug, Parser)]
@@ -33,6 +34,24 @@ struct Args {
     /// Seed of the fault generator, so a run can be replayed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The Cloud API key the emulated Confluent management API accepts.
+    #[arg(
+        long,
+        env = "LOCAL_CLOUD_CONFLUENT_API_KEY",
+        default_value = "local-cloud-key"
+    )]
+    confluent_api_key: String,
+    /// Its secret.
+    #[arg(
+        long,
+        env = "LOCAL_CLOUD_CONFLUENT_API_SECRET",
+        default_value = "local-cloud-secret",
+        hide_env_values = true
+    )]
+    confluent_api_secret: String,
+    /// How long asynchronous Confluent resources stay in their first phase (PROVISIONING, PENDING).
+    #[arg(long, default_value_t = 1000)]
+    provisioning_ms: u64,
 }
 
 fn latency(s: &str) -> Result<(u64, u64), String> {
@@ -63,7 +82,10 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
     };
     let addr = SocketAddr::new(args.host, args.port);
-    let cloud = LocalCloud::start(addr, faults, axum::Router::new()).await?;
+    let delays = Delays::uniform(std::time::Duration::from_millis(args.provisioning_ms));
+    let confluent =
+        ConfluentConfig::new(&args.confluent_api_key, &args.confluent_api_secret, delays);
+    let cloud = LocalCloud::start(addr, faults, confluent::router(confluent)).await?;
     // The one line a script reads to learn the port.
     println!("local-cloud listening on {}", cloud.url());
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

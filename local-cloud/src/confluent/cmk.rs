@@ -1,0 +1,159 @@
+//! cmk/v2: Kafka clusters. Made PROVISIONING (202), PROVISIONED after the configured delay.
+//! Their REST endpoint is the emulator itself, as the caller reached it.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query as Q, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::Confluent;
+use super::org::{not_found, with_self};
+use super::reply::{
+    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
+    required,
+};
+use super::world::now_rfc3339;
+
+pub fn routes() -> Router<Confluent> {
+    Router::new()
+        .route("/cmk/v2/clusters", get(list).post(create))
+        .route("/cmk/v2/clusters/{id}", get(read).delete(delete))
+}
+
+/// The cluster as the caller sees it: its REST endpoint is wherever the caller reached us.
+pub fn render(v: &Value, base: &str) -> Value {
+    let id = v["id"].as_str().unwrap_or_default();
+    let mut v = with_self(v.clone(), base, &format!("/cmk/v2/clusters/{id}"));
+    v["spec"]["http_endpoint"] = json!(base);
+    v["spec"]["endpoints"]["PUBLIC"]["http_endpoint"] = json!(base);
+    v
+}
+
+async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
+    cc.cloud(&headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let name = need(&v, "/spec/display_name")?;
+    let availability = one_of(
+        &v,
+        "/spec/availability",
+        &["SINGLE_ZONE", "MULTI_ZONE", "LOW", "HIGH"],
+    )?;
+    let cloud = one_of(&v, "/spec/cloud", &["AWS", "GCP", "AZURE"])?;
+    let region = need(&v, "/spec/region")?;
+    let kind = one_of(
+        &v,
+        "/spec/config/kind",
+        &["Basic", "Standard", "Enterprise", "Dedicated", "Freight"],
+    )?;
+    if kind == "Dedicated" && v.pointer("/spec/config/cku").is_none() {
+        return Err(bad_field(
+            "/spec/config/cku",
+            "a Dedicated cluster needs 'cku'",
+        ));
+    }
+    let env_id = need(&v, "/spec/environment/id")?;
+    let mut world = cc.world();
+    let env_crn = match world.environments.get(env_id) {
+        Some(env) => env.json["metadata"]["resource_name"].clone(),
+        None => return Err(not_found("environment", env_id)),
+    };
+    let in_env =
+        |c: &Value| c["spec"]["environment"]["id"] == env_id && c["spec"]["display_name"] == name;
+    if world.clusters.values().any(|c| in_env(&c.json)) {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("cluster '{name}' already exists in {env_id}"),
+        ));
+    }
+    let id = world.id("lkc", 5);
+    let now = now_rfc3339();
+    let bootstrap = format!(
+        "SASL_SSL://pkc-{}.{region}.{}.confluent.cloud:9092",
+        &id[4..],
+        cloud.to_lowercase()
+    );
+    let cluster = json!({
+        "api_version": "cmk/v2", "kind": "Cluster", "id": id,
+        "metadata": {
+            "resource_name": format!("{}/cloud-cluster={id}", env_crn.as_str().unwrap_or_default()),
+            "created_at": now, "updated_at": now,
+        },
+        "spec": {
+            "display_name": name, "availability": availability, "cloud": cloud, "region": region,
+            "config": {"kind": kind},
+            "kafka_bootstrap_endpoint": bootstrap,
+            "endpoints": {"PUBLIC": {"kafka_bootstrap_endpoint": bootstrap, "connection_type": "PUBLIC"}},
+            "environment": {"id": env_id, "related": "", "resource_name": env_crn},
+        },
+        "status": {"phase": "PROVISIONING"},
+    });
+    let item = world.item(cluster.clone());
+    world.clusters.insert(id.clone(), item);
+    let b = base(&headers);
+    created(
+        StatusCode::ACCEPTED,
+        render(&cluster, &b),
+        &format!("{b}/cmk/v2/clusters/{id}"),
+    )
+}
+
+async fn list(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let world = cc.world();
+    let b = base(&headers);
+    let mut items: Vec<_> = world
+        .clusters
+        .values()
+        .filter(|c| c.json["spec"]["environment"]["id"] == env)
+        .collect();
+    items.sort_by_key(|i| i.order);
+    let data = items.into_iter().map(|c| render(&c.json, &b)).collect();
+    page(&b, "/cmk/v2/clusters", &q, "cmk/v2", "Cluster", data)
+}
+
+async fn read(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let world = cc.world();
+    match world.clusters.get(&id) {
+        Some(c) if c.json["spec"]["environment"]["id"] == env => {
+            ok(StatusCode::OK, render(&c.json, &base(&headers)))
+        }
+        _ => Err(not_found("cluster", &id)),
+    }
+}
+
+async fn delete(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let mut world = cc.world();
+    match world.clusters.get(&id) {
+        Some(c) if c.json["spec"]["environment"]["id"] == env => {}
+        _ => return Err(not_found("cluster", &id)),
+    }
+    world.clusters.remove(&id);
+    // Everything that lives inside the cluster goes with it, as on the real service.
+    world.topics.retain(|(lkc, _), _| lkc != &id);
+    world.acls.remove(&id);
+    world.connectors.retain(|(_, lkc, _), _| lkc != &id);
+    world.tableflow_topics.retain(|(lkc, _), _| lkc != &id);
+    world
+        .catalog_integrations
+        .retain(|_, c| c.json["spec"]["kafka_cluster"]["id"] != id);
+    world.keys.retain(|_, k| k.resource.as_deref() != Some(&id));
+    no_content()
+}

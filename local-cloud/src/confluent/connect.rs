@@ -1,0 +1,265 @@
+//! connect/v1: managed connectors, with Connect's own object and error model. A connector runs
+//! only if its Kafka credentials are good and its principal may write its topic (ACLs).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query as Q, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use super::Confluent;
+use super::reply::{Api, Query, Reply, body, error, ok};
+
+const MASK: &str = "****************";
+const SECRET_CONFIGS: &[&str] = &["kafka.api.secret"];
+const DATAGEN_FORMATS: &[&str] = &["AVRO", "JSON", "JSON_SR", "PROTOBUF"];
+
+pub fn routes() -> Router<Confluent> {
+    let base = "/connect/v1/environments/{env}/clusters/{lkc}/connectors";
+    Router::new()
+        .route(base, get(list).post(create))
+        .route(&format!("{base}/{{name}}"), get(read).delete(delete))
+        .route(&format!("{base}/{{name}}/status"), get(status))
+}
+
+fn connect_error(status: StatusCode, message: impl Into<String>) -> axum::response::Response {
+    error(Api::Connect, status, message)
+}
+
+/// The environment and cluster of the path, which must exist together.
+fn scope(
+    world: &super::world::World,
+    env: &str,
+    lkc: &str,
+) -> Result<(), axum::response::Response> {
+    match world.clusters.get(lkc) {
+        Some(c) if c.json["spec"]["environment"]["id"] == env => Ok(()),
+        _ => Err(connect_error(
+            StatusCode::NOT_FOUND,
+            format!("Kafka cluster {lkc} not found in environment {env}"),
+        )),
+    }
+}
+
+fn masked(config: &Value) -> Value {
+    let mut config = config.clone();
+    for key in SECRET_CONFIGS {
+        if config.get(*key).is_some() {
+            config[*key] = json!(MASK);
+        }
+    }
+    config
+}
+
+fn view(item: &Value) -> Value {
+    json!({"name": item["name"], "type": "source", "config": masked(&item["config"]), "tasks": item["tasks"]})
+}
+
+async fn create(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((env, lkc)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Reply {
+    cc.caller_cloud(&headers)?;
+    let v = body(Api::Connect, &bytes)?;
+    let mut world = cc.world();
+    scope(&world, &env, &lkc)?;
+    let Some(name) = v
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    else {
+        return Err(connect_error(StatusCode::BAD_REQUEST, "name is required"));
+    };
+    let Some(config) = v.get("config").and_then(Value::as_object) else {
+        return Err(connect_error(StatusCode::BAD_REQUEST, "config is required"));
+    };
+    if let Some((k, _)) = config.iter().find(|(_, v)| !v.is_string()) {
+        return Err(connect_error(
+            StatusCode::BAD_REQUEST,
+            format!("config value of '{k}' must be a string"),
+        ));
+    }
+    let get = |k: &str| config.get(k).and_then(Value::as_str);
+    let Some(class) = get("connector.class") else {
+        return Err(connect_error(
+            StatusCode::BAD_REQUEST,
+            "config 'connector.class' is required for a managed connector",
+        ));
+    };
+    if get("name") != Some(name) {
+        return Err(connect_error(
+            StatusCode::BAD_REQUEST,
+            "config 'name' must equal the connector's name",
+        ));
+    }
+    // Kafka credentials: an API key of this cluster, or a service account.
+    match get("kafka.auth.mode").unwrap_or("KAFKA_API_KEY") {
+        "SERVICE_ACCOUNT" => match get("kafka.service.account.id") {
+            Some(sa) if world.service_accounts.contains_key(sa) => {}
+            _ => {
+                return Err(connect_error(
+                    StatusCode::BAD_REQUEST,
+                    "kafka.service.account.id must name an existing service account",
+                ));
+            }
+        },
+        "KAFKA_API_KEY" => {
+            let key = get("kafka.api.key").and_then(|k| world.keys.get(k));
+            let good = key.is_some_and(|k| {
+                Some(k.secret.as_str()) == get("kafka.api.secret")
+                    && k.resource.as_deref() == Some(lkc.as_str())
+            });
+            if !good {
+                return Err(connect_error(
+                    StatusCode::BAD_REQUEST,
+                    "kafka.api.key and kafka.api.secret must be a valid API key of this cluster",
+                ));
+            }
+        }
+        other => {
+            return Err(connect_error(
+                StatusCode::BAD_REQUEST,
+                format!("unknown kafka.auth.mode '{other}'"),
+            ));
+        }
+    }
+    if class == "DatagenSource" {
+        let Some(topic) = get("kafka.topic") else {
+            return Err(connect_error(
+                StatusCode::BAD_REQUEST,
+                "DatagenSource needs 'kafka.topic'",
+            ));
+        };
+        if !world.topics.contains_key(&(lkc.clone(), topic.to_string())) {
+            return Err(connect_error(
+                StatusCode::BAD_REQUEST,
+                format!("topic '{topic}' does not exist"),
+            ));
+        }
+        if !get("output.data.format").is_some_and(|f| DATAGEN_FORMATS.contains(&f)) {
+            return Err(connect_error(
+                StatusCode::BAD_REQUEST,
+                format!("DatagenSource needs 'output.data.format', one of {DATAGEN_FORMATS:?}"),
+            ));
+        }
+        if get("quickstart").is_none() {
+            return Err(connect_error(
+                StatusCode::BAD_REQUEST,
+                "DatagenSource needs 'quickstart'",
+            ));
+        }
+    }
+    let key = (env.clone(), lkc.clone(), name.to_string());
+    if world.connectors.contains_key(&key) {
+        return Err(connect_error(
+            StatusCode::BAD_REQUEST,
+            format!("Connector {name} already exists"),
+        ));
+    }
+    let tasks: Vec<Value> = (0..get("tasks.max")
+        .and_then(|t| t.parse::<u32>().ok())
+        .unwrap_or(1))
+        .map(|t| json!({"connector": name, "task": t}))
+        .collect();
+    let stored = json!({"name": name, "config": Value::Object(config.clone()), "tasks": tasks, "state": "PROVISIONING", "trace": ""});
+    let item = world.item(stored.clone());
+    world.connectors.insert(key, item);
+    ok(StatusCode::CREATED, view(&stored))
+}
+
+async fn list(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((env, lkc)): Path<(String, String)>,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.caller_cloud(&headers)?;
+    let world = cc.world();
+    scope(&world, &env, &lkc)?;
+    let mine = world
+        .connectors
+        .iter()
+        .filter(|((e, c, _), _)| e == &env && c == &lkc);
+    if q.contains_key("expand") {
+        let map: Map<String, Value> = mine
+            .map(|((_, _, name), item)| {
+                (
+                    name.clone(),
+                    json!({"status": status_body(&item.json), "info": view(&item.json)}),
+                )
+            })
+            .collect();
+        return ok(StatusCode::OK, Value::Object(map));
+    }
+    let names: Vec<Value> = mine.map(|((_, _, name), _)| json!(name)).collect();
+    ok(StatusCode::OK, Value::Array(names))
+}
+
+async fn read(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((env, lkc, name)): Path<(String, String, String)>,
+) -> Reply {
+    cc.caller_cloud(&headers)?;
+    let world = cc.world();
+    scope(&world, &env, &lkc)?;
+    match world.connectors.get(&(env, lkc, name.clone())) {
+        Some(item) => ok(StatusCode::OK, view(&item.json)),
+        None => Err(connect_error(
+            StatusCode::NOT_FOUND,
+            format!("Connector {name} not found"),
+        )),
+    }
+}
+
+fn status_body(item: &Value) -> Value {
+    let state = item["state"].as_str().unwrap_or("PROVISIONING");
+    let tasks: Vec<Value> = item["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| json!({"id": t["task"], "state": state, "worker_id": "local-cloud", "msg": item["trace"]}))
+        .collect();
+    json!({
+        "name": item["name"], "type": "source",
+        "connector": {"state": state, "worker_id": "local-cloud", "trace": item["trace"]},
+        "tasks": tasks,
+    })
+}
+
+async fn status(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((env, lkc, name)): Path<(String, String, String)>,
+) -> Reply {
+    cc.caller_cloud(&headers)?;
+    let world = cc.world();
+    scope(&world, &env, &lkc)?;
+    match world.connectors.get(&(env, lkc, name.clone())) {
+        Some(item) => ok(StatusCode::OK, status_body(&item.json)),
+        None => Err(connect_error(
+            StatusCode::NOT_FOUND,
+            format!("Connector {name} not found"),
+        )),
+    }
+}
+
+async fn delete(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((env, lkc, name)): Path<(String, String, String)>,
+) -> Reply {
+    cc.caller_cloud(&headers)?;
+    let mut world = cc.world();
+    scope(&world, &env, &lkc)?;
+    match world.connectors.remove(&(env, lkc, name.clone())) {
+        Some(_) => ok(StatusCode::OK, json!({"error": null})),
+        None => Err(connect_error(
+            StatusCode::NOT_FOUND,
+            format!("Connector {name} not found"),
+        )),
+    }
+}

@@ -1,0 +1,373 @@
+//! fcpm/v2 (compute pools, regions) and sql/v1 (statements, at the region's `http_endpoint`,
+//! which is the emulator itself). Statements need a Flink API key of their environment.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query as Q, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::org::{not_found, with_self};
+use super::reply::{
+    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
+    required,
+};
+use super::world::now_rfc3339;
+use super::{Caller, Confluent};
+
+/// The regions the emulator offers, as `GET /fcpm/v2/regions` lists them.
+const REGIONS: &[(&str, &str, &str)] = &[
+    ("AWS", "us-east-1", "N. Virginia (us-east-1)"),
+    ("AWS", "us-east-2", "Ohio (us-east-2)"),
+    ("AWS", "us-west-2", "Oregon (us-west-2)"),
+    ("AWS", "eu-west-1", "Ireland (eu-west-1)"),
+    ("AWS", "eu-central-1", "Frankfurt (eu-central-1)"),
+    ("AWS", "ap-southeast-2", "Sydney (ap-southeast-2)"),
+];
+
+pub fn routes() -> Router<Confluent> {
+    let statements = "/sql/v1/organizations/{org}/environments/{env}/statements";
+    Router::new()
+        .route("/fcpm/v2/compute-pools", get(list_pools).post(create_pool))
+        .route(
+            "/fcpm/v2/compute-pools/{id}",
+            get(get_pool).delete(delete_pool),
+        )
+        .route("/fcpm/v2/regions", get(list_regions))
+        .route(statements, get(list_statements).post(create_statement))
+        .route(
+            &format!("{statements}/{{name}}"),
+            get(get_statement).delete(delete_statement),
+        )
+}
+
+fn pool_view(v: &Value, base: &str) -> Value {
+    with_self(
+        v.clone(),
+        base,
+        &format!(
+            "/fcpm/v2/compute-pools/{}",
+            v["id"].as_str().unwrap_or_default()
+        ),
+    )
+}
+
+async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
+    cc.cloud(&headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let name = need(&v, "/spec/display_name")?;
+    let cloud = one_of(&v, "/spec/cloud", &["AWS", "GCP", "AZURE"])?;
+    let region = need(&v, "/spec/region")?;
+    let max_cfu = v
+        .pointer("/spec/max_cfu")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad_field("/spec/max_cfu", "'/spec/max_cfu' is required (an integer)"))?;
+    if ![5, 10, 20, 30, 40, 50].contains(&max_cfu) {
+        return Err(bad_field(
+            "/spec/max_cfu",
+            "max_cfu must be one of 5, 10, 20, 30, 40, 50",
+        ));
+    }
+    let env_id = need(&v, "/spec/environment/id")?;
+    let mut world = cc.world();
+    let env_crn = world
+        .environments
+        .get(env_id)
+        .map(|e| e.json["metadata"]["resource_name"].clone())
+        .ok_or_else(|| not_found("environment", env_id))?;
+    if world.compute_pools.values().any(|p| {
+        p.json["spec"]["environment"]["id"] == env_id && p.json["spec"]["display_name"] == name
+    }) {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("compute pool '{name}' already exists"),
+        ));
+    }
+    let id = world.id("lfcp", 5);
+    let now = now_rfc3339();
+    let region_id = super::flink_region_id(cloud, region);
+    let pool = json!({
+        "api_version": "fcpm/v2", "kind": "ComputePool", "id": id,
+        "metadata": {"resource_name": format!("{}/flink-region={region_id}/compute-pool={id}", env_crn.as_str().unwrap_or_default()), "created_at": now, "updated_at": now},
+        "spec": {"display_name": name, "cloud": cloud, "region": region, "max_cfu": max_cfu, "environment": {"id": env_id, "related": "", "resource_name": env_crn}},
+        "status": {"phase": "PROVISIONING", "current_cfu": 0},
+    });
+    let item = world.item(pool.clone());
+    world.compute_pools.insert(id.clone(), item);
+    let b = base(&headers);
+    created(
+        StatusCode::ACCEPTED,
+        pool_view(&pool, &b),
+        &format!("{b}/fcpm/v2/compute-pools/{id}"),
+    )
+}
+
+async fn list_pools(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let world = cc.world();
+    let b = base(&headers);
+    let mut items: Vec<_> = world
+        .compute_pools
+        .values()
+        .filter(|p| p.json["spec"]["environment"]["id"] == env)
+        .filter(|p| {
+            q.get("spec.region")
+                .is_none_or(|r| p.json["spec"]["region"] == r.as_str())
+        })
+        .collect();
+    items.sort_by_key(|i| i.order);
+    let data = items.into_iter().map(|p| pool_view(&p.json, &b)).collect();
+    page(
+        &b,
+        "/fcpm/v2/compute-pools",
+        &q,
+        "fcpm/v2",
+        "ComputePool",
+        data,
+    )
+}
+
+async fn get_pool(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let world = cc.world();
+    match world.compute_pools.get(&id) {
+        Some(p) if p.json["spec"]["environment"]["id"] == env => {
+            ok(StatusCode::OK, pool_view(&p.json, &base(&headers)))
+        }
+        _ => Err(not_found("compute pool", &id)),
+    }
+}
+
+async fn delete_pool(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let mut world = cc.world();
+    match world.compute_pools.get(&id) {
+        Some(p) if p.json["spec"]["environment"]["id"] == env => {}
+        _ => return Err(not_found("compute pool", &id)),
+    }
+    world.compute_pools.remove(&id);
+    no_content()
+}
+
+async fn list_regions(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let b = base(&headers);
+    let data = REGIONS
+        .iter()
+        .filter(|(cloud, _, _)| q.get("cloud").is_none_or(|c| c == cloud))
+        .filter(|(_, name, _)| q.get("region_name").is_none_or(|r| r == name))
+        .map(|(cloud, name, display)| {
+            let id = super::flink_region_id(cloud, name);
+            json!({
+                "api_version": "fcpm/v2", "kind": "Region", "id": id,
+                "metadata": {"self": format!("{b}/fcpm/v2/regions/{id}")},
+                "display_name": display, "cloud": cloud, "region_name": name,
+                "http_endpoint": b, "private_http_endpoint": b,
+            })
+        })
+        .collect();
+    page(&b, "/fcpm/v2/regions", &q, "fcpm/v2", "Region", data)
+}
+
+/// Statements take a Flink API key (resource `{cloud}.{region}`) of the path's environment.
+fn flink_key(cc: &Confluent, headers: &HeaderMap, org: &str, env: &str) -> Result<(), Response> {
+    match cc.caller(headers, Api::Management)? {
+        Caller::Resource {
+            resource,
+            environment,
+        } if resource.contains('.') && environment.as_deref() == Some(env) => {}
+        _ => {
+            return Err(error(
+                Api::Management,
+                StatusCode::UNAUTHORIZED,
+                "the SQL API needs a Flink API key of this environment",
+            ));
+        }
+    }
+    if uuid::Uuid::parse_str(org).is_err() {
+        return Err(bad_field(
+            "organization_id",
+            "organization_id must be a UUID",
+        ));
+    }
+    if org != cc.config.organization_id {
+        return Err(error(
+            Api::Management,
+            StatusCode::FORBIDDEN,
+            "not a member of that organization",
+        ));
+    }
+    Ok(())
+}
+
+fn statement_name_ok(name: &str) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    name.len() <= 100 && name.split('.').all(label)
+}
+
+fn statement_view(v: &Value, base: &str) -> Value {
+    let path = format!(
+        "/sql/v1/organizations/{}/environments/{}/statements/{}",
+        v["organization_id"].as_str().unwrap_or_default(),
+        v["environment_id"].as_str().unwrap_or_default(),
+        v["name"].as_str().unwrap_or_default()
+    );
+    with_self(v.clone(), base, &path)
+}
+
+async fn create_statement(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((org, env)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Reply {
+    flink_key(&cc, &headers, &org, &env)?;
+    let v = body(Api::Management, &bytes)?;
+    let name = need(&v, "/name")?;
+    if !statement_name_ok(name) {
+        return Err(bad_field(
+            "/name",
+            "name must be lowercase DNS labels separated by dots, at most 100 characters",
+        ));
+    }
+    let sql = need(&v, "/spec/statement")?;
+    let mut world = cc.world();
+    if let Some(pool) = v.pointer("/spec/compute_pool_id").and_then(Value::as_str) {
+        match world.compute_pools.get(pool) {
+            Some(p) if p.json["spec"]["environment"]["id"] == env.as_str() => {}
+            _ => {
+                return Err(bad_field(
+                    "/spec/compute_pool_id",
+                    format!("compute pool '{pool}' was not found in {env}"),
+                ));
+            }
+        }
+    }
+    if let Some(principal) = v.pointer("/spec/principal").and_then(Value::as_str)
+        && !world.service_accounts.contains_key(principal)
+    {
+        return Err(bad_field(
+            "/spec/principal",
+            format!("principal '{principal}' was not found"),
+        ));
+    }
+    if world
+        .statements
+        .contains_key(&(env.clone(), name.to_string()))
+    {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("statement '{name}' already exists"),
+        ));
+    }
+    let now = now_rfc3339();
+    let uid = world.uuid();
+    let statement = json!({
+        "api_version": "sql/v1", "kind": "Statement",
+        "metadata": {"created_at": now, "updated_at": now, "uid": uid, "resource_version": "1"},
+        "name": name, "organization_id": org, "environment_id": env,
+        "spec": {
+            "statement": sql,
+            "properties": v.pointer("/spec/properties").cloned().unwrap_or(json!({})),
+            "compute_pool_id": v.pointer("/spec/compute_pool_id").cloned().unwrap_or(Value::Null),
+            "principal": v.pointer("/spec/principal").cloned().unwrap_or(Value::Null),
+            "stopped": v.pointer("/spec/stopped").cloned().unwrap_or(json!(false)),
+        },
+        "status": {"phase": "PENDING", "detail": ""},
+    });
+    let item = world.item(statement.clone());
+    world
+        .statements
+        .insert((env.clone(), name.to_string()), item);
+    let b = base(&headers);
+    let view = statement_view(&statement, &b);
+    let location = view["metadata"]["self"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    created(StatusCode::CREATED, view, &location)
+}
+
+async fn list_statements(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((org, env)): Path<(String, String)>,
+    Q(q): Q<Query>,
+) -> Reply {
+    flink_key(&cc, &headers, &org, &env)?;
+    let world = cc.world();
+    let b = base(&headers);
+    let mut items: Vec<_> = world
+        .statements
+        .iter()
+        .filter(|((e, _), _)| e == &env)
+        .map(|(_, s)| s)
+        .filter(|s| {
+            q.get("spec.compute_pool_id")
+                .is_none_or(|p| s.json["spec"]["compute_pool_id"] == p.as_str())
+        })
+        .collect();
+    items.sort_by_key(|i| i.order);
+    let data: Vec<Value> = items
+        .into_iter()
+        .map(|s| statement_view(&s.json, &b))
+        .collect();
+    let path = format!("{b}/sql/v1/organizations/{org}/environments/{env}/statements");
+    ok(
+        StatusCode::OK,
+        json!({"api_version": "sql/v1", "kind": "StatementList", "metadata": {"self": path}, "data": data}),
+    )
+}
+
+async fn get_statement(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((org, env, name)): Path<(String, String, String)>,
+) -> Reply {
+    flink_key(&cc, &headers, &org, &env)?;
+    let world = cc.world();
+    let s = world
+        .statements
+        .get(&(env, name.clone()))
+        .ok_or_else(|| not_found("statement", &name))?;
+    ok(StatusCode::OK, statement_view(&s.json, &base(&headers)))
+}
+
+async fn delete_statement(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((org, env, name)): Path<(String, String, String)>,
+) -> Reply {
+    flink_key(&cc, &headers, &org, &env)?;
+    let mut world = cc.world();
+    world
+        .statements
+        .remove(&(env, name.clone()))
+        .ok_or_else(|| not_found("statement", &name))?;
+    Ok(axum::response::IntoResponse::into_response(
+        StatusCode::ACCEPTED,
+    ))
+}

@@ -1,0 +1,436 @@
+//! iam/v2: service accounts (201), API keys (202; the secret only in the create response) and
+//! role bindings (201; delete answers 200 with the deleted binding).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query as Q, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::org::{not_found, with_self};
+use super::reply::{
+    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, page, required,
+};
+use super::world::{Key, now_rfc3339};
+use super::{Confluent, flink_region_id};
+
+/// Roles that exist in Confluent Cloud RBAC (the spec does not enumerate them).
+const ROLES: &[&str] = &[
+    "OrganizationAdmin",
+    "EnvironmentAdmin",
+    "CloudClusterAdmin",
+    "AccountAdmin",
+    "Operator",
+    "MetricsViewer",
+    "ResourceOwner",
+    "DeveloperRead",
+    "DeveloperWrite",
+    "DeveloperManage",
+    "DataDiscovery",
+    "DataSteward",
+    "FlinkAdmin",
+    "FlinkDeveloper",
+    "Assigner",
+];
+
+pub fn routes() -> Router<Confluent> {
+    Router::new()
+        .route(
+            "/iam/v2/service-accounts",
+            get(list_accounts).post(create_account),
+        )
+        .route(
+            "/iam/v2/service-accounts/{id}",
+            get(get_account).delete(delete_account),
+        )
+        .route("/iam/v2/api-keys", get(list_keys).post(create_key))
+        .route("/iam/v2/api-keys/{id}", get(get_key).delete(delete_key))
+        .route(
+            "/iam/v2/role-bindings",
+            get(list_bindings).post(create_binding),
+        )
+        .route(
+            "/iam/v2/role-bindings/{id}",
+            get(get_binding).delete(delete_binding),
+        )
+}
+
+fn self_of(v: &Value, base: &str, collection: &str) -> Value {
+    let id = v["id"].as_str().unwrap_or_default();
+    with_self(v.clone(), base, &format!("/iam/v2/{collection}/{id}"))
+}
+
+async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
+    cc.cloud(&headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let name = need(&v, "/display_name")?;
+    let mut world = cc.world();
+    if world
+        .service_accounts
+        .values()
+        .any(|s| s.json["display_name"] == name)
+    {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("resource_already_exists: service account '{name}'"),
+        ));
+    }
+    let id = world.id("sa", 6);
+    let now = now_rfc3339();
+    let org = &cc.config.organization_id;
+    let account = json!({
+        "api_version": "iam/v2", "kind": "ServiceAccount", "id": id,
+        "metadata": {"resource_name": format!("crn://confluent.cloud/organization={org}/service-account={id}"), "created_at": now, "updated_at": now},
+        "display_name": name,
+        "description": v.get("description").cloned().unwrap_or(json!("")),
+    });
+    let item = world.item(account.clone());
+    world.service_accounts.insert(id.clone(), item);
+    let b = base(&headers);
+    created(
+        StatusCode::CREATED,
+        self_of(&account, &b, "service-accounts"),
+        &format!("{b}/iam/v2/service-accounts/{id}"),
+    )
+}
+
+async fn list_accounts(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let world = cc.world();
+    let b = base(&headers);
+    let mut items: Vec<_> = world
+        .service_accounts
+        .values()
+        .filter(|s| {
+            q.get("display_name")
+                .is_none_or(|n| s.json["display_name"] == n.as_str())
+        })
+        .collect();
+    items.sort_by_key(|i| i.order);
+    let data = items
+        .into_iter()
+        .map(|s| self_of(&s.json, &b, "service-accounts"))
+        .collect();
+    page(
+        &b,
+        "/iam/v2/service-accounts",
+        &q,
+        "iam/v2",
+        "ServiceAccount",
+        data,
+    )
+}
+
+async fn get_account(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let world = cc.world();
+    let s = world
+        .service_accounts
+        .get(&id)
+        .ok_or_else(|| not_found("service account", &id))?;
+    ok(
+        StatusCode::OK,
+        self_of(&s.json, &base(&headers), "service-accounts"),
+    )
+}
+
+async fn delete_account(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let mut world = cc.world();
+    world
+        .service_accounts
+        .remove(&id)
+        .ok_or_else(|| not_found("service account", &id))?;
+    // Its keys stop working and its bindings go with it.
+    world.keys.retain(|_, k| k.owner != id);
+    let principal = format!("User:{id}");
+    world
+        .role_bindings
+        .retain(|_, rb| rb.json["principal"] != principal.as_str());
+    no_content()
+}
+
+/// The resource a key is bound to, described as the API describes it, or a 400.
+fn key_resource(
+    cc: &Confluent,
+    world: &super::world::World,
+    v: &Value,
+) -> Result<Option<Value>, axum::response::Response> {
+    let Some(id) = v.pointer("/spec/resource/id").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let env = v
+        .pointer("/spec/resource/environment")
+        .and_then(Value::as_str);
+    let (api_version, kind) = if let Some(c) = world.clusters.get(id) {
+        if env.is_some_and(|e| c.json["spec"]["environment"]["id"] != e) {
+            return Err(bad_field(
+                "/spec/resource/environment",
+                format!("cluster {id} is not in that environment"),
+            ));
+        }
+        ("cmk/v2", "Cluster")
+    } else if world.schema_registries.contains_key(id) {
+        ("srcm/v3", "Cluster")
+    } else if id == flink_region_id("AWS", "us-east-1")
+        || id.contains('.') && id.starts_with("aws.")
+    {
+        match env {
+            Some(e) if world.environments.contains_key(e) => ("fcpm/v2", "Region"),
+            _ => {
+                return Err(bad_field(
+                    "/spec/resource/environment",
+                    "a Flink API key needs the environment it is for",
+                ));
+            }
+        }
+    } else if id == "tableflow" {
+        ("tableflow/v1", "Tableflow")
+    } else {
+        return Err(bad_field(
+            "/spec/resource/id",
+            format!("resource '{id}' was not found"),
+        ));
+    };
+    let _ = cc;
+    Ok(Some(
+        json!({"id": id, "environment": env, "related": "", "resource_name": "", "api_version": api_version, "kind": kind}),
+    ))
+}
+
+async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
+    cc.cloud(&headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let owner = need(&v, "/spec/owner/id")?;
+    let mut world = cc.world();
+    let owner_crn = match world.service_accounts.get(owner) {
+        Some(sa) => sa.json["metadata"]["resource_name"].clone(),
+        None => {
+            return Err(bad_field(
+                "/spec/owner/id",
+                format!("owner '{owner}' was not found"),
+            ));
+        }
+    };
+    let resource = key_resource(&cc, &world, &v)?;
+    let (id, secret) = world.key_id();
+    let now = now_rfc3339();
+    let org = &cc.config.organization_id;
+    let mut key = json!({
+        "api_version": "iam/v2", "kind": "ApiKey", "id": id,
+        "metadata": {"resource_name": format!("crn://api.confluent.cloud/organization={org}/api-key={id}"), "created_at": now, "updated_at": now},
+        "spec": {
+            "display_name": v.pointer("/spec/display_name").cloned().unwrap_or(json!("")),
+            "description": v.pointer("/spec/description").cloned().unwrap_or(json!("")),
+            "owner": {"id": owner, "related": "", "resource_name": owner_crn, "api_version": "iam/v2", "kind": "ServiceAccount"},
+        },
+    });
+    if let Some(r) = &resource {
+        key["spec"]["resource"] = r.clone();
+    }
+    let item = world.item(key.clone());
+    world.keys.insert(
+        id.clone(),
+        Key {
+            item,
+            secret: secret.clone(),
+            owner: owner.to_string(),
+            resource: resource
+                .as_ref()
+                .and_then(|r| r["id"].as_str())
+                .map(str::to_string),
+        },
+    );
+    let b = base(&headers);
+    let mut shown = self_of(&key, &b, "api-keys");
+    shown["spec"]["secret"] = json!(secret);
+    created(
+        StatusCode::ACCEPTED,
+        shown,
+        &format!("{b}/iam/v2/api-keys/{id}"),
+    )
+}
+
+async fn list_keys(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let world = cc.world();
+    let b = base(&headers);
+    let mut items: Vec<_> = world
+        .keys
+        .values()
+        .filter(|k| q.get("spec.owner").is_none_or(|o| &k.owner == o))
+        .filter(|k| {
+            q.get("spec.resource")
+                .is_none_or(|r| k.resource.as_ref() == Some(r))
+        })
+        .collect();
+    items.sort_by_key(|k| k.item.order);
+    let data = items
+        .into_iter()
+        .map(|k| self_of(&k.item.json, &b, "api-keys"))
+        .collect();
+    page(&b, "/iam/v2/api-keys", &q, "iam/v2", "ApiKey", data)
+}
+
+async fn get_key(State(cc): State<Confluent>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+    cc.cloud(&headers)?;
+    let world = cc.world();
+    let k = world
+        .keys
+        .get(&id)
+        .ok_or_else(|| not_found("API key", &id))?;
+    ok(
+        StatusCode::OK,
+        self_of(&k.item.json, &base(&headers), "api-keys"),
+    )
+}
+
+async fn delete_key(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let mut world = cc.world();
+    world
+        .keys
+        .remove(&id)
+        .ok_or_else(|| not_found("API key", &id))?;
+    no_content()
+}
+
+async fn create_binding(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
+    cc.cloud(&headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let principal = need(&v, "/principal")?;
+    let role = need(&v, "/role_name")?;
+    let crn = need(&v, "/crn_pattern")?;
+    if !(principal.starts_with("User:") || principal.starts_with("Group:")) {
+        return Err(bad_field(
+            "/principal",
+            "principal must match ^User: or ^Group:",
+        ));
+    }
+    if !ROLES.contains(&role) {
+        return Err(bad_field("/role_name", format!("unknown role '{role}'")));
+    }
+    let org_prefix = format!(
+        "crn://confluent.cloud/organization={}",
+        cc.config.organization_id
+    );
+    if !crn.starts_with(&org_prefix) {
+        return Err(bad_field(
+            "/crn_pattern",
+            "crn_pattern must be a CRN in this organization",
+        ));
+    }
+    let mut world = cc.world();
+    let same = |rb: &Value| {
+        rb["principal"] == principal && rb["role_name"] == role && rb["crn_pattern"] == crn
+    };
+    if world.role_bindings.values().any(|rb| same(&rb.json)) {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            "this role binding already exists",
+        ));
+    }
+    let id = world.id("rb", 5);
+    let now = now_rfc3339();
+    let binding = json!({
+        "api_version": "iam/v2", "kind": "RoleBinding", "id": id,
+        "metadata": {"resource_name": format!("{org_prefix}/role-binding={id}"), "created_at": now, "updated_at": now},
+        "principal": principal, "role_name": role, "crn_pattern": crn,
+    });
+    let item = world.item(binding.clone());
+    world.role_bindings.insert(id.clone(), item);
+    let b = base(&headers);
+    created(
+        StatusCode::CREATED,
+        self_of(&binding, &b, "role-bindings"),
+        &format!("{b}/iam/v2/role-bindings/{id}"),
+    )
+}
+
+async fn list_bindings(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let pattern = required(&q, "crn_pattern")?
+        .trim_end_matches("/*")
+        .to_string();
+    let world = cc.world();
+    let b = base(&headers);
+    let mut items: Vec<_> = world
+        .role_bindings
+        .values()
+        .filter(|rb| {
+            rb.json["crn_pattern"]
+                .as_str()
+                .is_some_and(|c| c.starts_with(&pattern))
+        })
+        .filter(|rb| {
+            q.get("principal")
+                .is_none_or(|p| rb.json["principal"] == p.as_str())
+        })
+        .filter(|rb| {
+            q.get("role_name")
+                .is_none_or(|r| rb.json["role_name"] == r.as_str())
+        })
+        .collect();
+    items.sort_by_key(|i| i.order);
+    let data = items
+        .into_iter()
+        .map(|rb| self_of(&rb.json, &b, "role-bindings"))
+        .collect();
+    page(
+        &b,
+        "/iam/v2/role-bindings",
+        &q,
+        "iam/v2",
+        "RoleBinding",
+        data,
+    )
+}
+
+async fn get_binding(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let world = cc.world();
+    let rb = world
+        .role_bindings
+        .get(&id)
+        .ok_or_else(|| not_found("role binding", &id))?;
+    ok(
+        StatusCode::OK,
+        self_of(&rb.json, &base(&headers), "role-bindings"),
+    )
+}
+
+async fn delete_binding(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let mut world = cc.world();
+    let rb = world
+        .role_bindings
+        .remove(&id)
+        .ok_or_else(|| not_found("role binding", &id))?;
+    ok(
+        StatusCode::OK,
+        self_of(&rb.json, &base(&headers), "role-bindings"),
+    )
+}

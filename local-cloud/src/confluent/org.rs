@@ -1,0 +1,230 @@
+//! org/v2 (environments, organizations) and srcm/v3 (the Schema Registry that Confluent
+//! provisions for an environment with a Stream Governance package).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query as Q, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::Confluent;
+use super::reply::{
+    Api, Query, Reply, base, body, created, error, need, no_content, ok, one_of, page, required,
+};
+use super::world::now_rfc3339;
+
+pub fn routes() -> Router<Confluent> {
+    Router::new()
+        .route("/org/v2/organizations", get(list_orgs))
+        .route("/org/v2/environments", get(list_envs).post(create_env))
+        .route("/org/v2/environments/{id}", get(get_env).delete(delete_env))
+        .route("/srcm/v3/clusters", get(list_srs))
+        .route("/srcm/v3/clusters/{id}", get(get_sr))
+}
+
+pub fn with_self(mut v: Value, base: &str, path: &str) -> Value {
+    v["metadata"]["self"] = json!(format!("{base}{path}"));
+    v
+}
+
+async fn list_orgs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let org = &cc.config.organization_id;
+    let item = json!({
+        "api_version": "org/v2", "kind": "Organization", "id": org,
+        "metadata": {"resource_name": format!("crn://confluent.cloud/organization={org}")},
+        "display_name": "local-cloud",
+    });
+    page(
+        &base(&headers),
+        "/org/v2/organizations",
+        &q,
+        "org/v2",
+        "Organization",
+        vec![item],
+    )
+}
+
+async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
+    cc.cloud(&headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let name = need(&v, "/display_name")?;
+    let package = one_of(
+        &v,
+        "/stream_governance_config/package",
+        &["ESSENTIALS", "ADVANCED"],
+    )?;
+    let mut world = cc.world();
+    if world
+        .environments
+        .values()
+        .any(|e| e.json["display_name"] == name)
+    {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("environment '{name}' already exists"),
+        ));
+    }
+    let id = world.id("env", 5);
+    let org = &cc.config.organization_id;
+    let now = now_rfc3339();
+    let crn = format!("crn://confluent.cloud/organization={org}/environment={id}");
+    let env = json!({
+        "api_version": "org/v2", "kind": "Environment", "id": id,
+        "metadata": {"resource_name": crn, "created_at": now, "updated_at": now},
+        "display_name": name,
+        "stream_governance_config": {"package": package},
+    });
+    let item = world.item(env.clone());
+    world.environments.insert(id.clone(), item);
+    // Confluent provisions the environment's Schema Registry with its governance package.
+    let sr_id = world.id("lsrc", 5);
+    let sr = json!({
+        "api_version": "srcm/v3", "kind": "Cluster", "id": sr_id,
+        "metadata": {"resource_name": format!("{crn}/schema-registry={sr_id}"), "created_at": now, "updated_at": now},
+        "spec": {
+            "display_name": "Stream Governance Package", "package": package,
+            "http_endpoint": format!("https://psrc-{}.us-east-1.aws.confluent.cloud", &sr_id[5..]),
+            "cloud": "AWS", "region": "us-east-1",
+            "environment": {"id": id, "related": "", "resource_name": crn},
+        },
+        "status": {"phase": "PROVISIONING"},
+    });
+    let item = world.item(sr);
+    world.schema_registries.insert(sr_id, item);
+    let path = format!("/org/v2/environments/{id}");
+    created(
+        StatusCode::CREATED,
+        with_self(env, &base(&headers), &path),
+        &path,
+    )
+}
+
+async fn list_envs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let world = cc.world();
+    let b = base(&headers);
+    let mut items: Vec<_> = world.environments.values().collect();
+    items.sort_by_key(|i| i.order);
+    let data = items
+        .into_iter()
+        .map(|i| {
+            with_self(
+                i.json.clone(),
+                &b,
+                &format!(
+                    "/org/v2/environments/{}",
+                    i.json["id"].as_str().unwrap_or("")
+                ),
+            )
+        })
+        .collect();
+    page(
+        &b,
+        "/org/v2/environments",
+        &q,
+        "org/v2",
+        "Environment",
+        data,
+    )
+}
+
+async fn get_env(State(cc): State<Confluent>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+    cc.cloud(&headers)?;
+    let world = cc.world();
+    let env = world
+        .environments
+        .get(&id)
+        .ok_or_else(|| not_found("environment", &id))?;
+    ok(
+        StatusCode::OK,
+        with_self(
+            env.json.clone(),
+            &base(&headers),
+            &format!("/org/v2/environments/{id}"),
+        ),
+    )
+}
+
+async fn delete_env(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let mut world = cc.world();
+    if !world.environments.contains_key(&id) {
+        return Err(not_found("environment", &id));
+    }
+    let in_env = |v: &Value| v["spec"]["environment"]["id"] == id || v["environment"]["id"] == id;
+    let busy = world.clusters.values().any(|c| in_env(&c.json))
+        || world.compute_pools.values().any(|p| in_env(&p.json))
+        || world.integrations.values().any(|p| in_env(&p.json));
+    if busy {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!(
+                "environment {id} still holds resources (clusters, compute pools or integrations); delete them first"
+            ),
+        ));
+    }
+    world.environments.remove(&id);
+    world
+        .schema_registries
+        .retain(|_, sr| sr.json["spec"]["environment"]["id"] != id);
+    world.statements.retain(|(env, _), _| env != &id);
+    no_content()
+}
+
+async fn list_srs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let world = cc.world();
+    let b = base(&headers);
+    let data = world
+        .schema_registries
+        .values()
+        .filter(|sr| sr.json["spec"]["environment"]["id"] == env)
+        .map(|sr| {
+            with_self(
+                sr.json.clone(),
+                &b,
+                &format!("/srcm/v3/clusters/{}", sr.json["id"].as_str().unwrap_or("")),
+            )
+        })
+        .collect();
+    page(&b, "/srcm/v3/clusters", &q, "srcm/v3", "Cluster", data)
+}
+
+async fn get_sr(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let world = cc.world();
+    match world.schema_registries.get(&id) {
+        Some(sr) if sr.json["spec"]["environment"]["id"] == env => ok(
+            StatusCode::OK,
+            with_self(
+                sr.json.clone(),
+                &base(&headers),
+                &format!("/srcm/v3/clusters/{id}"),
+            ),
+        ),
+        _ => Err(not_found("schema registry cluster", &id)),
+    }
+}
+
+pub fn not_found(what: &str, id: &str) -> axum::response::Response {
+    error(
+        Api::Management,
+        StatusCode::NOT_FOUND,
+        format!("{what} '{id}' was not found"),
+    )
+}

@@ -1,0 +1,222 @@
+//! The answers the Confluent APIs give, in each API's own shape: the management `Failure`
+//! (`errors[]`), Connect's `{"error":{code,message}}`, Kafka REST's `{error_code,message}`.
+//! Also the pieces every handler needs: Basic auth, JSON bodies, required fields, pagination.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+/// Which of the three error models a handler answers in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    Management,
+    Connect,
+    KafkaRest,
+}
+
+pub type Reply = Result<Response, Response>;
+
+pub fn error(api: Api, status: StatusCode, detail: impl Into<String>) -> Response {
+    let detail = detail.into();
+    let code = status.as_u16();
+    let body = match api {
+        Api::Management => json!({"errors": [{
+            "id": format!("local-{code}"),
+            "status": code.to_string(),
+            "code": status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_"),
+            "title": status.canonical_reason(),
+            "detail": detail,
+        }]}),
+        Api::Connect => json!({"error": {"code": code, "message": detail}}),
+        Api::KafkaRest => json!({"error_code": code as u32 * 100 + 1, "message": detail}),
+    };
+    (status, Json(body)).into_response()
+}
+
+/// A management 400 naming the field that is wrong, as the `Failure` schema's `source.pointer`.
+pub fn bad_field(pointer: &str, detail: impl Into<String>) -> Response {
+    let body = json!({"errors": [{
+        "id": "local-400",
+        "status": "400",
+        "code": "invalid_input",
+        "title": "Bad Request",
+        "detail": detail.into(),
+        "source": {"pointer": pointer},
+    }]});
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+pub fn bad_query(parameter: &str) -> Response {
+    let body = json!({"errors": [{
+        "id": "local-400",
+        "status": "400",
+        "code": "invalid_input",
+        "title": "Bad Request",
+        "detail": format!("Missing required query parameter '{parameter}'"),
+        "source": {"parameter": parameter},
+    }]});
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+pub fn ok(status: StatusCode, body: Value) -> Reply {
+    Ok((status, Json(body)).into_response())
+}
+
+pub fn created(status: StatusCode, body: Value, location: &str) -> Reply {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+pub fn no_content() -> Reply {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The key and secret of an HTTP Basic `Authorization` header.
+pub fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (key, secret) = text.split_once(':')?;
+    Some((key.to_string(), secret.to_string()))
+}
+
+/// The request body as a JSON object, or the API's 400.
+pub fn body(api: Api, bytes: &[u8]) -> Result<Value, Response> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) if v.is_object() => Ok(v),
+        Ok(_) => Err(error(
+            api,
+            StatusCode::BAD_REQUEST,
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(error(
+            api,
+            StatusCode::BAD_REQUEST,
+            format!("malformed JSON: {e}"),
+        )),
+    }
+}
+
+/// A required string at a JSON pointer, or a 400 naming it.
+pub fn need<'a>(v: &'a Value, pointer: &str) -> Result<&'a str, Response> {
+    match v.pointer(pointer) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            Err(bad_field(pointer, format!("'{pointer}' is required")))
+        }
+        Some(_) => Err(bad_field(pointer, format!("'{pointer}' must be a string"))),
+    }
+}
+
+/// One of the allowed values at a pointer (which is required).
+pub fn one_of<'a>(v: &'a Value, pointer: &str, allowed: &[&str]) -> Result<&'a str, Response> {
+    let value = need(v, pointer)?;
+    if allowed.contains(&value) {
+        Ok(value)
+    } else {
+        Err(bad_field(
+            pointer,
+            format!("'{pointer}' must be one of {allowed:?}, not '{value}'"),
+        ))
+    }
+}
+
+pub type Query = BTreeMap<String, String>;
+
+pub fn required<'a>(q: &'a Query, name: &str) -> Result<&'a str, Response> {
+    q.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| bad_query(name))
+}
+
+/// The management list envelope with `page_size`/`page_token` paging; `metadata.next` is a
+/// full URL that repeats the caller's filters.
+pub fn page(
+    base: &str,
+    path: &str,
+    q: &Query,
+    api_version: &str,
+    kind: &str,
+    items: Vec<Value>,
+) -> Reply {
+    let size = match q.get("page_size") {
+        None => 10,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                return Err(bad_field(
+                    "page_size",
+                    "page_size must be between 1 and 100",
+                ));
+            }
+        },
+    };
+    let start = match q.get("page_token") {
+        None => 0,
+        Some(t) => match t.strip_prefix("p").and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if n <= items.len() => n,
+            _ => return Err(bad_field("page_token", "invalid page_token")),
+        },
+    };
+    let total = items.len();
+    let data: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+    let url = |token: Option<usize>| {
+        let mut query: Vec<String> = q
+            .iter()
+            .filter(|(k, _)| k.as_str() != "page_token")
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+        if let Some(t) = token {
+            query.push(format!("page_token=p{t}"));
+        }
+        let query = query.join("&");
+        if query.is_empty() {
+            format!("{base}{path}")
+        } else {
+            format!("{base}{path}?{query}")
+        }
+    };
+    let mut metadata = json!({"first": url(None), "total_size": total});
+    if start + size < total {
+        metadata["next"] = json!(url(Some(start + size)));
+    }
+    if start > 0 {
+        metadata["prev"] = json!(url(Some(start.saturating_sub(size))));
+    }
+    ok(
+        StatusCode::OK,
+        json!({"api_version": api_version, "kind": format!("{kind}List"), "metadata": metadata, "data": data}),
+    )
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The base URL the caller used, from its `Host` header: the emulator hands out its own address
+/// wherever the real service hands out a Kafka REST or Flink endpoint.
+pub fn base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}

@@ -1,0 +1,477 @@
+//! pim/v1 (provider integrations, 201) and tableflow/v1 (Tableflow topics addressed by topic
+//! name, and catalog integrations; 202, PENDING then RUNNING / CONNECTED). Tableflow takes a
+//! Tableflow API key only, as its spec declares.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query as Q, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::Confluent;
+use super::org::{not_found, with_self};
+use super::reply::{
+    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
+    required,
+};
+use super::world::now_rfc3339;
+
+/// The AWS account Confluent's own IAM roles live in (what `iam_role_arn` points into).
+const CONFLUENT_AWS_ACCOUNT: &str = "851725421142";
+
+pub fn routes() -> Router<Confluent> {
+    Router::new()
+        .route(
+            "/pim/v1/integrations",
+            get(list_integrations).post(create_integration),
+        )
+        .route(
+            "/pim/v1/integrations/{id}",
+            get(get_integration).delete(delete_integration),
+        )
+        .route(
+            "/tableflow/v1/tableflow-topics",
+            get(list_topics).post(enable_topic),
+        )
+        .route(
+            "/tableflow/v1/tableflow-topics/{name}",
+            get(get_topic).delete(disable_topic),
+        )
+        .route(
+            "/tableflow/v1/catalog-integrations",
+            get(list_catalogs).post(create_catalog),
+        )
+        .route(
+            "/tableflow/v1/catalog-integrations/{id}",
+            get(get_catalog).delete(delete_catalog),
+        )
+}
+
+fn role_arn_ok(arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
+        return false;
+    };
+    let Some((account, role)) = rest.split_once(":role/") else {
+        return false;
+    };
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !role.is_empty()
+}
+
+async fn create_integration(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let v = body(Api::Management, &bytes)?;
+    one_of(&v, "/config/kind", &["AwsIntegrationConfig"])?;
+    let env_id = need(&v, "/environment/id")?;
+    let customer_role = need(&v, "/config/customer_iam_role_arn")?;
+    if !role_arn_ok(customer_role) {
+        return Err(bad_field(
+            "/config/customer_iam_role_arn",
+            "must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)",
+        ));
+    }
+    if let Some(p) = v.get("provider").and_then(Value::as_str)
+        && p != "AWS"
+    {
+        return Err(bad_field(
+            "/provider",
+            "provider must be AWS for an AwsIntegrationConfig",
+        ));
+    }
+    let name = v.get("display_name").and_then(Value::as_str).unwrap_or("");
+    let mut world = cc.world();
+    let env_crn = world
+        .environments
+        .get(env_id)
+        .map(|e| e.json["metadata"]["resource_name"].clone())
+        .ok_or_else(|| not_found("environment", env_id))?;
+    let same = |i: &Value| {
+        i["environment"]["id"] == env_id && !name.is_empty() && i["display_name"] == name
+    };
+    if world.integrations.values().any(|i| same(&i.json)) {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("integration '{name}' already exists"),
+        ));
+    }
+    let id = world.id("cspi", 5);
+    let external_id = world.uuid();
+    let integration = json!({
+        "api_version": "pim/v1", "kind": "Integration", "id": id,
+        "display_name": name, "provider": "AWS",
+        "config": {
+            "kind": "AwsIntegrationConfig",
+            "customer_iam_role_arn": customer_role,
+            "iam_role_arn": format!("arn:aws:iam::{CONFLUENT_AWS_ACCOUNT}:role/{id}-tableflow"),
+            "external_id": external_id,
+        },
+        "usages": [],
+        "environment": {"id": env_id, "related": "", "resource_name": env_crn},
+    });
+    let item = world.item(integration.clone());
+    world.integrations.insert(id.clone(), item);
+    created(
+        StatusCode::CREATED,
+        integration,
+        &format!("{}/pim/v1/integrations/{id}", base(&headers)),
+    )
+}
+
+async fn list_integrations(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let world = cc.world();
+    let mut items: Vec<_> = world
+        .integrations
+        .values()
+        .filter(|i| i.json["environment"]["id"] == env)
+        .filter(|i| {
+            q.get("provider")
+                .is_none_or(|p| i.json["provider"] == p.as_str())
+        })
+        .collect();
+    items.sort_by_key(|i| i.order);
+    let data = items.into_iter().map(|i| i.json.clone()).collect();
+    page(
+        &base(&headers),
+        "/pim/v1/integrations",
+        &q,
+        "pim/v1",
+        "Integration",
+        data,
+    )
+}
+
+async fn get_integration(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let world = cc.world();
+    match world.integrations.get(&id) {
+        Some(i) if i.json["environment"]["id"] == env => ok(StatusCode::OK, i.json.clone()),
+        _ => Err(not_found("integration", &id)),
+    }
+}
+
+async fn delete_integration(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    cc.cloud(&headers)?;
+    let env = required(&q, "environment")?;
+    let mut world = cc.world();
+    match world.integrations.get(&id) {
+        Some(i) if i.json["environment"]["id"] == env => {}
+        _ => return Err(not_found("integration", &id)),
+    }
+    let uses = |v: &Value| {
+        v.pointer("/spec/storage/provider_integration_id") == Some(&json!(id))
+            || v.pointer("/spec/config/provider_integration_id") == Some(&json!(id))
+    };
+    if world.tableflow_topics.values().any(|t| uses(&t.json))
+        || world.catalog_integrations.values().any(|c| uses(&c.json))
+    {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("integration {id} is in use by Tableflow"),
+        ));
+    }
+    world.integrations.remove(&id);
+    no_content()
+}
+
+fn tableflow_key(cc: &Confluent, headers: &HeaderMap) -> Result<(), axum::response::Response> {
+    cc.resource(headers, Api::Management, "tableflow", None)
+}
+
+/// The environment and cluster every Tableflow call names, checked to exist together.
+fn scope<'a>(
+    world: &super::world::World,
+    env: &'a str,
+    lkc: &'a str,
+) -> Result<(), axum::response::Response> {
+    match world.clusters.get(lkc) {
+        Some(c) if c.json["spec"]["environment"]["id"] == env => Ok(()),
+        _ => Err(not_found("Kafka cluster", lkc)),
+    }
+}
+
+fn topic_view(v: &Value, base: &str) -> Value {
+    let name = v["spec"]["display_name"].as_str().unwrap_or_default();
+    with_self(
+        v.clone(),
+        base,
+        &format!("/tableflow/v1/tableflow-topics/{name}"),
+    )
+}
+
+async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let topic = need(&v, "/spec/display_name")?;
+    let env = need(&v, "/spec/environment/id")?;
+    let lkc = need(&v, "/spec/kafka_cluster/id")?;
+    let kind = one_of(&v, "/spec/storage/kind", &["ByobAws", "Managed"])?;
+    let mut world = cc.world();
+    scope(&world, env, lkc)?;
+    if !world
+        .topics
+        .contains_key(&(lkc.to_string(), topic.to_string()))
+    {
+        return Err(bad_field(
+            "/spec/display_name",
+            format!("topic '{topic}' does not exist in {lkc}"),
+        ));
+    }
+    let mut storage = json!({"kind": kind});
+    if kind == "ByobAws" {
+        let bucket = need(&v, "/spec/storage/bucket_name")?;
+        let pim = need(&v, "/spec/storage/provider_integration_id")?;
+        match world.integrations.get(pim) {
+            Some(i) if i.json["environment"]["id"] == env => {}
+            _ => {
+                return Err(bad_field(
+                    "/spec/storage/provider_integration_id",
+                    format!("provider integration '{pim}' was not found in {env}"),
+                ));
+            }
+        }
+        storage = json!({"kind": kind, "bucket_name": bucket, "provider_integration_id": pim, "bucket_region": "us-east-1"});
+    }
+    let formats = v
+        .pointer("/spec/table_formats")
+        .cloned()
+        .unwrap_or(json!(["ICEBERG"]));
+    let key = (lkc.to_string(), topic.to_string());
+    if world.tableflow_topics.contains_key(&key) {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("Tableflow is already enabled on '{topic}'"),
+        ));
+    }
+    let now = now_rfc3339();
+    let org = cc.config.organization_id.clone();
+    let entry = json!({
+        "api_version": "tableflow/v1", "kind": "TableflowTopic",
+        "metadata": {"resource_name": format!("crn://confluent.cloud/organization={org}/environment={env}/cloud-cluster={lkc}/tableflow-topic={topic}"), "created_at": now, "updated_at": now},
+        "spec": {
+            "display_name": topic, "suspended": false,
+            "config": v.pointer("/spec/config").cloned().unwrap_or(json!({"retention_ms": "604800000", "error_handling": {"mode": "SUSPEND"}})),
+            "storage": storage, "table_formats": formats,
+            "environment": {"id": env}, "kafka_cluster": {"id": lkc, "environment": env},
+        },
+        "status": {"phase": "PENDING", "write_mode": "APPEND", "failing_table_formats": [], "catalog_sync_statuses": []},
+    });
+    let item = world.item(entry.clone());
+    world.tableflow_topics.insert(key, item);
+    let b = base(&headers);
+    created(
+        StatusCode::ACCEPTED,
+        topic_view(&entry, &b),
+        &format!("{b}/tableflow/v1/tableflow-topics/{topic}"),
+    )
+}
+
+async fn list_topics(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let env = required(&q, "environment")?;
+    let lkc = required(&q, "spec.kafka_cluster")?;
+    let world = cc.world();
+    scope(&world, env, lkc)?;
+    let b = base(&headers);
+    let mut items: Vec<_> = world
+        .tableflow_topics
+        .iter()
+        .filter(|((c, _), _)| c == lkc)
+        .map(|(_, t)| t)
+        .collect();
+    items.sort_by_key(|i| i.order);
+    let data = items.into_iter().map(|t| topic_view(&t.json, &b)).collect();
+    page(
+        &b,
+        "/tableflow/v1/tableflow-topics",
+        &q,
+        "tableflow/v1",
+        "TableflowTopic",
+        data,
+    )
+}
+
+async fn get_topic(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let env = required(&q, "environment")?;
+    let lkc = required(&q, "spec.kafka_cluster")?;
+    let world = cc.world();
+    scope(&world, env, lkc)?;
+    let t = world
+        .tableflow_topics
+        .get(&(lkc.to_string(), name.clone()))
+        .ok_or_else(|| not_found("Tableflow topic", &name))?;
+    ok(StatusCode::OK, topic_view(&t.json, &base(&headers)))
+}
+
+async fn disable_topic(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let env = required(&q, "environment")?;
+    let lkc = required(&q, "spec.kafka_cluster")?;
+    let mut world = cc.world();
+    scope(&world, env, lkc)?;
+    world
+        .tableflow_topics
+        .remove(&(lkc.to_string(), name.clone()))
+        .ok_or_else(|| not_found("Tableflow topic", &name))?;
+    no_content()
+}
+
+fn catalog_view(v: &Value, base: &str) -> Value {
+    with_self(
+        v.clone(),
+        base,
+        &format!(
+            "/tableflow/v1/catalog-integrations/{}",
+            v["id"].as_str().unwrap_or_default()
+        ),
+    )
+}
+
+async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let name = need(&v, "/spec/display_name")?;
+    let env = need(&v, "/spec/environment/id")?;
+    let lkc = need(&v, "/spec/kafka_cluster/id")?;
+    one_of(&v, "/spec/config/kind", &["AwsGlue"])?;
+    let pim = need(&v, "/spec/config/provider_integration_id")?;
+    let mut world = cc.world();
+    scope(&world, env, lkc)?;
+    match world.integrations.get(pim) {
+        Some(i) if i.json["environment"]["id"] == env => {}
+        _ => {
+            return Err(bad_field(
+                "/spec/config/provider_integration_id",
+                format!("provider integration '{pim}' was not found in {env}"),
+            ));
+        }
+    }
+    if world.catalog_integrations.values().any(|c| {
+        c.json["spec"]["kafka_cluster"]["id"] == lkc && c.json["spec"]["display_name"] == name
+    }) {
+        return Err(error(
+            Api::Management,
+            StatusCode::CONFLICT,
+            format!("catalog integration '{name}' already exists"),
+        ));
+    }
+    let id = world.id("tci", 5);
+    let now = now_rfc3339();
+    let catalog = json!({
+        "api_version": "tableflow/v1", "kind": "CatalogIntegration", "id": id,
+        "metadata": {"created_at": now, "updated_at": now},
+        "spec": {
+            "display_name": name, "suspended": false,
+            "config": {"kind": "AwsGlue", "provider_integration_id": pim},
+            "environment": {"id": env}, "kafka_cluster": {"id": lkc, "environment": env},
+        },
+        "status": {"phase": "PENDING"},
+    });
+    let item = world.item(catalog.clone());
+    world.catalog_integrations.insert(id.clone(), item);
+    let b = base(&headers);
+    created(
+        StatusCode::ACCEPTED,
+        catalog_view(&catalog, &b),
+        &format!("{b}/tableflow/v1/catalog-integrations/{id}"),
+    )
+}
+
+async fn list_catalogs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let env = required(&q, "environment")?;
+    let lkc = required(&q, "spec.kafka_cluster")?;
+    let world = cc.world();
+    scope(&world, env, lkc)?;
+    let b = base(&headers);
+    let mut items: Vec<_> = world
+        .catalog_integrations
+        .values()
+        .filter(|c| c.json["spec"]["kafka_cluster"]["id"] == lkc)
+        .collect();
+    items.sort_by_key(|i| i.order);
+    let data = items
+        .into_iter()
+        .map(|c| catalog_view(&c.json, &b))
+        .collect();
+    page(
+        &b,
+        "/tableflow/v1/catalog-integrations",
+        &q,
+        "tableflow/v1",
+        "CatalogIntegration",
+        data,
+    )
+}
+
+async fn get_catalog(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let env = required(&q, "environment")?;
+    let lkc = required(&q, "spec.kafka_cluster")?;
+    let world = cc.world();
+    scope(&world, env, lkc)?;
+    match world.catalog_integrations.get(&id) {
+        Some(c) if c.json["spec"]["kafka_cluster"]["id"] == lkc => {
+            ok(StatusCode::OK, catalog_view(&c.json, &base(&headers)))
+        }
+        _ => Err(not_found("catalog integration", &id)),
+    }
+}
+
+async fn delete_catalog(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let env = required(&q, "environment")?;
+    let lkc = required(&q, "spec.kafka_cluster")?;
+    let mut world = cc.world();
+    scope(&world, env, lkc)?;
+    match world.catalog_integrations.get(&id) {
+        Some(c) if c.json["spec"]["kafka_cluster"]["id"] == lkc => {}
+        _ => return Err(not_found("catalog integration", &id)),
+    }
+    world.catalog_integrations.remove(&id);
+    no_content()
+}

@@ -1,0 +1,128 @@
+//! What the emulated Confluent Cloud organization holds, and how time moves it along: every
+//! asynchronous resource is made in its first phase and `settle` advances it once its delay passed.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How long each asynchronous kind stays in its first phase.
+#[derive(Clone, Debug)]
+pub struct Delays {
+    pub cluster: Duration,
+    pub schema_registry: Duration,
+    pub compute_pool: Duration,
+    pub connector: Duration,
+    pub statement: Duration,
+    pub tableflow: Duration,
+    pub catalog: Duration,
+}
+
+impl Delays {
+    pub fn uniform(d: Duration) -> Self {
+        Delays {
+            cluster: d,
+            schema_registry: d,
+            compute_pool: d,
+            connector: d,
+            statement: d,
+            tableflow: d,
+            catalog: d,
+        }
+    }
+}
+
+/// One stored object: its JSON as the API returns it (without per-request URLs), its birth.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub json: Value,
+    pub born: Instant,
+    pub order: u64,
+}
+
+/// An API key, with the secret that only its create response shows.
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub item: Item,
+    pub secret: String,
+    pub owner: String,
+    pub resource: Option<String>,
+}
+
+#[derive(Default)]
+pub struct World {
+    seq: u64,
+    pub environments: BTreeMap<String, Item>,
+    pub clusters: BTreeMap<String, Item>,
+    pub schema_registries: BTreeMap<String, Item>,
+    pub service_accounts: BTreeMap<String, Item>,
+    pub keys: BTreeMap<String, Key>,
+    pub role_bindings: BTreeMap<String, Item>,
+    pub compute_pools: BTreeMap<String, Item>,
+    pub integrations: BTreeMap<String, Item>,
+    /// By (cluster id, topic name): Tableflow topics have no id of their own.
+    pub tableflow_topics: BTreeMap<(String, String), Item>,
+    pub catalog_integrations: BTreeMap<String, Item>,
+    /// By (environment id, cluster id, connector name).
+    pub connectors: BTreeMap<(String, String, String), Item>,
+    /// By (cluster id, topic name).
+    pub topics: BTreeMap<(String, String), Item>,
+    /// By cluster id, in creation order.
+    pub acls: BTreeMap<String, Vec<Value>>,
+    /// By (environment id, statement name).
+    pub statements: BTreeMap<(String, String), Item>,
+}
+
+pub const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+impl World {
+    pub fn item(&mut self, json: Value) -> Item {
+        self.seq += 1;
+        Item {
+            json,
+            born: Instant::now(),
+            order: self.seq,
+        }
+    }
+
+    /// A fresh id like the service's: a prefix and lowercase letters and digits.
+    pub fn id(&mut self, prefix: &str, len: usize) -> String {
+        self.seq += 1;
+        let mut rng = fastrand::Rng::with_seed(self.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let tail: String = (0..len)
+            .map(|_| ALNUM[rng.usize(..ALNUM.len())] as char)
+            .collect();
+        format!("{prefix}-{tail}")
+    }
+
+    /// An API key id: 16 upper-case letters and digits.
+    pub fn key_id(&mut self) -> (String, String) {
+        self.seq += 1;
+        let mut rng = fastrand::Rng::with_seed(self.seq.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let upper: Vec<u8> = ALNUM.iter().map(u8::to_ascii_uppercase).collect();
+        let id: String = (0..16)
+            .map(|_| upper[rng.usize(..upper.len())] as char)
+            .collect();
+        let secret: String = (0..64)
+            .map(|_| ALNUM[rng.usize(..ALNUM.len())] as char)
+            .collect();
+        (id, secret)
+    }
+
+    pub fn uuid(&mut self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
+/// RFC 3339 time, as every `metadata.created_at` carries it.
+pub fn now_rfc3339() -> String {
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now).to_string()
+}
+
+/// Sets `status.phase` from the item's age: `first` until `delay` has passed, then `then`.
+pub fn phase(item: &mut Item, delay: Duration, first: &str, then: &str) -> bool {
+    let ready = item.born.elapsed() >= delay;
+    item.json["status"]["phase"] = json!(if ready { then } else { first });
+    ready
+}
