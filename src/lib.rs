@@ -2,7 +2,9 @@
 //! library is what the tests and the benchmark drive.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
+pub mod confluent;
 pub mod engine;
 pub mod error;
 pub mod http;
@@ -10,6 +12,7 @@ pub mod printer;
 pub mod settings;
 pub mod stack;
 pub mod state;
+pub mod vault;
 
 use std::process::ExitCode;
 

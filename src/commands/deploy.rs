@@ -5,7 +5,7 @@ use crate::engine::{Engine, Ledger, Options, Outcome, PollPolicy, Report};
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings::{Needs, Settings};
-use crate::stack::{self, NotBuilt};
+use crate::stack::{self, ByCloud, NotBuilt};
 use crate::state::{FileStore, StateDoc};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,8 +32,14 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
         warehouse: verb != Verb::Delete,
     };
     let settings = Settings::resolve(args, needs, printer.mode())?;
-    // Each cloud module will provide its nodes here; until then every node refuses loudly.
-    let graph = stack::graph(&settings.names, &NotBuilt).map_err(UsageError::from)?;
+    let confluent = super::confluent_provider(&settings);
+    // AWS and Snowflake nodes refuse loudly until their modules are built.
+    let clouds = ByCloud {
+        confluent: &confluent,
+        aws: &NotBuilt,
+        snowflake: &NotBuilt,
+    };
+    let graph = stack::graph(&settings.names, &clouds).map_err(UsageError::from)?;
     printer.know(&graph);
 
     let store = FileStore::new(&settings.state);

@@ -12,6 +12,37 @@ use crate::printer::Printer;
 
 pub use deploy::Verb;
 
+use std::sync::Arc;
+
+use crate::clock::SystemClock;
+use crate::confluent::{self, Confluent, ConfluentProvider};
+use crate::engine::RetryPolicy;
+use crate::settings::Settings;
+use crate::vault::Vault;
+
+/// The Confluent nodes of a run, sharing one client and one vault.
+fn confluent_provider(settings: &Settings) -> ConfluentProvider {
+    let c = &settings.clouds.confluent;
+    ConfluentProvider(Confluent::new(confluent::Settings {
+        endpoint: c.endpoint.clone(),
+        api_key: c.api_key.clone(),
+        api_secret: c.api_secret.clone(),
+        names: settings.names.clone(),
+        region: settings
+            .clouds
+            .aws
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".into()),
+        // Known once the AWS module's preflight has asked STS.
+        aws_account: None,
+        rotation: settings.rotation,
+        clock: Arc::new(SystemClock),
+        vault: Arc::new(Vault::default()),
+        retry: RetryPolicy::default(),
+    }))
+}
+
 pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
     match cli.command {
         Command::Create(args) => deploy::run(Verb::Create, args, printer).await,

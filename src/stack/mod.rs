@@ -35,6 +35,23 @@ pub trait Provider {
     fn resource(&self, decl: &Decl) -> Arc<dyn Resource>;
 }
 
+/// Gives each node the provider of its own cloud.
+pub struct ByCloud<'a> {
+    pub confluent: &'a dyn Provider,
+    pub aws: &'a dyn Provider,
+    pub snowflake: &'a dyn Provider,
+}
+
+impl Provider for ByCloud<'_> {
+    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
+        match decl.cloud {
+            Cloud::Confluent => self.confluent.resource(decl),
+            Cloud::Aws => self.aws.resource(decl),
+            Cloud::Snowflake => self.snowflake.resource(decl),
+        }
+    }
+}
+
 /// The runnable graph of the stack.
 pub fn graph(names: &Names, provider: &dyn Provider) -> Result<Graph, GraphError> {
     let nodes = declare(names)
@@ -55,13 +72,21 @@ pub fn graph(names: &Names, provider: &dyn Provider) -> Result<Graph, GraphError
     Graph::new(nodes)
 }
 
-// Ids of the nodes that others name as dependencies.
-const ENV: &str = "confluent.environment";
-const CLUSTER: &str = "confluent.kafka_cluster";
-const SR: &str = "confluent.schema_registry";
-const POOL: &str = "confluent.compute_pool";
+// Ids of the nodes that others name as dependencies; cloud modules read their outputs by these.
+pub mod ids {
+    pub use super::{
+        BUCKET, CLUSTER, ENV, FLINK_KEY, MANAGER_KEY, POOL, PROVIDER, SR, TABLEFLOW_KEY,
+    };
+    /// Nodes whose id starts with this are service accounts (the principal of keys, bindings, ACLs).
+    pub const SERVICE_ACCOUNT: &str = "confluent.service_account.";
+}
+
+pub const ENV: &str = "confluent.environment";
+pub const CLUSTER: &str = "confluent.kafka_cluster";
+pub const SR: &str = "confluent.schema_registry";
+pub const POOL: &str = "confluent.compute_pool";
 const STATEMENT: &str = "confluent.flink_statement";
-const PROVIDER: &str = "confluent.provider_integration";
+pub const PROVIDER: &str = "confluent.provider_integration";
 const CATALOG: &str = "confluent.catalog_integration";
 const CONNECTOR: &str = "confluent.connector";
 const TOPIC: &str = "confluent.topic.stock_trades";
@@ -69,10 +94,10 @@ const TOTALS_TOPIC: &str = "confluent.topic.stock_trades_with_totals";
 const CLUSTER_ADMIN: &str = "confluent.role_binding.app_manager_cluster_admin";
 const INTEGRATION_OWNER: &str = "confluent.role_binding.app_manager_integration_owner";
 const FLINK_ADMIN: &str = "confluent.role_binding.flink_runner_environment_admin";
-const MANAGER_KEY: &str = "confluent.api_key.app_manager_kafka";
-const FLINK_KEY: &str = "confluent.api_key.flink";
-const TABLEFLOW_KEY: &str = "confluent.api_key.tableflow";
-const BUCKET: &str = "aws.s3_bucket";
+pub const MANAGER_KEY: &str = "confluent.api_key.app_manager_kafka";
+pub const FLINK_KEY: &str = "confluent.api_key.flink";
+pub const TABLEFLOW_KEY: &str = "confluent.api_key.tableflow";
+pub const BUCKET: &str = "aws.s3_bucket";
 const TABLEFLOW_ROLE: &str = "aws.iam_role.tableflow";
 const TABLEFLOW_ATTACH: &str = "aws.policy_attachment.tableflow";
 const SNOWFLAKE_ROLE: &str = "aws.iam_role.snowflake";
@@ -281,6 +306,7 @@ pub fn declare(n: &Names) -> Vec<Decl> {
 
     // C13: Tableflow writes both topics as Iceberg into the bucket, through the A2 role.
     let tableflow = [
+        ENV,
         CLUSTER,
         TABLEFLOW_KEY,
         BUCKET,

@@ -6,7 +6,38 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::sync::OnceLock;
+
+use local_cloud::confluent::{self, ConfluentConfig, Delays};
+use local_cloud::{FaultConfig, LocalCloud};
 use regex::Regex;
+
+/// The Confluent emulator every run of this test process talks to, accepting FULL's key.
+pub fn confluent_endpoint() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let delays = Delays::uniform(std::time::Duration::from_millis(100));
+                let config = ConfluentConfig::new("CKEY123", "cloud-secret-do-not-print", delays);
+                let addr = "127.0.0.1:0".parse().unwrap();
+                let cloud =
+                    LocalCloud::start(addr, FaultConfig::default(), confluent::router(config))
+                        .await
+                        .unwrap();
+                tx.send(cloud.url()).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().unwrap()
+    })
+    .clone()
+}
 
 /// Variables a developer's shell may carry that would change what the tool does.
 const INHERITED: &[&str] = &[
@@ -116,6 +147,18 @@ impl Test {
         cmd.current_dir(self.dir.path()).args(&self.args);
         for var in INHERITED {
             cmd.env_remove(var);
+        }
+        // No run ever reaches the real Confluent Cloud: the emulator stands in unless a test
+        // names an endpoint itself.
+        let named = |k: &str| {
+            self.env.iter().any(|(n, _)| n == k)
+                || self
+                    .args
+                    .iter()
+                    .any(|a| a.starts_with("--confluent-endpoint"))
+        };
+        if !named("CONFLUENT_CLOUD_ENDPOINT") {
+            cmd.env("CONFLUENT_CLOUD_ENDPOINT", confluent_endpoint());
         }
         for (k, v) in &self.env {
             cmd.env(k, v);

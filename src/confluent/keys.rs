@@ -1,0 +1,196 @@
+//! iam/v2 API keys, rotated: per owner and resource the newest key is the active one. A new key
+//! is made when the newest is `--day-count` days old; the oldest beyond
+//! `--number-of-api-keys-to-retain` are then deleted, never the active one.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use super::client::{Auth, q};
+use super::{Confluent, field, principal_node};
+use crate::engine::{Change, Inputs, NodeError, Record, Resource};
+use crate::stack::{Decl, KeyScope, Spec, ids};
+
+pub struct ApiKey {
+    cc: Arc<Confluent>,
+    node: String,
+    scope: KeyScope,
+    owner: Result<String, String>,
+}
+
+/// One existing key, as listed.
+struct Listed {
+    id: String,
+    created_at: Timestamp,
+}
+
+impl ApiKey {
+    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
+        let Spec::ApiKey { scope } = decl.spec else {
+            unreachable!("an API key node has an API key spec")
+        };
+        ApiKey {
+            cc,
+            node: decl.id.clone(),
+            scope,
+            owner: principal_node(&decl.deps).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn owner(&self, inputs: &Inputs) -> Result<String, NodeError> {
+        let node = self
+            .owner
+            .clone()
+            .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
+        Ok(inputs.id(&node)?.to_string())
+    }
+
+    /// The resource the key is bound to: `(id, environment)`.
+    fn resource(&self, inputs: &Inputs) -> Result<(String, Option<String>), NodeError> {
+        let env = || inputs.id(ids::ENV).map(str::to_string);
+        Ok(match self.scope {
+            KeyScope::KafkaCluster => (inputs.id(ids::CLUSTER)?.to_string(), None),
+            KeyScope::SchemaRegistry => (inputs.id(ids::SR)?.to_string(), None),
+            KeyScope::FlinkRegion => (self.cc.flink_region(), Some(env()?)),
+            KeyScope::Tableflow => ("tableflow".to_string(), None),
+        })
+    }
+
+    /// This owner's keys on this resource, oldest first.
+    async fn listed(&self, inputs: &Inputs) -> Result<Vec<Listed>, NodeError> {
+        let (resource, _) = self.resource(inputs)?;
+        let path = format!(
+            "/iam/v2/api-keys?spec.owner={}&spec.resource={}",
+            q(&self.owner(inputs)?),
+            q(&resource)
+        );
+        let mut keys = self
+            .cc
+            .client
+            .list(&path, &Auth::Cloud)
+            .await?
+            .iter()
+            .map(|k| {
+                let created = field(k, "/metadata/created_at")?;
+                let created_at = created.parse().map_err(|e| {
+                    NodeError::Other(anyhow::anyhow!("bad created_at {created}: {e}"))
+                })?;
+                Ok(Listed {
+                    id: field(k, "/id")?,
+                    created_at,
+                })
+            })
+            .collect::<Result<Vec<_>, NodeError>>()?;
+        keys.sort_by_key(|k| k.created_at);
+        Ok(keys)
+    }
+
+    async fn make(&self, inputs: &Inputs) -> Result<Record, NodeError> {
+        let (resource, environment) = self.resource(inputs)?;
+        let mut resource = json!({"id": resource});
+        if let Some(env) = environment {
+            resource["environment"] = json!(env);
+        }
+        let body = json!({"spec": {
+            "display_name": format!("{} {}", self.cc.names.stack(), self.node),
+            "description": "made and rotated by kickstart",
+            "owner": {"id": self.owner(inputs)?},
+            "resource": resource,
+        }});
+        let made: Value = self
+            .cc
+            .client
+            .post("/iam/v2/api-keys", &Auth::Cloud, &body)
+            .await?;
+        let id = field(&made, "/id")?;
+        // The secret is shown only now: it goes to the vault, never to the record.
+        self.cc
+            .vault
+            .put(&id, SecretString::from(field(&made, "/spec/secret")?));
+        let created_at = field(&made, "/metadata/created_at")
+            .unwrap_or_else(|_| self.cc.clock.now().to_string());
+        Ok(record(&id, &created_at))
+    }
+}
+
+fn record(id: &str, created_at: &str) -> Record {
+    Record::new(id)
+        .with("key", id)
+        .with("created_at", created_at)
+}
+
+#[async_trait]
+impl Resource for ApiKey {
+    async fn find(
+        &self,
+        inputs: &Inputs,
+        _known: Option<&Record>,
+    ) -> Result<Option<Record>, NodeError> {
+        let keys = self.listed(inputs).await?;
+        Ok(keys
+            .last()
+            .map(|newest| record(&newest.id, &newest.created_at.to_string())))
+    }
+
+    async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
+        self.make(inputs).await
+    }
+
+    async fn due(&self, _inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {
+        let created: Timestamp = record
+            .outputs
+            .get("created_at")
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| {
+                NodeError::Other(anyhow::anyhow!("the key's creation time is not recorded"))
+            })?;
+        let age = self.cc.clock.now().duration_since(created);
+        let limit = SignedDuration::from_hours(24 * i64::from(self.cc.rotation.day_count));
+        if age >= limit {
+            let days = age.as_hours() / 24;
+            return Ok(Some(Change::Rotate {
+                reason: format!("the newest key is {days} days old"),
+            }));
+        }
+        if self.cc.vault.get(&record.id).is_none() {
+            return Ok(Some(Change::Rotate {
+                reason: "the active key's secret is not held by this run".into(),
+            }));
+        }
+        Ok(None)
+    }
+
+    async fn apply(
+        &self,
+        inputs: &Inputs,
+        _record: &Record,
+        _change: &Change,
+    ) -> Result<Record, NodeError> {
+        let active = self.make(inputs).await?;
+        let keys = self.listed(inputs).await?;
+        let keep = self.cc.rotation.keys_to_retain as usize;
+        let surplus = keys.len().saturating_sub(keep);
+        for old in keys.iter().take(surplus).filter(|k| k.id != active.id) {
+            self.cc
+                .client
+                .delete(&format!("/iam/v2/api-keys/{}", old.id), &Auth::Cloud)
+                .await?;
+            self.cc.vault.forget(&old.id);
+        }
+        Ok(active)
+    }
+
+    async fn delete(&self, inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
+        for key in self.listed(inputs).await? {
+            self.cc
+                .client
+                .delete(&format!("/iam/v2/api-keys/{}", key.id), &Auth::Cloud)
+                .await?;
+            self.cc.vault.forget(&key.id);
+        }
+        Ok(())
+    }
+}

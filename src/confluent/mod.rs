@@ -1,0 +1,193 @@
+//! Confluent Cloud: the client and every Confluent node of the stack (C1..C14, keys, ACLs).
+
+mod client;
+mod connector;
+mod flink;
+mod kafka;
+mod keys;
+mod named;
+mod rbac;
+mod tableflow;
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+pub use client::{ApiError, Auth, Client};
+
+use crate::clock::Clock;
+use crate::engine::{Inputs, NodeError, Resource, RetryPolicy};
+use crate::settings::Rotation;
+use crate::stack::{Decl, Names, Provider, Spec, ids};
+use crate::vault::Vault;
+
+/// What every Confluent node shares.
+pub struct Confluent {
+    pub client: Client,
+    pub names: Names,
+    /// Where the cluster, pool and Flink region live (Confluent's spelling: `AWS`, `us-east-1`).
+    pub cloud: String,
+    pub region: String,
+    /// The AWS account that the Tableflow role lives in; its ARN is known before it exists.
+    pub aws_account: Option<String>,
+    pub rotation: Rotation,
+    pub clock: Arc<dyn Clock>,
+    pub vault: Arc<Vault>,
+    organization: OnceCell<String>,
+    flink_endpoint: OnceCell<String>,
+}
+
+pub struct Settings {
+    pub endpoint: url::Url,
+    pub api_key: String,
+    pub api_secret: SecretString,
+    pub names: Names,
+    pub region: String,
+    pub aws_account: Option<String>,
+    pub rotation: Rotation,
+    pub clock: Arc<dyn Clock>,
+    pub vault: Arc<Vault>,
+    pub retry: RetryPolicy,
+}
+
+impl Confluent {
+    pub fn new(s: Settings) -> Arc<Self> {
+        Arc::new(Confluent {
+            client: Client::new(s.endpoint, s.api_key, s.api_secret, s.retry),
+            names: s.names,
+            cloud: "AWS".into(),
+            region: s.region,
+            aws_account: s.aws_account,
+            rotation: s.rotation,
+            clock: s.clock,
+            vault: s.vault,
+            organization: OnceCell::new(),
+            flink_endpoint: OnceCell::new(),
+        })
+    }
+
+    /// The organization's id (a UUID), which the Flink SQL paths carry.
+    pub async fn organization(&self) -> Result<String, NodeError> {
+        let id = self
+            .organization
+            .get_or_try_init(|| async {
+                let orgs = self
+                    .client
+                    .list("/org/v2/organizations", &Auth::Cloud)
+                    .await?;
+                let id = orgs
+                    .first()
+                    .and_then(|o| o["id"].as_str())
+                    .map(str::to_string);
+                id.ok_or_else(|| {
+                    NodeError::Other(anyhow::anyhow!("the Cloud API key sees no organization"))
+                })
+            })
+            .await?;
+        Ok(id.clone())
+    }
+
+    /// The base URL of Flink SQL in our region: the region's `http_endpoint`.
+    pub async fn flink_endpoint(&self) -> Result<String, NodeError> {
+        let url = self
+            .flink_endpoint
+            .get_or_try_init(|| async {
+                let path = format!(
+                    "/fcpm/v2/regions?cloud={}&region_name={}",
+                    self.cloud,
+                    client::q(&self.region)
+                );
+                let regions = self.client.list(&path, &Auth::Cloud).await?;
+                let url = regions
+                    .first()
+                    .and_then(|r| r["http_endpoint"].as_str())
+                    .map(str::to_string);
+                url.ok_or_else(|| {
+                    NodeError::Other(anyhow::anyhow!(
+                        "Confluent Cloud offers no Flink region {} {}",
+                        self.cloud,
+                        self.region
+                    ))
+                })
+            })
+            .await?;
+        Ok(url.trim_end_matches('/').to_string())
+    }
+
+    /// The Flink region's id, as Flink API keys name their resource.
+    pub fn flink_region(&self) -> String {
+        format!("{}.{}", self.cloud.to_ascii_lowercase(), self.region)
+    }
+
+    /// Calls with the active key of `key_node`, whose secret this run must hold.
+    pub fn key_auth(&self, inputs: &Inputs, key_node: &str) -> Result<Auth, NodeError> {
+        let id = inputs.output(key_node, "key")?.to_string();
+        let secret = self.vault.get(&id).ok_or_else(|| {
+            NodeError::Other(anyhow::anyhow!(
+                "the secret of API key {id} ({key_node}) is not held by this run; run `kickstart rotate` to make a new key"
+            ))
+        })?;
+        Ok(Auth::Key { id, secret })
+    }
+
+    /// Like [`Confluent::key_auth`], for deletes: `None` when the secret is not held, since what
+    /// the key reaches (topics, ACLs, Tableflow) is removed with the cluster anyway.
+    pub fn key_auth_for_delete(&self, inputs: &Inputs, key_node: &str) -> Option<Auth> {
+        let auth = self.key_auth(inputs, key_node).ok();
+        if auth.is_none() {
+            tracing::info!(
+                "no secret for {key_node} in this run; leaving its objects to the cluster's deletion"
+            );
+        }
+        auth
+    }
+}
+
+/// The service account among a node's dependencies: the principal of a key, binding or ACL.
+pub fn principal_node(decl_deps: &[String]) -> Result<String, NodeError> {
+    decl_deps
+        .iter()
+        .find(|d| d.starts_with(ids::SERVICE_ACCOUNT))
+        .cloned()
+        .ok_or_else(|| {
+            NodeError::Other(anyhow::anyhow!("no service account among the dependencies"))
+        })
+}
+
+/// A string at a JSON pointer, or an error naming it.
+pub fn field(v: &Value, pointer: &str) -> Result<String, NodeError> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            NodeError::Other(anyhow::anyhow!("Confluent Cloud's answer lacks {pointer}"))
+        })
+}
+
+/// Gives each Confluent node its implementation.
+pub struct ConfluentProvider(pub Arc<Confluent>);
+
+impl Provider for ConfluentProvider {
+    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
+        let cc = self.0.clone();
+        match &decl.spec {
+            Spec::Environment { .. }
+            | Spec::KafkaCluster { .. }
+            | Spec::SchemaRegistry
+            | Spec::ServiceAccount { .. }
+            | Spec::ComputePool { .. }
+            | Spec::ProviderIntegration { .. } => Arc::new(named::Named::new(cc, decl)),
+            Spec::RoleBinding { .. } => Arc::new(rbac::RoleBinding::new(cc, decl)),
+            Spec::ApiKey { .. } => Arc::new(keys::ApiKey::new(cc, decl)),
+            Spec::Topic { .. } | Spec::CausedTopic { .. } => Arc::new(kafka::Topic::new(cc, decl)),
+            Spec::Acl { .. } => Arc::new(kafka::Acl::new(cc, decl)),
+            Spec::Connector { .. } => Arc::new(connector::Connector::new(cc, decl)),
+            Spec::FlinkStatement { .. } => Arc::new(flink::Statement::new(cc, decl)),
+            Spec::TableflowTopic { .. } => Arc::new(tableflow::TableflowTopic::new(cc, decl)),
+            Spec::CatalogIntegration { .. } => Arc::new(tableflow::Catalog::new(cc, decl)),
+            other => unreachable!("{other:?} is not a Confluent node"),
+        }
+    }
+}

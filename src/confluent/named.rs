@@ -1,0 +1,237 @@
+//! Management objects found by their display name in a list: the environment, the Kafka cluster,
+//! the Schema Registry, service accounts, the compute pool and the provider integration. They
+//! differ only in where they live, what creating them takes, and what readiness means.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::client::{Auth, q};
+use super::{Confluent, field};
+use crate::engine::{Inputs, NodeError, Readiness, Record, Resource};
+use crate::stack::{Decl, Spec, ids};
+
+pub struct Named {
+    cc: Arc<Confluent>,
+    spec: Spec,
+}
+
+impl Named {
+    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
+        Named {
+            cc,
+            spec: decl.spec.clone(),
+        }
+    }
+
+    /// The collection, with the environment query it requires where it is environment-scoped.
+    fn collection(&self, inputs: &Inputs) -> Result<String, NodeError> {
+        let env = || inputs.id(ids::ENV).map(q);
+        Ok(match &self.spec {
+            Spec::Environment { .. } => "/org/v2/environments".into(),
+            Spec::KafkaCluster { .. } => format!("/cmk/v2/clusters?environment={}", env()?),
+            Spec::SchemaRegistry => format!("/srcm/v3/clusters?environment={}", env()?),
+            Spec::ServiceAccount { name } => {
+                format!("/iam/v2/service-accounts?display_name={}", q(name))
+            }
+            Spec::ComputePool { .. } => format!("/fcpm/v2/compute-pools?environment={}", env()?),
+            Spec::ProviderIntegration { .. } => {
+                format!("/pim/v1/integrations?environment={}", env()?)
+            }
+            other => unreachable!("{other:?} is not a named object"),
+        })
+    }
+
+    /// One object's own path (for readiness and delete).
+    fn item(&self, inputs: &Inputs, id: &str) -> Result<String, NodeError> {
+        let collection = self.collection(inputs)?;
+        let (path, query) = collection.split_once('?').unwrap_or((&collection, ""));
+        Ok(match &self.spec {
+            Spec::ServiceAccount { .. } | Spec::Environment { .. } => format!("{path}/{id}"),
+            _ => format!("{path}/{id}?{query}"),
+        })
+    }
+
+    fn name(&self) -> Option<&str> {
+        match &self.spec {
+            Spec::Environment { name, .. }
+            | Spec::KafkaCluster { name, .. }
+            | Spec::ServiceAccount { name }
+            | Spec::ComputePool { name, .. }
+            | Spec::ProviderIntegration { name } => Some(name),
+            _ => None,
+        }
+    }
+
+    fn matches(&self, v: &Value) -> bool {
+        match (&self.spec, self.name()) {
+            // Confluent makes one Schema Registry per environment; there is no name to match.
+            (Spec::SchemaRegistry, _) => true,
+            (_, Some(name)) => {
+                v["display_name"] == name || v.pointer("/spec/display_name") == Some(&json!(name))
+            }
+            _ => false,
+        }
+    }
+
+    fn body(&self, inputs: &Inputs) -> Result<Value, NodeError> {
+        let cc = &self.cc;
+        let env = || -> Result<Value, NodeError> { Ok(json!({"id": inputs.id(ids::ENV)?})) };
+        Ok(match &self.spec {
+            Spec::Environment { name, governance } => {
+                json!({"display_name": name, "stream_governance_config": {"package": governance}})
+            }
+            Spec::KafkaCluster {
+                name,
+                kind,
+                availability,
+            } => json!({"spec": {
+                "display_name": name, "availability": availability, "cloud": cc.cloud,
+                "region": cc.region, "config": {"kind": kind}, "environment": env()?,
+            }}),
+            Spec::ServiceAccount { name } => json!({
+                "display_name": name,
+                "description": format!("kickstart stack {}", cc.names.stack()),
+            }),
+            Spec::ComputePool { name, max_cfu } => json!({"spec": {
+                "display_name": name, "cloud": cc.cloud, "region": cc.region,
+                "max_cfu": max_cfu, "environment": env()?,
+            }}),
+            Spec::ProviderIntegration { name } => {
+                let account = cc.aws_account.as_deref().ok_or_else(|| {
+                    NodeError::Other(anyhow::anyhow!("the provider integration needs the AWS account id, which the AWS module provides"))
+                })?;
+                let role = format!("arn:aws:iam::{account}:role/{}", cc.names.tableflow_role());
+                json!({
+                    "display_name": name, "provider": "AWS",
+                    "config": {"kind": "AwsIntegrationConfig", "customer_iam_role_arn": role},
+                    "environment": env()?,
+                })
+            }
+            other => unreachable!("{other:?} cannot be created by name"),
+        })
+    }
+
+    /// What the stack records of it: ids, CRNs, endpoints, and the integration's trust values.
+    fn record(&self, v: &Value) -> Result<Record, NodeError> {
+        let mut r = Record::new(field(v, "/id")?);
+        if let Some(crn) = v.pointer("/metadata/resource_name").and_then(Value::as_str) {
+            r = r.with("crn", crn);
+        }
+        match &self.spec {
+            Spec::KafkaCluster { .. } => {
+                let rest = v
+                    .pointer("/spec/endpoints/PUBLIC/http_endpoint")
+                    .or_else(|| v.pointer("/spec/http_endpoint"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let bootstrap = field(v, "/spec/kafka_bootstrap_endpoint")?;
+                let bootstrap = bootstrap.trim_start_matches("SASL_SSL://");
+                r = r
+                    .with("rest_endpoint", rest)
+                    .with("bootstrap", bootstrap)
+                    .with("name", field(v, "/spec/display_name")?);
+            }
+            Spec::Environment { .. } => r = r.with("name", field(v, "/display_name")?),
+            Spec::SchemaRegistry => r = r.with("url", field(v, "/spec/http_endpoint")?),
+            Spec::ProviderIntegration { .. } => {
+                r = r
+                    .with("iam_role_arn", field(v, "/config/iam_role_arn")?)
+                    .with("external_id", field(v, "/config/external_id")?)
+                    .with(
+                        "customer_role_arn",
+                        field(v, "/config/customer_iam_role_arn")?,
+                    );
+            }
+            _ => {}
+        }
+        Ok(r)
+    }
+
+    fn provisions(&self) -> bool {
+        matches!(
+            self.spec,
+            Spec::KafkaCluster { .. } | Spec::SchemaRegistry | Spec::ComputePool { .. }
+        )
+    }
+}
+
+#[async_trait]
+impl Resource for Named {
+    async fn find(
+        &self,
+        inputs: &Inputs,
+        known: Option<&Record>,
+    ) -> Result<Option<Record>, NodeError> {
+        if let Some(known) = known {
+            let path = self.item(inputs, &known.id)?;
+            if let Some(v) = self.cc.client.get(&path, &Auth::Cloud).await? {
+                return self.record(&v).map(Some);
+            }
+        }
+        let items = self
+            .cc
+            .client
+            .list(&self.collection(inputs)?, &Auth::Cloud)
+            .await?;
+        items
+            .iter()
+            .find(|v| self.matches(v))
+            .map(|v| self.record(v))
+            .transpose()
+    }
+
+    async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
+        if let Spec::SchemaRegistry = self.spec {
+            return Err(NodeError::Other(anyhow::anyhow!(
+                "the environment has no Schema Registry; Confluent makes it for environments with a Stream Governance package"
+            )));
+        }
+        let path = self.collection(inputs)?;
+        let path = path.split('?').next().unwrap_or(&path).to_string();
+        let made = self
+            .cc
+            .client
+            .post(&path, &Auth::Cloud, &self.body(inputs)?)
+            .await?;
+        self.record(&made)
+    }
+
+    async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
+        if !self.provisions() {
+            return Ok(Readiness::Ready(record.clone()));
+        }
+        let path = self.item(inputs, &record.id)?;
+        let Some(v) = self.cc.client.get(&path, &Auth::Cloud).await? else {
+            return Err(NodeError::Other(anyhow::anyhow!(
+                "{} disappeared while provisioning",
+                record.id
+            )));
+        };
+        match v
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            .unwrap_or("PROVISIONING")
+        {
+            "PROVISIONED" => Ok(Readiness::Ready(self.record(&v)?)),
+            "FAILED" => Err(NodeError::Other(anyhow::anyhow!(
+                "{} failed to provision",
+                record.id
+            ))),
+            phase => Ok(Readiness::Pending {
+                phase: phase.to_string(),
+            }),
+        }
+    }
+
+    async fn delete(&self, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
+        // The Schema Registry goes with its environment.
+        if let Spec::SchemaRegistry = self.spec {
+            return Ok(());
+        }
+        let path = self.item(inputs, &record.id)?;
+        self.cc.client.delete(&path, &Auth::Cloud).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,478 @@
+//! Every Confluent node against the emulator, through the engine: create, adopt, rotate, delete.
+//! The AWS and Snowflake nodes are stood in for by recorded values (their modules are separate).
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kickstart::clock::TestClock;
+use kickstart::confluent::{self, Confluent, ConfluentProvider};
+use kickstart::engine::{
+    Engine, Inputs, Ledger, NodeError, Options, Outcome, PollPolicy, Record, Resource, RetryPolicy,
+    Silent,
+};
+use kickstart::settings::Rotation;
+use kickstart::stack::{self, ByCloud, DEFAULT_STACK, Decl, Names, Provider};
+use kickstart::state::{FileStore, StateDoc};
+use kickstart::vault::Vault;
+use local_cloud::confluent::{self as emulator, ConfluentConfig, Delays};
+use local_cloud::{FaultConfig, LocalCloud};
+use secrecy::ExposeSecret as _;
+use serde_json::Value;
+
+const KEY: &str = "ORGKEY";
+const SECRET: &str = "org-secret-never-shown";
+const BUCKET: &str = "tableflow-kickstarter-3f1c";
+
+/// The AWS and Snowflake nodes, as already made: each records its id (the bucket its name).
+#[derive(Default)]
+struct Made(Mutex<BTreeSet<String>>);
+
+#[derive(Clone, Default)]
+struct Others(Arc<Made>);
+
+struct MadeNode {
+    made: Arc<Made>,
+    id: String,
+}
+
+impl Provider for Others {
+    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
+        Arc::new(MadeNode {
+            made: self.0.clone(),
+            id: decl.id.clone(),
+        })
+    }
+}
+
+impl MadeNode {
+    fn record(&self) -> Record {
+        Record::new(&self.id).with("name", BUCKET)
+    }
+}
+
+#[async_trait]
+impl Resource for MadeNode {
+    async fn find(&self, _: &Inputs, _: Option<&Record>) -> Result<Option<Record>, NodeError> {
+        Ok(self
+            .made
+            .0
+            .lock()
+            .unwrap()
+            .contains(&self.id)
+            .then(|| self.record()))
+    }
+    async fn create(&self, _: &Inputs) -> Result<Record, NodeError> {
+        self.made.0.lock().unwrap().insert(self.id.clone());
+        Ok(self.record())
+    }
+    async fn delete(&self, _: &Inputs, _: &Record) -> Result<(), NodeError> {
+        self.made.0.lock().unwrap().remove(&self.id);
+        Ok(())
+    }
+}
+
+struct World {
+    cloud: LocalCloud,
+    clock: Arc<TestClock>,
+    vault: Arc<Vault>,
+    confluent: ConfluentProvider,
+    others: Others,
+    http: reqwest::Client,
+}
+
+impl World {
+    async fn start(faults: FaultConfig, secret: &str) -> World {
+        let config = ConfluentConfig::new(KEY, SECRET, Delays::uniform(Duration::from_millis(150)));
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let cloud = LocalCloud::start(addr, faults, emulator::router(config))
+            .await
+            .unwrap();
+        let clock = Arc::new(TestClock::new(jiff::Timestamp::now()));
+        let vault = Arc::new(Vault::default());
+        let confluent = ConfluentProvider(Confluent::new(confluent::Settings {
+            endpoint: cloud.url().parse().unwrap(),
+            api_key: KEY.into(),
+            api_secret: secret.to_string().into(),
+            names: Names::new(DEFAULT_STACK),
+            region: "us-east-1".into(),
+            aws_account: Some("123456789012".into()),
+            rotation: Rotation {
+                day_count: 30,
+                keys_to_retain: 2,
+            },
+            clock: clock.clone(),
+            vault: vault.clone(),
+            retry: RetryPolicy {
+                base: Duration::from_millis(20),
+                cap: Duration::from_millis(300),
+                ..RetryPolicy::default()
+            },
+        }));
+        World {
+            cloud,
+            clock,
+            vault,
+            confluent,
+            others: Others::default(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn graph(&self) -> kickstart::engine::Graph {
+        let clouds = ByCloud {
+            confluent: &self.confluent,
+            aws: &self.others,
+            snowflake: &self.others,
+        };
+        stack::graph(&Names::new(DEFAULT_STACK), &clouds).unwrap()
+    }
+
+    fn options() -> Options {
+        Options {
+            poll: PollPolicy {
+                first: Duration::from_millis(50),
+                cap: Duration::from_millis(200),
+                factor: 1.5,
+            },
+            deadline: Some(Duration::from_secs(20)),
+            ..Options::default()
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.cloud.url()))
+            .basic_auth(KEY, Some(SECRET))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    async fn count(&self, path: &str) -> usize {
+        let v = self.get(path).await;
+        v["data"].as_array().map_or(0, Vec::len)
+    }
+}
+
+fn ledger() -> Ledger {
+    Ledger::new(
+        StateDoc::new(DEFAULT_STACK),
+        Box::new(Arc::new(kickstart::engine::MemorySink::default())),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_confluent_node_is_created_adopted_and_deleted() {
+    let w = World::start(FaultConfig::default(), SECRET).await;
+    let graph = w.graph();
+    let ledger = ledger();
+    let engine = Engine::new(&graph, &ledger, &Silent, World::options());
+    let report = engine.create().await;
+    assert!(report.ok(), "{:?}", report.failures);
+
+    let state = ledger.snapshot().await;
+    let env = state.record("confluent.environment").unwrap().id.clone();
+    let lkc = state.record("confluent.kafka_cluster").unwrap().id.clone();
+    assert_eq!(w.count("/org/v2/environments").await, 1);
+    assert_eq!(
+        w.count(&format!("/cmk/v2/clusters?environment={env}"))
+            .await,
+        1
+    );
+    assert_eq!(w.count("/iam/v2/service-accounts").await, 6);
+    assert_eq!(w.count("/iam/v2/api-keys").await, 6);
+    assert_eq!(
+        w.count("/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/")
+            .await,
+        5
+    );
+    assert_eq!(
+        w.count(&format!("/fcpm/v2/compute-pools?environment={env}"))
+            .await,
+        1
+    );
+    assert_eq!(
+        w.count(&format!("/pim/v1/integrations?environment={env}"))
+            .await,
+        1
+    );
+    let connector = w
+        .get(&format!(
+            "/connect/v1/environments/{env}/clusters/{lkc}/connectors/SampleSourceConnector/status"
+        ))
+        .await;
+    assert_eq!(connector["connector"]["state"], "RUNNING");
+
+    // What other clouds consume is recorded: the table base path and the integration's trust values.
+    let tableflow = state.record("confluent.tableflow.stock_trades").unwrap();
+    let base = &tableflow.outputs["base_path"];
+    assert!(
+        base.starts_with(&format!("s3://{BUCKET}/")) && base.ends_with("/v1/"),
+        "{base}"
+    );
+    let pim = state.record("confluent.provider_integration").unwrap();
+    assert!(pim.outputs["iam_role_arn"].starts_with("arn:aws:iam::"));
+    assert_eq!(
+        pim.outputs["customer_role_arn"],
+        "arn:aws:iam::123456789012:role/tableflow_s3_glue_role"
+    );
+    assert!(!pim.outputs["external_id"].is_empty());
+    let statement = state
+        .record("confluent.topic.stock_trades_with_totals")
+        .unwrap();
+    assert_eq!(statement.id, "stock_trades_with_totals");
+
+    // A second create only reads.
+    w.cloud.journal.clear();
+    let again = Engine::new(&graph, &ledger, &Silent, World::options())
+        .create()
+        .await;
+    assert!(again.ok(), "{:?}", again.failures);
+    assert_eq!(
+        again.count(Outcome::Unchanged),
+        graph.len(),
+        "{:?}",
+        again.outcomes
+    );
+    assert!(
+        w.cloud.journal.calls().is_empty(),
+        "mutating calls on a re-run: {:?}",
+        w.cloud.journal.calls()
+    );
+
+    // Delete leaves nothing of the stack.
+    let gone = Engine::new(&graph, &ledger, &Silent, World::options())
+        .delete()
+        .await;
+    assert!(gone.ok(), "{:?}", gone.failures);
+    assert_eq!(w.count("/org/v2/environments").await, 0);
+    assert_eq!(w.count("/iam/v2/service-accounts").await, 0);
+    assert_eq!(w.count("/iam/v2/api-keys").await, 0);
+    assert_eq!(
+        w.count("/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/")
+            .await,
+        0
+    );
+    assert!(ledger.snapshot().await.nodes.is_empty());
+    w.cloud.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
+    let w = World::start(FaultConfig::default(), SECRET).await;
+    let graph = w.graph();
+    let ledger = ledger();
+    assert!(
+        Engine::new(&graph, &ledger, &Silent, World::options())
+            .create()
+            .await
+            .ok()
+    );
+    let sa = ledger
+        .snapshot()
+        .await
+        .record("confluent.service_account.app_manager")
+        .unwrap()
+        .id
+        .clone();
+    let lkc = ledger
+        .snapshot()
+        .await
+        .record("confluent.kafka_cluster")
+        .unwrap()
+        .id
+        .clone();
+    let path = format!("/iam/v2/api-keys?spec.owner={sa}&spec.resource={lkc}");
+    async fn ids(w: &World, path: &str) -> Vec<String> {
+        let v = w.get(path).await;
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+    let day0 = ids(&w, &path).await;
+    assert_eq!(day0.len(), 1);
+
+    // Not due: nothing changes.
+    w.cloud.journal.clear();
+    let rotate = Engine::new(&graph, &ledger, &Silent, World::options())
+        .rotate()
+        .await;
+    assert!(rotate.ok() && rotate.count(Outcome::Rotated) == 0);
+    assert!(w.cloud.journal.calls().is_empty());
+
+    w.clock.advance_days(31);
+    let rotate = Engine::new(&graph, &ledger, &Silent, World::options())
+        .rotate()
+        .await;
+    assert!(rotate.ok(), "{:?}", rotate.failures);
+    assert_eq!(rotate.count(Outcome::Rotated), 6, "every key is due");
+    let day31 = ids(&w, &path).await;
+    assert_eq!(day31.len(), 2);
+    let active = ledger
+        .snapshot()
+        .await
+        .record("confluent.api_key.app_manager_kafka")
+        .unwrap()
+        .id
+        .clone();
+    assert_eq!(active, day31[1], "the newest key is the active one");
+    let topics = format!("{}/kafka/v3/clusters/{lkc}/topics", w.cloud.url());
+    let secret = w.vault.get(&active).unwrap();
+    let with_active = w
+        .http
+        .get(&topics)
+        .basic_auth(&active, Some(secret.expose_secret()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_active.status(), 200, "Kafka REST accepts the new key");
+
+    w.clock.advance_days(31);
+    let rotate = Engine::new(&graph, &ledger, &Silent, World::options())
+        .rotate()
+        .await;
+    assert!(rotate.ok(), "{:?}", rotate.failures);
+    let day62 = ids(&w, &path).await;
+    assert_eq!(day62.len(), 2, "still two keys");
+    assert!(!day62.contains(&day0[0]), "the first key was deleted");
+    assert_eq!(day62[0], day31[1], "the previous active key is kept");
+    // The first key's secret is gone from the vault; the emulator refuses any call with its id.
+    let first = w
+        .http
+        .get(&topics)
+        .basic_auth(&day0[0], Some("whatever"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 401);
+    w.cloud.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_and_delete_succeed_through_injected_throttling_and_server_errors() {
+    let faults = FaultConfig {
+        throttle_rate: 0.1,
+        error_rate: 0.1,
+        retry_after_secs: 0,
+        seed: 11,
+        ..FaultConfig::default()
+    };
+    let w = World::start(faults, SECRET).await;
+    let graph = w.graph();
+    let ledger = ledger();
+    let report = Engine::new(&graph, &ledger, &Silent, World::options())
+        .create()
+        .await;
+    assert!(report.ok(), "{:?}", report.failures);
+    let injected = w
+        .cloud
+        .journal
+        .calls()
+        .iter()
+        .filter(|c| c.injected)
+        .count();
+    // About one mutating call in five; none at all would mean the faults never fired.
+    assert!(
+        injected >= 1,
+        "the fault layer should have answered some calls"
+    );
+    let gone = Engine::new(&graph, &ledger, &Silent, World::options())
+        .delete()
+        .await;
+    assert!(gone.ok(), "{:?}", gone.failures);
+    // The checks below are the test's own reads: no faults for them.
+    w.cloud.faults.set(FaultConfig::default());
+    assert_eq!(w.count("/org/v2/environments").await, 0);
+    assert_eq!(w.count("/iam/v2/service-accounts").await, 0);
+    w.cloud.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_permanent_refusal_fails_fast_with_the_servers_message() {
+    let w = World::start(FaultConfig::default(), "wrong-secret").await;
+    let graph = w.graph();
+    let ledger = ledger();
+    let started = std::time::Instant::now();
+    let report = Engine::new(&graph, &ledger, &Silent, World::options())
+        .create()
+        .await;
+    assert!(!report.ok());
+    let first = report.failures[0].error.to_string();
+    assert!(
+        first.contains("answered 401") && first.contains("Unauthorized"),
+        "{first}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a 401 is not retried: {:?}",
+        started.elapsed()
+    );
+    assert!(w.cloud.journal.served().is_empty(), "nothing was made");
+    w.cloud.stop().await;
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_reaches_the_trace_log_or_the_state_file() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let w = World::start(FaultConfig::default(), SECRET).await;
+    let graph = w.graph();
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::new(dir.path().join("state.json"));
+    let ledger = Ledger::new(StateDoc::new(DEFAULT_STACK), Box::new(store.clone()));
+    let report = Engine::new(&graph, &ledger, &Silent, World::options())
+        .create()
+        .await;
+    assert!(report.ok(), "{:?}", report.failures);
+    w.cloud.stop().await;
+
+    let mut secrets: Vec<String> = w
+        .vault
+        .all()
+        .iter()
+        .map(|s| s.expose_secret().to_string())
+        .collect();
+    assert_eq!(secrets.len(), 6, "one secret per key");
+    secrets.push(SECRET.to_string());
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let state = std::fs::read_to_string(store.path()).unwrap();
+    assert!(logs.len() > 1000, "trace logging was captured");
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret is in the trace log"
+        );
+        assert!(
+            !state.contains(secret.as_str()),
+            "a secret is in the state file"
+        );
+    }
+}
