@@ -186,7 +186,7 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
         1
     );
     assert_eq!(w.count("/iam/v2/service-accounts").await, 6);
-    assert_eq!(w.count("/iam/v2/api-keys").await, 6);
+    assert_eq!(w.count("/iam/v2/api-keys").await, 7);
     assert_eq!(
         w.count("/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/")
             .await,
@@ -314,7 +314,15 @@ async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
         .rotate()
         .await;
     assert!(rotate.ok(), "{:?}", rotate.failures);
-    assert_eq!(rotate.count(Outcome::Rotated), 6, "every key is due");
+    assert_eq!(
+        rotate.count(Outcome::Rotated),
+        8,
+        "every key is due, and the connector moves to its new key"
+    );
+    assert_eq!(
+        rotate.outcome("confluent.connector"),
+        Some(Outcome::Rotated)
+    );
     let day31 = ids(&w, &path).await;
     assert_eq!(day31.len(), 2);
     let active = ledger
@@ -460,7 +468,7 @@ async fn no_secret_reaches_the_trace_log_or_the_state_file() {
         .iter()
         .map(|s| s.expose_secret().to_string())
         .collect();
-    assert_eq!(secrets.len(), 6, "one secret per key");
+    assert_eq!(secrets.len(), 7, "one secret per key");
     secrets.push(SECRET.to_string());
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let state = std::fs::read_to_string(store.path()).unwrap();

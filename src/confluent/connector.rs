@@ -1,19 +1,21 @@
-//! connect/v1: the Datagen source connector, authenticated as its own service account.
+//! connect/v1: the Datagen source connector. It authenticates with a Kafka API key owned by its
+//! own service account (the spec requires `kafka.api.key`/`kafka.api.secret`), so it acts as that
+//! account and its ACLs apply. When that key rotates, the connector is pointed at the new one.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use secrecy::ExposeSecret as _;
+use serde_json::{Map, Value, json};
 
+use super::Confluent;
 use super::client::{Auth, q};
-use super::{Confluent, principal_node};
-use crate::engine::{Inputs, NodeError, Readiness, Record, Resource};
+use crate::engine::{Change, Inputs, NodeError, Readiness, Record, Resource};
 use crate::stack::{Decl, Spec, ids};
 
 pub struct Connector {
     cc: Arc<Confluent>,
     spec: Spec,
-    account: Result<String, String>,
 }
 
 impl Connector {
@@ -21,7 +23,6 @@ impl Connector {
         Connector {
             cc,
             spec: decl.spec.clone(),
-            account: principal_node(&decl.deps).map_err(|e| e.to_string()),
         }
     }
 
@@ -48,7 +49,8 @@ impl Connector {
         ))
     }
 
-    fn body(&self, inputs: &Inputs) -> Result<Value, NodeError> {
+    /// The flat config map, with the connector account's active key.
+    fn config(&self, inputs: &Inputs) -> Result<(Map<String, Value>, String), NodeError> {
         let Spec::Connector {
             name,
             class,
@@ -59,20 +61,28 @@ impl Connector {
         else {
             unreachable!("a connector node has a connector spec")
         };
-        let account = self
-            .account
-            .clone()
-            .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
-        Ok(json!({"name": name, "config": {
+        let Auth::Key { id, secret } = self.cc.key_auth(inputs, ids::CONNECTOR_KEY)? else {
+            unreachable!("key_auth gives a key")
+        };
+        let config = json!({
             "connector.class": class,
             "name": name,
-            "kafka.auth.mode": "SERVICE_ACCOUNT",
-            "kafka.service.account.id": inputs.id(&account)?,
+            "kafka.auth.mode": "KAFKA_API_KEY",
+            "kafka.api.key": id,
+            "kafka.api.secret": secret.expose_secret(),
             "kafka.topic": topic,
             "output.data.format": format,
             "quickstart": quickstart,
             "tasks.max": "1",
-        }}))
+        });
+        let Value::Object(config) = config else {
+            unreachable!("a JSON object literal")
+        };
+        Ok((config, id))
+    }
+
+    fn record(&self, key: &str) -> Record {
+        Record::new(self.name()).with("kafka_api_key", key)
     }
 }
 
@@ -81,26 +91,29 @@ impl Resource for Connector {
     async fn find(
         &self,
         inputs: &Inputs,
-        _known: Option<&Record>,
+        known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let found = self
             .cc
             .client
             .get(&self.path(inputs, "")?, &Auth::Cloud)
             .await?;
-        Ok(found.map(|_| Record::new(self.name())))
+        // The key in use is masked in what Connect shows; the state remembers which it was.
+        let key = known
+            .and_then(|k| k.outputs.get("kafka_api_key"))
+            .cloned()
+            .unwrap_or_default();
+        Ok(found.map(|_| self.record(&key)))
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
+        let (config, key) = self.config(inputs)?;
+        let body = json!({"name": self.name(), "config": config});
         self.cc
             .client
-            .post(
-                &Self::collection(inputs)?,
-                &Auth::Cloud,
-                &self.body(inputs)?,
-            )
+            .post(&Self::collection(inputs)?, &Auth::Cloud, &body)
             .await?;
-        Ok(Record::new(self.name()))
+        Ok(self.record(&key))
     }
 
     async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
@@ -129,6 +142,32 @@ impl Resource for Connector {
                 phase: state.to_string(),
             }),
         }
+    }
+
+    async fn due(&self, inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {
+        let active = inputs.output(ids::CONNECTOR_KEY, "key")?;
+        let in_use = record.outputs.get("kafka_api_key").map(String::as_str);
+        Ok((in_use != Some(active)).then(|| Change::Rotate {
+            reason: "the connector's account has a newer key".into(),
+        }))
+    }
+
+    async fn apply(
+        &self,
+        inputs: &Inputs,
+        _record: &Record,
+        _change: &Change,
+    ) -> Result<Record, NodeError> {
+        let (config, key) = self.config(inputs)?;
+        self.cc
+            .client
+            .put(
+                &self.path(inputs, "/config")?,
+                &Auth::Cloud,
+                &Value::Object(config),
+            )
+            .await?;
+        Ok(self.record(&key))
     }
 
     async fn delete(&self, inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {

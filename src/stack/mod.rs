@@ -75,7 +75,8 @@ pub fn graph(names: &Names, provider: &dyn Provider) -> Result<Graph, GraphError
 // Ids of the nodes that others name as dependencies; cloud modules read their outputs by these.
 pub mod ids {
     pub use super::{
-        BUCKET, CLUSTER, ENV, FLINK_KEY, MANAGER_KEY, POOL, PROVIDER, SR, TABLEFLOW_KEY,
+        BUCKET, CLUSTER, CONNECTOR_KEY, ENV, FLINK_KEY, MANAGER_KEY, POOL, PROVIDER, SR,
+        TABLEFLOW_KEY,
     };
     /// Nodes whose id starts with this are service accounts (the principal of keys, bindings, ACLs).
     pub const SERVICE_ACCOUNT: &str = "confluent.service_account.";
@@ -95,6 +96,7 @@ const CLUSTER_ADMIN: &str = "confluent.role_binding.app_manager_cluster_admin";
 const INTEGRATION_OWNER: &str = "confluent.role_binding.app_manager_integration_owner";
 const FLINK_ADMIN: &str = "confluent.role_binding.flink_runner_environment_admin";
 pub const MANAGER_KEY: &str = "confluent.api_key.app_manager_kafka";
+pub const CONNECTOR_KEY: &str = "confluent.api_key.app_connector_kafka";
 pub const FLINK_KEY: &str = "confluent.api_key.flink";
 pub const TABLEFLOW_KEY: &str = "confluent.api_key.tableflow";
 pub const BUCKET: &str = "aws.s3_bucket";
@@ -181,7 +183,14 @@ pub fn declare(n: &Names) -> Vec<Decl> {
 
     // C5: API keys, each owned by a service account and bound to one resource.
     let key = |scope| Spec::ApiKey { scope };
-    for role in ["app_manager", "app_consumer", "app_producer"] {
+    // The connector's own key: the Connect spec requires kafka.api.key and kafka.api.secret in
+    // every connector config, so the connector authenticates with a key its account owns.
+    for role in [
+        "app_manager",
+        "app_consumer",
+        "app_producer",
+        "app_connector",
+    ] {
         let id = format!("confluent.api_key.{role}_kafka");
         let spec = key(KeyScope::KafkaCluster);
         d.add(&id, "C5", Confluent, spec, &[&sa(role), CLUSTER]);
@@ -259,7 +268,7 @@ pub fn declare(n: &Names) -> Vec<Decl> {
         quickstart: "STOCK_TRADES",
         format: "AVRO",
     };
-    let mut deps = vec![ENV, CLUSTER, TOPIC];
+    let mut deps = vec![ENV, CLUSTER, TOPIC, CONNECTOR_KEY];
     let connector_account = sa("app_connector");
     deps.push(&connector_account);
     deps.extend(connector_acls.iter().map(String::as_str));

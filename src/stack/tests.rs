@@ -27,7 +27,7 @@ fn every_row_of_stack_md_is_a_node() {
     let count = |f: fn(&Spec) -> bool| decls.iter().filter(|d| f(&d.spec)).count();
     assert_eq!(count(|s| matches!(s, Spec::ServiceAccount { .. })), 6);
     assert_eq!(count(|s| matches!(s, Spec::RoleBinding { .. })), 5);
-    assert_eq!(count(|s| matches!(s, Spec::ApiKey { .. })), 6);
+    assert_eq!(count(|s| matches!(s, Spec::ApiKey { .. })), 7);
     assert_eq!(count(|s| matches!(s, Spec::Acl { .. })), 7);
     assert_eq!(count(|s| matches!(s, Spec::Secret { .. })), 7);
     assert_eq!(count(|s| matches!(s, Spec::IcebergTable { .. })), 2);

@@ -21,6 +21,10 @@ pub fn routes() -> Router<Confluent> {
         .route(base, get(list).post(create))
         .route(&format!("{base}/{{name}}"), get(read).delete(delete))
         .route(&format!("{base}/{{name}}/status"), get(status))
+        .route(
+            &format!("{base}/{{name}}/config"),
+            axum::routing::put(update),
+        )
 }
 
 fn connect_error(status: StatusCode, message: impl Into<String>) -> axum::response::Response {
@@ -39,6 +43,33 @@ fn scope(
             StatusCode::NOT_FOUND,
             format!("Kafka cluster {lkc} not found in environment {env}"),
         )),
+    }
+}
+
+/// The principal a connector config acts as, or why the config is refused.
+fn kafka_principal(
+    world: &super::world::World,
+    lkc: &str,
+    config: &Map<String, Value>,
+) -> Result<String, String> {
+    let get = |k: &str| config.get(k).and_then(Value::as_str);
+    let (Some(key), Some(secret)) = (get("kafka.api.key"), get("kafka.api.secret")) else {
+        return Err(
+            "config must have required properties 'kafka.api.key' and 'kafka.api.secret'".into(),
+        );
+    };
+    let key = world
+        .keys
+        .get(key)
+        .filter(|k| k.secret == secret && k.resource.as_deref() == Some(lkc))
+        .ok_or("kafka.api.key and kafka.api.secret must be a valid API key of this cluster")?;
+    match get("kafka.auth.mode").unwrap_or("KAFKA_API_KEY") {
+        "KAFKA_API_KEY" => Ok(format!("User:{}", key.owner)),
+        "SERVICE_ACCOUNT" => match get("kafka.service.account.id") {
+            Some(sa) if world.service_accounts.contains_key(sa) => Ok(format!("User:{sa}")),
+            _ => Err("kafka.service.account.id must name an existing service account".into()),
+        },
+        other => Err(format!("unknown kafka.auth.mode '{other}'")),
     }
 }
 
@@ -95,37 +126,12 @@ async fn create(
             "config 'name' must equal the connector's name",
         ));
     }
-    // Kafka credentials: an API key of this cluster, or a service account.
-    match get("kafka.auth.mode").unwrap_or("KAFKA_API_KEY") {
-        "SERVICE_ACCOUNT" => match get("kafka.service.account.id") {
-            Some(sa) if world.service_accounts.contains_key(sa) => {}
-            _ => {
-                return Err(connect_error(
-                    StatusCode::BAD_REQUEST,
-                    "kafka.service.account.id must name an existing service account",
-                ));
-            }
-        },
-        "KAFKA_API_KEY" => {
-            let key = get("kafka.api.key").and_then(|k| world.keys.get(k));
-            let good = key.is_some_and(|k| {
-                Some(k.secret.as_str()) == get("kafka.api.secret")
-                    && k.resource.as_deref() == Some(lkc.as_str())
-            });
-            if !good {
-                return Err(connect_error(
-                    StatusCode::BAD_REQUEST,
-                    "kafka.api.key and kafka.api.secret must be a valid API key of this cluster",
-                ));
-            }
-        }
-        other => {
-            return Err(connect_error(
-                StatusCode::BAD_REQUEST,
-                format!("unknown kafka.auth.mode '{other}'"),
-            ));
-        }
-    }
+    // The spec requires a Kafka API key in every config; it must be a key of this cluster. The
+    // connector acts as the key's owner, or as the named account in SERVICE_ACCOUNT mode.
+    let principal = match kafka_principal(&world, &lkc, config) {
+        Ok(p) => p,
+        Err(message) => return Err(connect_error(StatusCode::BAD_REQUEST, message)),
+    };
     if class == "DatagenSource" {
         let Some(topic) = get("kafka.topic") else {
             return Err(connect_error(
@@ -164,7 +170,7 @@ async fn create(
         .unwrap_or(1))
         .map(|t| json!({"connector": name, "task": t}))
         .collect();
-    let stored = json!({"name": name, "config": Value::Object(config.clone()), "tasks": tasks, "state": "PROVISIONING", "trace": ""});
+    let stored = json!({"name": name, "config": Value::Object(config.clone()), "tasks": tasks, "state": "PROVISIONING", "trace": "", "principal": principal});
     let item = world.item(stored.clone());
     world.connectors.insert(key, item);
     ok(StatusCode::CREATED, view(&stored))
@@ -262,4 +268,35 @@ async fn delete(
             format!("Connector {name} not found"),
         )),
     }
+}
+
+/// `PUT …/{name}/config`: the flat config map replaces the connector's (200).
+async fn update(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((env, lkc, name)): Path<(String, String, String)>,
+    bytes: Bytes,
+) -> Reply {
+    cc.caller_cloud(&headers)?;
+    let v = body(Api::Connect, &bytes)?;
+    let mut world = cc.world();
+    scope(&world, &env, &lkc)?;
+    let config = v.as_object().cloned().unwrap_or_default();
+    if let Some((k, _)) = config.iter().find(|(_, v)| !v.is_string()) {
+        return Err(connect_error(
+            StatusCode::BAD_REQUEST,
+            format!("config value of '{k}' must be a string"),
+        ));
+    }
+    let principal = kafka_principal(&world, &lkc, &config)
+        .map_err(|m| connect_error(StatusCode::BAD_REQUEST, m))?;
+    let Some(item) = world.connectors.get_mut(&(env, lkc, name.clone())) else {
+        return Err(connect_error(
+            StatusCode::NOT_FOUND,
+            format!("Connector {name} not found"),
+        ));
+    };
+    item.json["config"] = Value::Object(config);
+    item.json["principal"] = json!(principal);
+    ok(StatusCode::OK, view(&item.json))
 }

@@ -55,20 +55,16 @@ fn settle_connectors(world: &mut World, config: &ConfluentConfig) {
         if c.json["state"] != "PROVISIONING" || c.born.elapsed() < config.delays.connector {
             continue;
         }
-        let cfg = c.json["config"].clone();
-        let topic = cfg["kafka.topic"].as_str().unwrap_or_default();
-        let principal = match cfg["kafka.auth.mode"].as_str() {
-            Some("SERVICE_ACCOUNT") => cfg["kafka.service.account.id"]
-                .as_str()
-                .map(|s| format!("User:{s}")),
-            // A key's owner is checked by Kafka itself; the emulator trusts a valid key.
-            _ => None,
-        };
+        let topic = c.json["config"]["kafka.topic"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let principal = c.json["principal"].as_str().map(str::to_string);
         let may_write = principal.is_none_or(|p| {
             acls.get(lkc).into_iter().flatten().any(|a| {
                 a["principal"] == p.as_str()
                     && a["resource_type"] == "TOPIC"
-                    && a["resource_name"] == topic
+                    && a["resource_name"] == topic.as_str()
                     && matches!(a["operation"].as_str(), Some("WRITE" | "ALL"))
                     && a["permission"] == "ALLOW"
             })
