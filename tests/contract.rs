@@ -63,7 +63,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts one `prism mock` per spec file; returns each file's base URL.
-fn start_prism(prism: &str, specs: &PathBuf) -> (Prism, BTreeMap<&'static str, String>) {
+fn start_prism(prism: &str, specs: &std::path::Path) -> (Prism, BTreeMap<&'static str, String>) {
     let mut children = Vec::new();
     let mut urls = BTreeMap::new();
     for (_, file) in ROUTES {
@@ -90,12 +90,14 @@ fn start_prism(prism: &str, specs: &PathBuf) -> (Prism, BTreeMap<&'static str, S
     (guard, urls)
 }
 
+/// One request forwarded: method, path, Prism's status, its `sl-violations` header.
+type Seen = (String, String, u16, String);
+
 #[derive(Clone)]
 struct Routing {
     prisms: Arc<BTreeMap<&'static str, String>>,
     http: reqwest::Client,
-    /// Every request forwarded: method, path, Prism's status, its violations header.
-    seen: Arc<Mutex<Vec<(String, String, u16, String)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     me: String,
 }
 

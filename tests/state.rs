@@ -206,3 +206,19 @@ fn the_state_file_is_owner_only() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn status_refresh_asks_the_cloud_whether_each_resource_still_exists() {
+    let test = Test::new();
+    write_state(test.dir(), "tableflow_kickstarter");
+    test.args([
+        "status",
+        "--refresh",
+        "--confluent-api-key=CKEY123",
+        "--confluent-api-secret=cloud-secret-do-not-print",
+    ])
+    .status(0)
+    .stdout_has("EXISTS")
+    .stdout_has("MISSING")
+    .run();
+}

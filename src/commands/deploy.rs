@@ -32,7 +32,7 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
         warehouse: verb != Verb::Delete,
     };
     let settings = Settings::resolve(args, needs, printer.mode())?;
-    let confluent = super::confluent_provider(&settings);
+    let confluent = super::confluent_provider(&settings.clouds, &settings.names, settings.rotation);
     // AWS and Snowflake nodes refuse loudly until their modules are built.
     let clouds = ByCloud {
         confluent: &confluent,

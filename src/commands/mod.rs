@@ -17,26 +17,23 @@ use std::sync::Arc;
 use crate::clock::SystemClock;
 use crate::confluent::{self, Confluent, ConfluentProvider};
 use crate::engine::RetryPolicy;
-use crate::settings::Settings;
+use crate::settings::{Clouds, Rotation};
+use crate::stack::Names;
 use crate::vault::Vault;
 
 /// The Confluent nodes of a run, sharing one client and one vault.
-fn confluent_provider(settings: &Settings) -> ConfluentProvider {
-    let c = &settings.clouds.confluent;
+fn confluent_provider(clouds: &Clouds, names: &Names, rotation: Rotation) -> ConfluentProvider {
+    let c = &clouds.confluent;
+    let region = clouds.aws.region.clone();
     ConfluentProvider(Confluent::new(confluent::Settings {
         endpoint: c.endpoint.clone(),
         api_key: c.api_key.clone(),
         api_secret: c.api_secret.clone(),
-        names: settings.names.clone(),
-        region: settings
-            .clouds
-            .aws
-            .region
-            .clone()
-            .unwrap_or_else(|| "us-east-1".into()),
+        names: names.clone(),
+        region: region.unwrap_or_else(|| "us-east-1".into()),
         // Known once the AWS module's preflight has asked STS.
         aws_account: None,
-        rotation: settings.rotation,
+        rotation,
         clock: Arc::new(SystemClock),
         vault: Arc::new(Vault::default()),
         retry: RetryPolicy::default(),

@@ -7,7 +7,7 @@ use crate::engine::{Engine, Ledger, Options, Outcome, Silent};
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings;
-use crate::stack::{self, NotBuilt};
+use crate::stack::{self, ByCloud, NotBuilt};
 use crate::state::{FileStore, Status};
 
 pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
@@ -17,7 +17,25 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
     } else {
         None
     };
-    let graph = stack::graph(&names, &NotBuilt).map_err(UsageError::from)?;
+    let confluent = clouds.as_ref().map(|c| {
+        let rotation = crate::settings::Rotation {
+            day_count: 30,
+            keys_to_retain: 2,
+        };
+        super::confluent_provider(c, &names, rotation)
+    });
+    let graph = match &confluent {
+        Some(confluent) => {
+            let clouds = ByCloud {
+                confluent,
+                aws: &NotBuilt,
+                snowflake: &NotBuilt,
+            };
+            stack::graph(&names, &clouds)
+        }
+        None => stack::graph(&names, &NotBuilt),
+    }
+    .map_err(UsageError::from)?;
     let store = FileStore::new(&path);
     let Some(doc) = store.load(names.stack())? else {
         match printer.mode() {
@@ -34,7 +52,7 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
     };
 
     let refreshed = match clouds {
-        Some(_clouds) => {
+        Some(_) => {
             let ledger = Ledger::new(doc.clone(), Box::new(store.clone()));
             let engine = Engine::new(&graph, &ledger, &Silent, Options::default());
             let report = engine.check().await;
