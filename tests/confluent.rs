@@ -246,11 +246,44 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
         w.cloud.journal.calls()
     );
 
-    // Delete leaves nothing of the stack.
+    // Delete leaves nothing of the stack, and deletes each thing itself rather than leaving it
+    // to a cascade.
     let gone = Engine::new(&graph, &ledger, &Silent, World::options())
         .delete()
         .await;
     assert!(gone.ok(), "{:?}", gone.failures);
+    let deletes: Vec<String> = w
+        .cloud
+        .journal
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "DELETE" && c.status < 300)
+        .map(|c| c.path)
+        .collect();
+    for what in [
+        "/connectors/SampleSourceConnector",
+        "/statements/",
+        "/compute-pools/",
+        "/pim/v1/integrations/",
+        "/tableflow-topics/stock_trades",
+        "/tableflow-topics/stock_trades_with_totals",
+        "/catalog-integrations/",
+        "/topics/stock_trades",
+        "/topics/stock_trades_with_totals",
+        "/acls",
+        "/cmk/v2/clusters/",
+        "/org/v2/environments/",
+    ] {
+        assert!(
+            deletes.iter().any(|p| p.contains(what)),
+            "no DELETE of {what}: {deletes:#?}"
+        );
+    }
+    assert_eq!(deletes.iter().filter(|p| p.contains("/acls")).count(), 7);
+    assert_eq!(
+        deletes.iter().filter(|p| p.contains("/api-keys/")).count(),
+        7
+    );
     assert_eq!(w.count("/org/v2/environments").await, 0);
     assert_eq!(w.count("/iam/v2/service-accounts").await, 0);
     assert_eq!(w.count("/iam/v2/api-keys").await, 0);
