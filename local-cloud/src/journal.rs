@@ -65,6 +65,11 @@ impl Journal {
     }
 }
 
+/// Marks a response to a POST that changed nothing (a Snowflake SHOW, say), so the journal,
+/// which lists what changed, leaves it out.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOnly;
+
 pub fn is_mutating(method: &axum::http::Method) -> bool {
     !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS")
 }
@@ -74,7 +79,8 @@ pub async fn record(State(journal): State<Journal>, request: Request, next: Next
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
-    if is_mutating(&method) && !crate::is_control(&path) {
+    let read_only = response.extensions().get::<ReadOnly>().is_some();
+    if is_mutating(&method) && !read_only && !crate::is_control(&path) {
         let injected = response.extensions().get::<Injected>().is_some();
         journal.push(
             method.to_string(),

@@ -5,6 +5,7 @@
 pub mod confluent;
 pub mod faults;
 pub mod journal;
+pub mod snowflake;
 
 use std::net::SocketAddr;
 

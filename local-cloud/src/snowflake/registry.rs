@@ -1,0 +1,732 @@
+//! The objects of the emulated account, and what each statement does to them, with Snowflake's
+//! result columns, error codes, and role requirements.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use super::jwt;
+use super::sql::{Kind, Props, Stmt, Value, like};
+
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub name: String,
+    pub props: Props,
+    pub created_on: String,
+    /// For volumes and catalog integrations: the external id Snowflake made for their trust.
+    pub external_id: String,
+}
+
+/// A Snowflake error: code, SQL state, message.
+#[derive(Debug, PartialEq)]
+pub struct SfError {
+    pub code: &'static str,
+    pub sql_state: &'static str,
+    pub message: String,
+}
+
+pub fn syntax(detail: &str) -> SfError {
+    SfError {
+        code: "001003",
+        sql_state: "42000",
+        message: format!("SQL compilation error:\nsyntax error line 1 at position 0 {detail}."),
+    }
+}
+
+fn missing(kind: Kind, name: &str) -> SfError {
+    SfError {
+        code: "002003",
+        sql_state: "02000",
+        message: format!(
+            "SQL compilation error:\n{} '{name}' does not exist or not authorized.",
+            kind.word()
+        ),
+    }
+}
+
+fn exists(name: &str) -> SfError {
+    SfError {
+        code: "002002",
+        sql_state: "42710",
+        message: format!("SQL compilation error:\nObject '{name}' already exists."),
+    }
+}
+
+fn denied(kind: Kind, name: &str) -> SfError {
+    SfError {
+        code: "003001",
+        sql_state: "42501",
+        message: format!(
+            "SQL access control error:\nInsufficient privileges to operate on {} '{name}'",
+            kind.word().to_lowercase()
+        ),
+    }
+}
+
+fn invalid(message: String) -> SfError {
+    SfError {
+        code: "002029",
+        sql_state: "22023",
+        message,
+    }
+}
+
+/// A result: column names and rows of text (or NULL).
+#[derive(Debug, Default)]
+pub struct Table {
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Changed nothing (SHOW, DESCRIBE, USE, SELECT): the journal leaves it out.
+    pub read_only: bool,
+}
+
+fn status(text: String) -> Table {
+    Table {
+        columns: vec!["status"],
+        rows: vec![vec![Some(text)]],
+        read_only: false,
+    }
+}
+
+/// Who is asking, as the session knows it.
+pub struct Session {
+    pub user: String,
+    pub role: String,
+    pub warehouse: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Registry {
+    pub objects: BTreeMap<(Kind, String), Object>,
+    /// USAGE grants: (object kind, object, role).
+    pub usage: BTreeSet<(Kind, String, String)>,
+    /// Role grants: (role, user).
+    pub roles_of: BTreeSet<(String, String)>,
+    pub iam_user_arn: String,
+    pub seq: u64,
+}
+
+const SYSTEM_ROLES: &[&str] = &[
+    "ACCOUNTADMIN",
+    "SECURITYADMIN",
+    "SYSADMIN",
+    "USERADMIN",
+    "PUBLIC",
+];
+
+impl Registry {
+    pub fn user_has_role(&self, user: &str, role: &str) -> bool {
+        role == "PUBLIC"
+            || self
+                .roles_of
+                .contains(&(role.to_string(), user.to_string()))
+    }
+
+    /// The public keys currently set on a user (both slots).
+    pub fn user_keys(&self, user: &str) -> Vec<String> {
+        let Some(u) = self.objects.get(&(Kind::User, user.to_string())) else {
+            return vec![];
+        };
+        ["RSA_PUBLIC_KEY", "RSA_PUBLIC_KEY_2"]
+            .iter()
+            .filter_map(|k| u.props.get(*k))
+            .map(Value::text)
+            .collect()
+    }
+
+    fn now(&mut self) -> String {
+        self.seq += 1;
+        jiff::Timestamp::now()
+            .round(jiff::Unit::Second)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The full name of an object: schemas are `DB.SCHEMA`, tables `DB.SCHEMA.TABLE`.
+    fn full(kind: Kind, name: &[String]) -> Result<String, SfError> {
+        let parts = match kind {
+            Kind::Schema => 2,
+            Kind::IcebergTable => 3,
+            _ => 1,
+        };
+        if name.len() != parts {
+            return Err(SfError {
+                code: "090105",
+                sql_state: "22000",
+                message: format!(
+                    "Cannot perform operation: give the {} name fully qualified ({parts} parts).",
+                    kind.word().to_lowercase()
+                ),
+            });
+        }
+        Ok(name.join("."))
+    }
+
+    fn may(role: &str, kind: Kind) -> bool {
+        match kind {
+            Kind::ExternalVolume | Kind::CatalogIntegration => role == "ACCOUNTADMIN",
+            Kind::User | Kind::Role => {
+                matches!(role, "ACCOUNTADMIN" | "SECURITYADMIN" | "USERADMIN")
+            }
+            Kind::Warehouse | Kind::Database | Kind::Schema | Kind::IcebergTable => {
+                matches!(role, "ACCOUNTADMIN" | "SYSADMIN")
+            }
+        }
+    }
+
+    fn has(&self, kind: Kind, name: &str) -> bool {
+        self.objects.contains_key(&(kind, name.to_string()))
+    }
+
+    /// A name given as a string property (EXTERNAL_VOLUME = '...'): exact, else upper-cased.
+    fn resolve(&self, kind: Kind, name: &str) -> Option<String> {
+        [name.to_string(), name.to_ascii_uppercase()]
+            .into_iter()
+            .find(|n| self.has(kind, n))
+    }
+
+    pub fn execute(&mut self, session: &mut Session, stmt: Stmt) -> Result<Table, SfError> {
+        match stmt {
+            Stmt::Use { what, name } => self.use_(session, &what, name),
+            Stmt::Create {
+                kind,
+                name,
+                or_replace,
+                if_not_exists,
+                props,
+            } => self.create(session, kind, &name, or_replace, if_not_exists, props),
+            Stmt::AlterUser { name, set, unset } => self.alter_user(session, &name, set, unset),
+            Stmt::GrantUsage {
+                kind,
+                object,
+                role,
+                revoke,
+            } => self.grant_usage(session, kind, &object, &role, revoke),
+            Stmt::GrantRole { role, user, revoke } => {
+                self.grant_role(session, &role, &user, revoke)
+            }
+            Stmt::Show {
+                kind,
+                like: pattern,
+                within,
+            } => Ok(self.show(kind, pattern.as_deref(), within.as_deref())),
+            Stmt::ShowGrants { to_user, name } => Ok(self.show_grants(to_user, &name)),
+            Stmt::Describe { kind, name } => self.describe(session, kind, &name),
+            Stmt::Drop {
+                kind,
+                name,
+                if_exists,
+            } => self.drop(session, kind, &name, if_exists),
+            Stmt::Select { function } => {
+                let value = match function.as_str() {
+                    "CURRENT_USER" => session.user.clone(),
+                    "CURRENT_ROLE" => session.role.clone(),
+                    _ => return Err(syntax(&format!("unexpected '{function}'"))),
+                };
+                Ok(Table {
+                    columns: vec!["VALUE"],
+                    rows: vec![vec![Some(value)]],
+                    read_only: true,
+                })
+            }
+        }
+    }
+
+    fn use_(&mut self, session: &mut Session, what: &str, name: String) -> Result<Table, SfError> {
+        if what == "ROLE" {
+            if !self.user_has_role(&session.user, &name) {
+                return Err(missing(Kind::Role, &name));
+            }
+            session.role = name;
+        } else {
+            if !self.has(Kind::Warehouse, &name) {
+                return Err(missing(Kind::Warehouse, &name));
+            }
+            session.warehouse = Some(name);
+        }
+        let mut t = status("Statement executed successfully.".into());
+        t.read_only = true;
+        Ok(t)
+    }
+
+    fn create(
+        &mut self,
+        session: &Session,
+        kind: Kind,
+        name: &[String],
+        or_replace: bool,
+        if_not_exists: bool,
+        props: Props,
+    ) -> Result<Table, SfError> {
+        let full = Self::full(kind, name)?;
+        if !Self::may(&session.role, kind) {
+            return Err(denied(kind, &full));
+        }
+        if or_replace && if_not_exists {
+            return Err(syntax("unexpected 'IF NOT EXISTS' after OR REPLACE"));
+        }
+        match kind {
+            Kind::Schema if !self.has(Kind::Database, &name[0]) => {
+                return Err(missing(Kind::Database, &name[0]));
+            }
+            Kind::IcebergTable => self.check_iceberg(name, &props)?,
+            Kind::ExternalVolume => check_volume(&props)?,
+            Kind::CatalogIntegration => check_catalog(&props)?,
+            Kind::User => {
+                for slot in ["RSA_PUBLIC_KEY", "RSA_PUBLIC_KEY_2"] {
+                    check_key(&props, slot)?;
+                }
+            }
+            _ => {}
+        }
+        if self.has(kind, &full) && !or_replace {
+            if if_not_exists {
+                let mut t = status(format!("{full} already exists, statement succeeded."));
+                t.read_only = true;
+                return Ok(t);
+            }
+            return Err(exists(&full));
+        }
+        let created_on = self.now();
+        let external_id = format!("LOCALCLOUD_SFCRole=2_{}", uuid::Uuid::new_v4().simple());
+        self.objects.insert(
+            (kind, full.clone()),
+            Object {
+                name: full.clone(),
+                props,
+                created_on,
+                external_id,
+            },
+        );
+        if kind == Kind::Role {
+            // The role that creates a role owns it, and so may use it.
+            self.roles_of.insert((full.clone(), session.user.clone()));
+        }
+        Ok(status(format!(
+            "{} {} successfully created.",
+            kind.word(),
+            name.last().map(String::as_str).unwrap_or("")
+        )))
+    }
+
+    fn check_iceberg(&self, name: &[String], props: &Props) -> Result<(), SfError> {
+        let schema = format!("{}.{}", name[0], name[1]);
+        if !self.has(Kind::Database, &name[0]) {
+            return Err(missing(Kind::Database, &name[0]));
+        }
+        if !self.has(Kind::Schema, &schema) {
+            return Err(missing(Kind::Schema, &schema));
+        }
+        for key in ["EXTERNAL_VOLUME", "CATALOG", "CATALOG_TABLE_NAME"] {
+            if !props.contains_key(key) {
+                return Err(syntax(&format!("missing {key}")));
+            }
+        }
+        let volume = props["EXTERNAL_VOLUME"].text();
+        if self.resolve(Kind::ExternalVolume, &volume).is_none() {
+            return Err(missing(Kind::ExternalVolume, &volume));
+        }
+        let catalog = props["CATALOG"].text();
+        if self.resolve(Kind::CatalogIntegration, &catalog).is_none() {
+            return Err(missing(Kind::CatalogIntegration, &catalog));
+        }
+        Ok(())
+    }
+
+    fn alter_user(
+        &mut self,
+        session: &Session,
+        name: &str,
+        set: Props,
+        unset: Vec<String>,
+    ) -> Result<Table, SfError> {
+        if !Self::may(&session.role, Kind::User) {
+            return Err(denied(Kind::User, name));
+        }
+        for slot in ["RSA_PUBLIC_KEY", "RSA_PUBLIC_KEY_2"] {
+            check_key(&set, slot)?;
+        }
+        let user = self
+            .objects
+            .get_mut(&(Kind::User, name.to_string()))
+            .ok_or_else(|| missing(Kind::User, name))?;
+        for (k, v) in set {
+            user.props.insert(k, v);
+        }
+        for k in unset {
+            user.props.remove(&k);
+        }
+        Ok(status("Statement executed successfully.".into()))
+    }
+
+    fn grant_usage(
+        &mut self,
+        session: &Session,
+        kind: Kind,
+        object: &[String],
+        role: &str,
+        revoke: bool,
+    ) -> Result<Table, SfError> {
+        let full = Self::full(kind, object)?;
+        if !matches!(session.role.as_str(), "ACCOUNTADMIN" | "SECURITYADMIN") {
+            return Err(denied(kind, &full));
+        }
+        if !self.has(kind, &full) {
+            return Err(missing(kind, &full));
+        }
+        if !self.has(Kind::Role, role) && !SYSTEM_ROLES.contains(&role) {
+            return Err(missing(Kind::Role, role));
+        }
+        let grant = (kind, full, role.to_string());
+        if revoke {
+            self.usage.remove(&grant);
+        } else {
+            self.usage.insert(grant);
+        }
+        Ok(status("Statement executed successfully.".into()))
+    }
+
+    fn grant_role(
+        &mut self,
+        session: &Session,
+        role: &str,
+        user: &str,
+        revoke: bool,
+    ) -> Result<Table, SfError> {
+        if !matches!(session.role.as_str(), "ACCOUNTADMIN" | "SECURITYADMIN") {
+            return Err(denied(Kind::Role, role));
+        }
+        if !self.has(Kind::Role, role) && !SYSTEM_ROLES.contains(&role) {
+            return Err(missing(Kind::Role, role));
+        }
+        if !self.has(Kind::User, user) {
+            return Err(missing(Kind::User, user));
+        }
+        let pair = (role.to_string(), user.to_string());
+        if revoke {
+            self.roles_of.remove(&pair);
+        } else {
+            self.roles_of.insert(pair);
+        }
+        Ok(status("Statement executed successfully.".into()))
+    }
+
+    fn show(&self, kind: Kind, pattern: Option<&str>, within: Option<&[String]>) -> Table {
+        let prefix = within.map(|w| format!("{}.", w.join(".")));
+        let rows = self
+            .objects
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .filter(|((_, full), _)| prefix.as_ref().is_none_or(|p| full.starts_with(p)))
+            .filter(|(_, o)| {
+                let short = o.name.rsplit('.').next().unwrap_or(&o.name);
+                pattern.is_none_or(|p| like(p, short))
+            })
+            .map(|(_, o)| {
+                let mut parts: Vec<&str> = o.name.split('.').collect();
+                let short = parts.pop().unwrap_or_default().to_string();
+                let owner = match kind {
+                    Kind::ExternalVolume | Kind::CatalogIntegration => "ACCOUNTADMIN",
+                    Kind::User | Kind::Role => "SECURITYADMIN",
+                    _ => "SYSADMIN",
+                };
+                vec![
+                    Some(o.created_on.clone()),
+                    Some(short),
+                    parts.first().map(|s| s.to_string()),
+                    parts.get(1).map(|s| s.to_string()),
+                    Some(owner.into()),
+                    Some(String::new()),
+                ]
+            })
+            .collect();
+        Table {
+            columns: vec![
+                "created_on",
+                "name",
+                "database_name",
+                "schema_name",
+                "owner",
+                "comment",
+            ],
+            rows,
+            read_only: true,
+        }
+    }
+
+    fn show_grants(&self, to_user: bool, name: &str) -> Table {
+        if to_user {
+            let rows = self
+                .roles_of
+                .iter()
+                .filter(|(_, u)| u == name)
+                .map(|(r, u)| {
+                    vec![
+                        Some(String::new()),
+                        Some(r.clone()),
+                        Some("USER".into()),
+                        Some(u.clone()),
+                        Some("SECURITYADMIN".into()),
+                    ]
+                })
+                .collect();
+            return Table {
+                columns: vec![
+                    "created_on",
+                    "role",
+                    "granted_to",
+                    "grantee_name",
+                    "granted_by",
+                ],
+                rows,
+                read_only: true,
+            };
+        }
+        let rows = self
+            .usage
+            .iter()
+            .filter(|(_, _, r)| r == name)
+            .map(|(k, o, r)| {
+                let on = k.word().to_ascii_uppercase().replace(' ', "_");
+                vec![
+                    Some(String::new()),
+                    Some("USAGE".into()),
+                    Some(on),
+                    Some(o.clone()),
+                    Some("ROLE".into()),
+                    Some(r.clone()),
+                    Some("false".into()),
+                    Some("SECURITYADMIN".into()),
+                ]
+            })
+            .collect();
+        Table {
+            columns: vec![
+                "created_on",
+                "privilege",
+                "granted_on",
+                "name",
+                "granted_to",
+                "grantee_name",
+                "grant_option",
+                "granted_by",
+            ],
+            rows,
+            read_only: true,
+        }
+    }
+
+    fn describe(&self, session: &Session, kind: Kind, name: &[String]) -> Result<Table, SfError> {
+        let full = Self::full(kind, name)?;
+        if !Self::may(&session.role, kind) && kind != Kind::User {
+            return Err(missing(kind, &full));
+        }
+        let o = self
+            .objects
+            .get(&(kind, full.clone()))
+            .ok_or_else(|| missing(kind, &full))?;
+        let text = |k: &str| o.props.get(k).map(Value::text).unwrap_or_default();
+        let s = |v: &str| Some(v.to_string());
+        let table = match kind {
+            Kind::ExternalVolume => {
+                let location = match o.props.get("STORAGE_LOCATIONS") {
+                    Some(Value::List(l)) if !l.is_empty() => l[0].clone(),
+                    _ => Props::new(),
+                };
+                let get = |k: &str| location.get(k).map(Value::text).unwrap_or_default();
+                let base = get("STORAGE_BASE_URL");
+                let loc = json!({
+                    "NAME": get("NAME"), "STORAGE_PROVIDER": get("STORAGE_PROVIDER"),
+                    "STORAGE_BASE_URL": base, "STORAGE_ALLOWED_LOCATIONS": [format!("{base}*")],
+                    "STORAGE_AWS_ROLE_ARN": get("STORAGE_AWS_ROLE_ARN"),
+                    "STORAGE_AWS_IAM_USER_ARN": self.iam_user_arn,
+                    "STORAGE_AWS_EXTERNAL_ID": o.external_id,
+                    "ENCRYPTION_TYPE": "NONE", "ENCRYPTION_KMS_KEY_ID": "",
+                });
+                let allow =
+                    if o.props.get("ALLOW_WRITES").map(Value::text).as_deref() == Some("FALSE") {
+                        "false"
+                    } else {
+                        "true"
+                    };
+                Table {
+                    columns: vec![
+                        "parent_property",
+                        "property",
+                        "property_type",
+                        "property_value",
+                        "property_default",
+                    ],
+                    rows: vec![
+                        vec![s(""), s("ALLOW_WRITES"), s("Boolean"), s(allow), s("true")],
+                        vec![
+                            s("STORAGE_LOCATIONS"),
+                            s("STORAGE_LOCATION_1"),
+                            s("String"),
+                            Some(loc.to_string()),
+                            s(""),
+                        ],
+                        vec![
+                            s("STORAGE_LOCATIONS"),
+                            s("ACTIVE"),
+                            s("String"),
+                            Some(get("NAME")),
+                            s(""),
+                        ],
+                    ],
+                    read_only: true,
+                }
+            }
+            Kind::CatalogIntegration => {
+                let row = |p: &str, t: &str, v: String, d: &str| vec![s(p), s(t), Some(v), s(d)];
+                Table {
+                    columns: vec![
+                        "property",
+                        "property_type",
+                        "property_value",
+                        "property_default",
+                    ],
+                    rows: vec![
+                        row(
+                            "ENABLED",
+                            "Boolean",
+                            text("ENABLED").to_lowercase(),
+                            "false",
+                        ),
+                        row("CATALOG_SOURCE", "String", text("CATALOG_SOURCE"), ""),
+                        row("CATALOG_NAMESPACE", "String", text("CATALOG_NAMESPACE"), ""),
+                        row("TABLE_FORMAT", "String", text("TABLE_FORMAT"), ""),
+                        row("REFRESH_INTERVAL_SECONDS", "Integer", "30".into(), "30"),
+                        row("GLUE_AWS_ROLE_ARN", "String", text("GLUE_AWS_ROLE_ARN"), ""),
+                        row("GLUE_CATALOG_ID", "String", text("GLUE_CATALOG_ID"), ""),
+                        row("GLUE_REGION", "String", text("GLUE_REGION"), ""),
+                        row(
+                            "GLUE_AWS_IAM_USER_ARN",
+                            "String",
+                            self.iam_user_arn.clone(),
+                            "",
+                        ),
+                        row("GLUE_AWS_EXTERNAL_ID", "String", o.external_id.clone(), ""),
+                        row("COMMENT", "String", String::new(), ""),
+                    ],
+                    read_only: true,
+                }
+            }
+            Kind::User => {
+                let fp = |k: &str| o.props.get(k).and_then(|v| jwt::fingerprint(&v.text()));
+                let row = |p: &str, v: Option<String>| vec![s(p), v, s("null"), s("")];
+                Table {
+                    columns: vec!["property", "value", "default", "description"],
+                    rows: vec![
+                        row("NAME", Some(o.name.clone())),
+                        row("TYPE", Some(text("TYPE"))),
+                        row("DEFAULT_WAREHOUSE", Some(text("DEFAULT_WAREHOUSE"))),
+                        row("DEFAULT_NAMESPACE", Some(text("DEFAULT_NAMESPACE"))),
+                        row("DEFAULT_ROLE", Some(text("DEFAULT_ROLE"))),
+                        row("RSA_PUBLIC_KEY_FP", fp("RSA_PUBLIC_KEY")),
+                        row("RSA_PUBLIC_KEY_2_FP", fp("RSA_PUBLIC_KEY_2")),
+                    ],
+                    read_only: true,
+                }
+            }
+            _ => return Err(syntax(&format!("unexpected DESCRIBE {}", kind.word()))),
+        };
+        Ok(table)
+    }
+
+    fn drop(
+        &mut self,
+        session: &Session,
+        kind: Kind,
+        name: &[String],
+        if_exists: bool,
+    ) -> Result<Table, SfError> {
+        let full = Self::full(kind, name)?;
+        if !Self::may(&session.role, kind) {
+            return Err(denied(kind, &full));
+        }
+        if self.objects.remove(&(kind, full.clone())).is_none() {
+            if if_exists {
+                let mut t = status(format!(
+                    "Drop statement executed successfully ({full} already dropped)."
+                ));
+                t.read_only = true;
+                return Ok(t);
+            }
+            return Err(missing(kind, &full));
+        }
+        // What lives inside goes with it, and so do grants on and to it.
+        let inside = format!("{full}.");
+        if matches!(kind, Kind::Database | Kind::Schema) {
+            self.objects.retain(|(k, n), _| {
+                !(matches!(k, Kind::Schema | Kind::IcebergTable) && n.starts_with(&inside))
+            });
+        }
+        self.usage.retain(|(k, o, r)| {
+            !((*k == kind && *o == full) || (kind == Kind::Role && *r == full))
+        });
+        self.roles_of.retain(|(r, u)| {
+            !((kind == Kind::Role && *r == full) || (kind == Kind::User && *u == full))
+        });
+        Ok(status(format!(
+            "{} successfully dropped.",
+            name.last().map(String::as_str).unwrap_or("")
+        )))
+    }
+}
+
+fn check_key(props: &Props, slot: &str) -> Result<(), SfError> {
+    match props.get(slot) {
+        Some(v) if jwt::parse_key(&v.text()).is_none() => Err(invalid(format!(
+            "Invalid {slot}: not an RSA public key (base64 of the DER body)."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn check_volume(props: &Props) -> Result<(), SfError> {
+    let Some(Value::List(locations)) = props.get("STORAGE_LOCATIONS") else {
+        return Err(syntax("missing STORAGE_LOCATIONS"));
+    };
+    for l in locations {
+        for key in [
+            "NAME",
+            "STORAGE_PROVIDER",
+            "STORAGE_BASE_URL",
+            "STORAGE_AWS_ROLE_ARN",
+        ] {
+            if !l.contains_key(key) {
+                return Err(syntax(&format!("missing {key} in STORAGE_LOCATIONS")));
+            }
+        }
+        if l["STORAGE_PROVIDER"].text() != "S3"
+            || !l["STORAGE_BASE_URL"].text().starts_with("s3://")
+        {
+            return Err(invalid(
+                "STORAGE_PROVIDER 'S3' needs an s3:// STORAGE_BASE_URL.".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_catalog(props: &Props) -> Result<(), SfError> {
+    for key in [
+        "CATALOG_SOURCE",
+        "TABLE_FORMAT",
+        "GLUE_AWS_ROLE_ARN",
+        "GLUE_CATALOG_ID",
+        "CATALOG_NAMESPACE",
+        "ENABLED",
+    ] {
+        if !props.contains_key(key) {
+            return Err(syntax(&format!("missing {key}")));
+        }
+    }
+    if props["CATALOG_SOURCE"].text() != "GLUE" || props["TABLE_FORMAT"].text() != "ICEBERG" {
+        return Err(invalid(
+            "this account supports CATALOG_SOURCE = GLUE with TABLE_FORMAT = ICEBERG.".into(),
+        ));
+    }
+    Ok(())
+}
