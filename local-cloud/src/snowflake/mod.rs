@@ -84,16 +84,18 @@ impl Snowflake {
             .collect()
     }
 
-    /// The role grants and usage grants, for tests.
-    pub fn grants(&self) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    /// Every grant, as `(what, to)`: roles to users, and USAGE on objects to roles; for tests.
+    pub fn grants(&self) -> Vec<(String, String)> {
         let registry = self.registry.lock().unwrap();
-        let roles = registry.roles_of.iter().cloned().collect();
+        let roles = registry
+            .roles_of
+            .iter()
+            .map(|(r, u)| (format!("ROLE {r}"), u.clone()));
         let usage = registry
             .usage
             .iter()
-            .map(|(_, o, r)| (o.clone(), r.clone()))
-            .collect();
-        (roles, usage)
+            .map(|(_, o, r)| (format!("USAGE {o}"), r.clone()));
+        roles.chain(usage).collect()
     }
 }
 
