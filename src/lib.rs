@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod printer;
 pub mod settings;
+pub mod snowflake;
 pub mod stack;
 pub mod state;
 pub mod vault;

@@ -1,20 +1,20 @@
 //! Every Confluent node against the emulator, through the engine: create, adopt, rotate, delete.
 //! The AWS and Snowflake nodes are stood in for by recorded values (their modules are separate).
 
-use std::collections::BTreeSet;
+mod common;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
+use common::stand_in::StandIn;
 use kickstart::clock::TestClock;
 use kickstart::confluent::{self, Confluent, ConfluentProvider};
 use kickstart::engine::{
-    Engine, Inputs, Ledger, NodeError, Options, Outcome, PollPolicy, Record, Resource, RetryPolicy,
-    Silent,
+    Engine, Ledger, Options, Outcome, PollPolicy, Record, RetryPolicy, Silent,
 };
 use kickstart::settings::Rotation;
-use kickstart::stack::{self, ByCloud, DEFAULT_STACK, Decl, Names, Provider};
+use kickstart::stack::{self, ByCloud, DEFAULT_STACK, Names};
 use kickstart::state::{FileStore, StateDoc};
 use kickstart::vault::Vault;
 use local_cloud::confluent::{self as emulator, ConfluentConfig, Delays};
@@ -26,60 +26,12 @@ const KEY: &str = "ORGKEY";
 const SECRET: &str = "org-secret-never-shown";
 const BUCKET: &str = "tableflow-kickstarter-3f1c";
 
-/// The AWS and Snowflake nodes, as already made: each records its id (the bucket its name).
-#[derive(Default)]
-struct Made(Mutex<BTreeSet<String>>);
-
-#[derive(Clone, Default)]
-struct Others(Arc<Made>);
-
-struct MadeNode {
-    made: Arc<Made>,
-    id: String,
-}
-
-impl Provider for Others {
-    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
-        Arc::new(MadeNode {
-            made: self.0.clone(),
-            id: decl.id.clone(),
-        })
-    }
-}
-
-impl MadeNode {
-    fn record(&self) -> Record {
-        Record::new(&self.id).with("name", BUCKET)
-    }
-}
-
-#[async_trait]
-impl Resource for MadeNode {
-    async fn find(&self, _: &Inputs, _: Option<&Record>) -> Result<Option<Record>, NodeError> {
-        Ok(self
-            .made
-            .0
-            .lock()
-            .unwrap()
-            .contains(&self.id)
-            .then(|| self.record()))
-    }
-    async fn create(&self, _: &Inputs) -> Result<Record, NodeError> {
-        self.made.0.lock().unwrap().insert(self.id.clone());
-        Ok(self.record())
-    }
-    async fn delete(&self, _: &Inputs, _: &Record) -> Result<(), NodeError> {
-        self.made.0.lock().unwrap().remove(&self.id);
-        Ok(())
-    }
-}
-
 struct World {
     cloud: LocalCloud,
     clock: Arc<TestClock>,
     vault: Arc<Vault>,
     confluent: ConfluentProvider,
-    others: Others,
+    others: StandIn,
     http: reqwest::Client,
 }
 
@@ -116,7 +68,10 @@ impl World {
             clock,
             vault,
             confluent,
-            others: Others::default(),
+            others: StandIn::new(vec![(
+                "aws.s3_bucket",
+                Record::new("aws.s3_bucket").with("name", BUCKET),
+            )]),
             http: reqwest::Client::new(),
         }
     }

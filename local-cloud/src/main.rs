@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use clap::Parser;
 use local_cloud::confluent::{self, ConfluentConfig, Delays};
+use local_cloud::snowflake::{self, Snowflake, SnowflakeConfig};
 use local_cloud::{FaultConfig, LocalCloud};
 
 #[derive(Debug, Parser)]
@@ -49,6 +50,15 @@ struct Args {
         hide_env_values = true
     )]
     confluent_api_secret: String,
+    /// The Snowflake account identifier the emulator answers as.
+    #[arg(long, default_value = "LOCALORG-LOCALCLOUD")]
+    snowflake_account: String,
+    /// The Snowflake admin user.
+    #[arg(long, default_value = "ADMIN")]
+    snowflake_admin_user: String,
+    /// File with the admin's public key (SPKI PEM); without it the Snowflake emulator is off.
+    #[arg(long)]
+    snowflake_admin_public_key: Option<std::path::PathBuf>,
     /// How long asynchronous Confluent resources stay in their first phase (PROVISIONING, PENDING).
     #[arg(long, default_value_t = 1000)]
     provisioning_ms: u64,
@@ -85,7 +95,18 @@ async fn main() -> anyhow::Result<()> {
     let delays = Delays::uniform(std::time::Duration::from_millis(args.provisioning_ms));
     let confluent =
         ConfluentConfig::new(&args.confluent_api_key, &args.confluent_api_secret, delays);
-    let cloud = LocalCloud::start(addr, faults, confluent::router(confluent)).await?;
+    let mut services = confluent::router(confluent);
+    if let Some(file) = &args.snowflake_admin_public_key {
+        let pem = std::fs::read_to_string(file)?;
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        services = services.merge(snowflake::router(Snowflake::new(SnowflakeConfig {
+            account: args.snowflake_account.clone(),
+            admin_user: args.snowflake_admin_user.clone(),
+            admin_public_key: body,
+            iam_user_arn: "arn:aws:iam::123456789012:user/localcloud-snowflake".into(),
+        })));
+    }
+    let cloud = LocalCloud::start(addr, faults, services).await?;
     // The one line a script reads to learn the port.
     println!("local-cloud listening on {}", cloud.url());
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

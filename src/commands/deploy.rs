@@ -33,11 +33,12 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
     };
     let settings = Settings::resolve(args, needs, printer.mode())?;
     let confluent = super::confluent_provider(&settings.clouds, &settings.names, settings.rotation);
-    // AWS and Snowflake nodes refuse loudly until their modules are built.
+    let snowflake = super::snowflake_provider(&settings.clouds, &settings.names, settings.rotation);
+    // AWS nodes refuse loudly until their module is built.
     let clouds = ByCloud {
         confluent: &confluent,
         aws: &NotBuilt,
-        snowflake: &NotBuilt,
+        snowflake: &snowflake,
     };
     let graph = stack::graph(&settings.names, &clouds).map_err(UsageError::from)?;
     printer.know(&graph);

@@ -12,6 +12,11 @@ use crate::printer::Printer;
 
 pub use deploy::Verb;
 
+use secrecy::SecretString;
+
+use crate::settings::SnowflakeAdmin;
+use crate::snowflake::{Admin, Snowflake, SnowflakeProvider};
+
 use std::sync::Arc;
 
 use crate::clock::SystemClock;
@@ -61,4 +66,38 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// The Snowflake nodes of a run, sharing the admin sessions.
+fn snowflake_provider(clouds: &Clouds, names: &Names, rotation: Rotation) -> SnowflakeProvider {
+    let s = &clouds.snowflake;
+    let admin = match &s.admin {
+        SnowflakeAdmin::Direct {
+            account,
+            user,
+            key_file,
+        } => std::fs::read_to_string(key_file).ok().map(|pem| Admin {
+            account: account.clone(),
+            user: user.clone(),
+            private_key_pem: SecretString::from(pem),
+        }),
+        // Reading the admin secret from Secrets Manager is the AWS module's.
+        SnowflakeAdmin::Secret(_) => None,
+    };
+    SnowflakeProvider(Snowflake::new(crate::snowflake::Settings {
+        names: names.clone(),
+        admin,
+        endpoint: s.endpoint.clone(),
+        warehouse: s.warehouse.clone(),
+        aws_account: None,
+        region: clouds
+            .aws
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".into()),
+        rotation,
+        clock: Arc::new(SystemClock),
+        vault: Arc::new(Vault::default()),
+        retry: RetryPolicy::default(),
+    }))
 }

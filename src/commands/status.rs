@@ -17,19 +17,23 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
     } else {
         None
     };
-    let confluent = clouds.as_ref().map(|c| {
-        let rotation = crate::settings::Rotation {
-            day_count: 30,
-            keys_to_retain: 2,
-        };
-        super::confluent_provider(c, &names, rotation)
+    // Rotation settings do not matter to a check, which only looks things up.
+    let rotation = crate::settings::Rotation {
+        day_count: 30,
+        keys_to_retain: 2,
+    };
+    let providers = clouds.as_ref().map(|c| {
+        (
+            super::confluent_provider(c, &names, rotation),
+            super::snowflake_provider(c, &names, rotation),
+        )
     });
-    let graph = match &confluent {
-        Some(confluent) => {
+    let graph = match &providers {
+        Some((confluent, snowflake)) => {
             let clouds = ByCloud {
                 confluent,
                 aws: &NotBuilt,
-                snowflake: &NotBuilt,
+                snowflake,
             };
             stack::graph(&names, &clouds)
         }

@@ -1,0 +1,238 @@
+//! Snowflake: SQL over snowflake-connector-rs with key-pair login, and every Snowflake node of
+//! the stack (S1..S6), plus the service user's key pairs (A5's content).
+
+mod grants;
+mod keys;
+mod objects;
+pub mod sql;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret as _, SecretString};
+use snowflake_connector_rs::{
+    AuthConfig, Client, ClientConfig, DynamicRow, EndpointConfig, ErrorKind, KeyPairConfig,
+    SessionConfig,
+};
+use tokio::sync::Mutex;
+
+pub use keys::{
+    KeyPair, KeyPairs, MemoryStore, SecretStore, fingerprint, private_key_name, public_key_name,
+};
+
+use crate::clock::Clock;
+use crate::engine::{NodeError, Resource, RetryPolicy, Transient};
+use crate::settings::Rotation;
+use crate::stack::{Decl, Names, Provider, Spec};
+use crate::vault::Vault;
+
+/// The admin connection: who runs the stack's SQL.
+pub struct Admin {
+    pub account: String,
+    pub user: String,
+    pub private_key_pem: SecretString,
+}
+
+pub struct Settings {
+    pub names: Names,
+    /// `None` until it is read (from flags, or from the admin secret by the AWS module).
+    pub admin: Option<Admin>,
+    pub endpoint: Option<url::Url>,
+    pub warehouse: Option<String>,
+    pub aws_account: Option<String>,
+    pub region: String,
+    pub rotation: Rotation,
+    pub clock: Arc<dyn Clock>,
+    pub vault: Arc<Vault>,
+    pub retry: RetryPolicy,
+}
+
+/// What every Snowflake node shares: one admin session per role, opened on first use.
+pub struct Snowflake {
+    pub names: Names,
+    admin: Option<Admin>,
+    endpoint: Option<url::Url>,
+    warehouse: Option<String>,
+    pub aws_account: Option<String>,
+    pub region: String,
+    pub rotation: Rotation,
+    pub clock: Arc<dyn Clock>,
+    pub vault: Arc<Vault>,
+    retry: RetryPolicy,
+    sessions: Mutex<HashMap<&'static str, Arc<snowflake_connector_rs::Session>>>,
+}
+
+/// A failed statement or login, with Snowflake's code where it gave one.
+#[derive(Debug, thiserror::Error)]
+#[error("Snowflake refused {what}: {message}")]
+pub struct SqlError {
+    pub code: Option<String>,
+    pub what: String,
+    pub message: String,
+    transient: bool,
+}
+
+impl Transient for SqlError {
+    fn is_transient(&self) -> bool {
+        self.transient
+    }
+}
+
+impl From<SqlError> for NodeError {
+    fn from(e: SqlError) -> Self {
+        NodeError::Other(e.into())
+    }
+}
+
+fn sql_error(what: &str, e: &snowflake_connector_rs::Error) -> SqlError {
+    let code = e.snowflake_code().map(str::to_string);
+    // Network trouble and answers that are not Snowflake's own (throttling, 5xx) are worth another try.
+    let transient = matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout)
+        || (code.is_none() && matches!(e.kind(), ErrorKind::Server | ErrorKind::Protocol));
+    SqlError {
+        code,
+        what: what.to_string(),
+        message: e
+            .snowflake_message()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.to_string()),
+        transient,
+    }
+}
+
+impl Snowflake {
+    pub fn new(s: Settings) -> Arc<Self> {
+        Arc::new(Snowflake {
+            names: s.names,
+            admin: s.admin,
+            endpoint: s.endpoint,
+            warehouse: s.warehouse,
+            aws_account: s.aws_account,
+            region: s.region,
+            rotation: s.rotation,
+            clock: s.clock,
+            vault: s.vault,
+            retry: s.retry,
+            sessions: Mutex::default(),
+        })
+    }
+
+    fn admin(&self) -> Result<&Admin, NodeError> {
+        self.admin.as_ref().ok_or_else(|| {
+            NodeError::Other(anyhow::anyhow!(
+                "the Snowflake admin connection is not known: pass --snowflake-account, --snowflake-user and --snowflake-private-key-file (reading it from the admin secret arrives with the AWS module)"
+            ))
+        })
+    }
+
+    pub fn admin_account(&self) -> &str {
+        self.admin.as_ref().map_or("", |a| a.account.as_str())
+    }
+
+    /// A connector client for `user` with `pem`, at our endpoint, in `role`.
+    pub fn client(
+        &self,
+        account: &str,
+        user: &str,
+        pem: &SecretString,
+        role: Option<&str>,
+    ) -> Result<Client, SqlError> {
+        let auth = AuthConfig::key_pair(KeyPairConfig::from_pem(pem.expose_secret().to_string()));
+        let mut session = SessionConfig::new();
+        if let Some(role) = role {
+            session = session.with_role(role);
+        }
+        if let Some(w) = &self.warehouse {
+            session = session.with_warehouse(w);
+        }
+        let mut config = ClientConfig::new(user, account, auth).with_session(session);
+        if let Some(url) = &self.endpoint {
+            config = config.with_endpoint(EndpointConfig::custom_base_url(url.clone()));
+        }
+        Client::new(config).map_err(|e| sql_error("the connection settings", &e))
+    }
+
+    async fn session(
+        &self,
+        role: &'static str,
+    ) -> Result<Arc<snowflake_connector_rs::Session>, NodeError> {
+        let mut sessions = self.sessions.lock().await;
+        if let Some(s) = sessions.get(role) {
+            return Ok(s.clone());
+        }
+        let admin = self.admin()?;
+        let client = self.client(
+            &admin.account,
+            &admin.user,
+            &admin.private_key_pem,
+            Some(role),
+        )?;
+        let session = self
+            .retry
+            .run("snowflake login", || async {
+                client
+                    .create_session()
+                    .await
+                    .map_err(|e| sql_error("the admin login", &e))
+            })
+            .await?;
+        let session = Arc::new(session);
+        sessions.insert(role, session.clone());
+        Ok(session)
+    }
+
+    /// Runs one statement as `role` and returns its rows.
+    pub async fn run(&self, role: &'static str, sql: &str) -> Result<Vec<DynamicRow>, NodeError> {
+        let session = self.session(role).await?;
+        let what = sql.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+        tracing::debug!(%role, statement = %what, "snowflake");
+        let rows = self
+            .retry
+            .run(&what, || async {
+                let cursor = session
+                    .query(sql.to_string())
+                    .await
+                    .map_err(|e| sql_error(&what, &e))?;
+                cursor
+                    .collect::<Vec<DynamicRow>>()
+                    .await
+                    .map_err(|e| sql_error(&what, &e))
+            })
+            .await?;
+        Ok(rows)
+    }
+
+    /// The ARN of the Snowflake role A3, known before it exists.
+    pub fn role_arn(&self) -> Result<String, NodeError> {
+        let account = self.aws_account.as_deref().ok_or_else(|| {
+            NodeError::Other(anyhow::anyhow!(
+                "the AWS account id is not known (the AWS module's preflight provides it)"
+            ))
+        })?;
+        Ok(format!(
+            "arn:aws:iam::{account}:role/{}",
+            self.names.snowflake_role()
+        ))
+    }
+}
+
+/// A text cell of a row, by column name.
+pub fn text(row: &DynamicRow, column: &str) -> Option<String> {
+    match row.value(column).ok()? {
+        snowflake_connector_rs::CellValue::String(s) => Some(s.clone()),
+        snowflake_connector_rs::CellValue::Null => None,
+        other => Some(format!("{other:?}")),
+    }
+}
+
+/// Gives each Snowflake node its implementation.
+pub struct SnowflakeProvider(pub Arc<Snowflake>);
+
+impl Provider for SnowflakeProvider {
+    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
+        match &decl.spec {
+            Spec::Grant(_) => Arc::new(grants::GrantNode::new(self.0.clone(), decl)),
+            _ => Arc::new(objects::Object::new(self.0.clone(), decl)),
+        }
+    }
+}

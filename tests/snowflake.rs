@@ -1,0 +1,381 @@
+//! Every Snowflake node against the emulator, through the engine and the real connector: create,
+//! adopt, DESCRIBE outputs, key-pair logins and rotation, hostile names, delete, no leaked keys.
+//! Confluent and AWS nodes are stood in for, except the key pairs (A5), whose logic is Snowflake's.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::stand_in::StandIn;
+use kickstart::clock::TestClock;
+use kickstart::engine::{
+    Engine, Graph, Ledger, MemorySink, Options, Outcome, PollPolicy, Record, RetryPolicy, Silent,
+};
+use kickstart::settings::Rotation;
+use kickstart::snowflake::{
+    self, Admin, KeyPair, KeyPairs, MemoryStore, SecretStore, Snowflake, SnowflakeProvider,
+};
+use kickstart::stack::{self, ByCloud, DEFAULT_STACK, Names};
+use kickstart::state::{FileStore, StateDoc};
+use kickstart::vault::Vault;
+use local_cloud::snowflake::{self as emulator, Kind, SnowflakeConfig};
+use local_cloud::{FaultConfig, LocalCloud};
+use secrecy::{ExposeSecret as _, SecretString};
+
+const ACCOUNT: &str = "LOCALORG-ACCT1";
+const IAM_USER: &str = "arn:aws:iam::999999999999:user/snowflake-external";
+const KEY_PAIRS: &str = "aws.secret.snowflake_key_pairs";
+
+struct World {
+    cloud: LocalCloud,
+    emulator: emulator::Snowflake,
+    clock: Arc<TestClock>,
+    store: Arc<MemoryStore>,
+    sf: Arc<Snowflake>,
+    graph: Graph,
+}
+
+impl World {
+    async fn start(stack_name: &str) -> World {
+        let admin_pair = KeyPair::generate().unwrap();
+        let emulator = emulator::Snowflake::new(SnowflakeConfig {
+            account: ACCOUNT.into(),
+            admin_user: "ADMIN".into(),
+            admin_public_key: admin_pair.public_body.clone(),
+            iam_user_arn: IAM_USER.into(),
+        });
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let cloud = LocalCloud::start(
+            addr,
+            FaultConfig::default(),
+            emulator::router(emulator.clone()),
+        )
+        .await
+        .unwrap();
+        let clock = Arc::new(TestClock::new(jiff::Timestamp::now()));
+        let names = Names::new(stack_name);
+        let sf = Snowflake::new(snowflake::Settings {
+            names: names.clone(),
+            admin: Some(Admin {
+                account: ACCOUNT.into(),
+                user: "ADMIN".into(),
+                private_key_pem: admin_pair.private_pem.clone(),
+            }),
+            endpoint: Some(cloud.url().parse().unwrap()),
+            warehouse: Some("ADMIN_WH".into()),
+            aws_account: Some("123456789012".into()),
+            region: "us-east-1".into(),
+            rotation: Rotation {
+                day_count: 30,
+                keys_to_retain: 2,
+            },
+            clock: clock.clone(),
+            vault: Arc::new(Vault::default()),
+            retry: RetryPolicy {
+                base: Duration::from_millis(20),
+                ..RetryPolicy::default()
+            },
+        });
+        let store = Arc::new(MemoryStore::default());
+        let secret_name = names.snowflake_secret();
+        let pairs = Arc::new(KeyPairs::new(sf.clone(), store.clone(), &secret_name));
+        let confluent = StandIn::new(vec![
+            ("confluent.kafka_cluster", Record::new("lkc-abc12")),
+            (
+                "confluent.tableflow.stock_trades",
+                Record::new("stock_trades").with(
+                    "base_path",
+                    "s3://tableflow-kickstarter-0a1b/10011010/org/env-abc12/lkc-abc12/v1/",
+                ),
+            ),
+        ]);
+        let aws = StandIn::default().with_real(KEY_PAIRS, pairs);
+        let snowflake = SnowflakeProvider(sf.clone());
+        let graph = stack::graph(
+            &names,
+            &ByCloud {
+                confluent: &confluent,
+                aws: &aws,
+                snowflake: &snowflake,
+            },
+        )
+        .unwrap();
+        World {
+            cloud,
+            emulator,
+            clock,
+            store,
+            sf,
+            graph,
+        }
+    }
+
+    fn engine<'a>(&'a self, ledger: &'a Ledger) -> Engine<'a> {
+        let options = Options {
+            poll: PollPolicy {
+                first: Duration::from_millis(20),
+                cap: Duration::from_millis(100),
+                factor: 1.5,
+            },
+            ..Options::default()
+        };
+        Engine::new(&self.graph, ledger, &Silent, options)
+    }
+
+    /// The service user's private key of `slot`, as the secret holds it.
+    async fn private_key(&self, slot: u8) -> SecretString {
+        let secret = self
+            .store
+            .read(&self.sf.names.snowflake_secret())
+            .await
+            .unwrap()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(secret.expose_secret()).unwrap();
+        let b64 = doc[format!("key_{slot}")]["private_key"].as_str().unwrap();
+        use base64::Engine as _;
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        SecretString::from(String::from_utf8(pem).unwrap())
+    }
+
+    /// Logs in as the service user with `pem` through the real connector; `Err` carries the code.
+    async fn login(&self, pem: &SecretString) -> Result<String, String> {
+        let user = self.sf.names.upper("USER");
+        let client = self
+            .sf
+            .client(ACCOUNT, &user, pem, None)
+            .map_err(|e| e.to_string())?;
+        let session = client
+            .create_session()
+            .await
+            .map_err(|e| e.snowflake_message().unwrap_or("no message").to_string())?;
+        let rows: Vec<_> = session
+            .query("SELECT CURRENT_USER()")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        Ok(snowflake::text(&rows[0], "VALUE").unwrap())
+    }
+}
+
+fn ledger() -> Ledger {
+    Ledger::new(
+        StateDoc::new(DEFAULT_STACK),
+        Box::new(Arc::new(MemorySink::default())),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_snowflake_object_is_created_described_adopted_and_dropped() {
+    let w = World::start(DEFAULT_STACK).await;
+    let ledger = ledger();
+    let report = w.engine(&ledger).create().await;
+    assert!(report.ok(), "{:?}", report.failures);
+
+    assert_eq!(
+        w.emulator.names(Kind::Warehouse),
+        ["TABLEFLOW_KICKSTARTER_WAREHOUSE"]
+    );
+    assert_eq!(
+        w.emulator.names(Kind::Database),
+        ["TABLEFLOW_KICKSTARTER_DATABASE"]
+    );
+    assert_eq!(
+        w.emulator.names(Kind::Schema),
+        ["TABLEFLOW_KICKSTARTER_DATABASE.TABLEFLOW_KICKSTARTER_SCHEMA"]
+    );
+    assert_eq!(w.emulator.names(Kind::Role).len(), 2);
+    assert!(
+        w.emulator
+            .names(Kind::User)
+            .contains(&"TABLEFLOW_KICKSTARTER_USER".to_string())
+    );
+    assert_eq!(
+        w.emulator.names(Kind::ExternalVolume),
+        ["TABLEFLOW_KICKSTARTER_VOLUME"]
+    );
+    assert_eq!(
+        w.emulator.names(Kind::CatalogIntegration),
+        ["TABLEFLOW_KICKSTARTER_CATALOG_INTEGRATION"]
+    );
+    assert_eq!(w.emulator.names(Kind::IcebergTable).len(), 2);
+    let grants = w.emulator.grants();
+    let to_user = grants
+        .iter()
+        .filter(|(_, to)| to == "TABLEFLOW_KICKSTARTER_USER")
+        .count();
+    let usage = grants
+        .iter()
+        .filter(|(what, to)| {
+            what.starts_with("USAGE") && to == "TABLEFLOW_KICKSTARTER_SECURITY_ADMIN_ROLE"
+        })
+        .count();
+    assert_eq!((to_user, usage), (2, 4), "{grants:?}");
+
+    // What A3's trust policy needs, parsed from the DESCRIBEs.
+    let state = ledger.snapshot().await;
+    for node in ["snowflake.external_volume", "snowflake.catalog_integration"] {
+        let r = state.record(node).unwrap();
+        assert_eq!(r.outputs["iam_user_arn"], IAM_USER, "{node}");
+        assert!(
+            r.outputs["external_id"].starts_with("LOCALCLOUD_SFCRole="),
+            "{node}"
+        );
+    }
+
+    // A second create changes nothing: only reads reach the emulator.
+    w.cloud.journal.clear();
+    let again = w.engine(&ledger).create().await;
+    assert!(again.ok(), "{:?}", again.failures);
+    assert_eq!(again.count(Outcome::Unchanged), w.graph.len());
+    assert!(
+        w.cloud.journal.calls().is_empty(),
+        "{:?}",
+        w.cloud.journal.calls()
+    );
+
+    let gone = w.engine(&ledger).delete().await;
+    assert!(gone.ok(), "{:?}", gone.failures);
+    for kind in [
+        Kind::Warehouse,
+        Kind::Database,
+        Kind::Schema,
+        Kind::Role,
+        Kind::ExternalVolume,
+        Kind::CatalogIntegration,
+        Kind::IcebergTable,
+    ] {
+        assert!(
+            w.emulator.names(kind).is_empty(),
+            "{kind:?} left: {:?}",
+            w.emulator.names(kind)
+        );
+    }
+    assert_eq!(w.emulator.names(Kind::User), ["ADMIN"]);
+    let left: Vec<_> = w
+        .emulator
+        .grants()
+        .into_iter()
+        .filter(|(what, to)| to != "ADMIN" || what.contains("TABLEFLOW"))
+        .collect();
+    assert!(left.is_empty(), "grants left: {left:?}");
+    w.cloud.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_user_logs_in_with_its_keys_through_two_rotations() {
+    let w = World::start(DEFAULT_STACK).await;
+    let ledger = ledger();
+    assert!(w.engine(&ledger).create().await.ok());
+    let first = w.private_key(1).await;
+    assert_eq!(w.login(&first).await.unwrap(), "TABLEFLOW_KICKSTARTER_USER");
+
+    w.clock.advance_days(31);
+    let report = w.engine(&ledger).rotate().await;
+    assert!(report.ok(), "{:?}", report.failures);
+    assert_eq!(report.outcome(KEY_PAIRS), Some(Outcome::Rotated));
+    assert_eq!(report.outcome("snowflake.user"), Some(Outcome::Rotated));
+    let second = w.private_key(2).await;
+    assert_eq!(
+        w.login(&second).await.unwrap(),
+        "TABLEFLOW_KICKSTARTER_USER",
+        "the new key works"
+    );
+    assert!(
+        w.login(&first).await.is_ok(),
+        "the previous key still works until the next rotation"
+    );
+
+    w.clock.advance_days(31);
+    assert!(w.engine(&ledger).rotate().await.ok());
+    let third = w.private_key(1).await;
+    assert!(w.login(&third).await.is_ok());
+    assert!(w.login(&second).await.is_ok());
+    let refused = w.login(&first).await.unwrap_err();
+    assert!(
+        refused.starts_with("JWT token is invalid."),
+        "the oldest key is refused: {refused}"
+    );
+    w.cloud.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_name_is_quoted_and_injects_nothing() {
+    // The CLI refuses such a stack name; the SQL must hold even if it got through.
+    let hostile = "x\"; DROP DATABASE ADMIN_DB; --";
+    let w = World::start(hostile).await;
+    let ledger = ledger();
+    let report = w.engine(&ledger).create().await;
+    assert!(report.ok(), "{:?}", report.failures);
+    let databases = w.emulator.names(Kind::Database);
+    assert_eq!(
+        databases,
+        [format!("{}_DATABASE", hostile.to_ascii_uppercase())],
+        "one database, named literally"
+    );
+    let statements: Vec<_> = w.cloud.journal.calls();
+    assert!(!statements.is_empty());
+    w.cloud.stop().await;
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_key_or_token_reaches_the_trace_log_or_the_state_file() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let w = World::start(DEFAULT_STACK).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::new(dir.path().join("state.json"));
+    let ledger = Ledger::new(StateDoc::new(DEFAULT_STACK), Box::new(store.clone()));
+    assert!(w.engine(&ledger).create().await.ok());
+    w.clock.advance_days(31);
+    assert!(w.engine(&ledger).rotate().await.ok());
+    w.cloud.stop().await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let state = std::fs::read_to_string(store.path()).unwrap();
+    assert!(logs.len() > 1000, "trace logging was captured");
+    let secret = w
+        .store
+        .read(&w.sf.names.snowflake_secret())
+        .await
+        .unwrap()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(secret.expose_secret()).unwrap();
+    for slot in ["key_1", "key_2"] {
+        for field in ["private_key", "public_key"] {
+            let value = doc[slot][field].as_str().unwrap();
+            // Any 40-character piece would do; the middle of the key is never boilerplate.
+            let piece = &value[value.len() / 2..value.len() / 2 + 40];
+            assert!(!logs.contains(piece), "{slot}.{field} is in the trace log");
+            assert!(
+                !state.contains(piece),
+                "{slot}.{field} is in the state file"
+            );
+        }
+    }
+    assert!(!logs.contains("eyJ"), "a JWT is in the trace log");
+}
