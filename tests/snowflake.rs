@@ -318,8 +318,15 @@ async fn a_hostile_name_is_quoted_and_injects_nothing() {
         [format!("{}_DATABASE", hostile.to_ascii_uppercase())],
         "one database, named literally"
     );
-    let statements: Vec<_> = w.cloud.journal.calls();
-    assert!(!statements.is_empty());
+    let executed = w.emulator.executed();
+    assert!(
+        executed.iter().any(|s| s == "CREATE DATABASE"),
+        "{executed:?}"
+    );
+    assert!(
+        !executed.iter().any(|s| s.starts_with("DROP")),
+        "a statement was injected: {executed:?}"
+    );
     w.cloud.stop().await;
 }
 
@@ -378,4 +385,59 @@ async fn no_key_or_token_reaches_the_trace_log_or_the_state_file() {
         }
     }
     assert!(!logs.contains("eyJ"), "a JWT is in the trace log");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_emulator_refuses_tables_before_their_volume_and_catalog_and_account_objects_to_sysadmin()
+ {
+    let w = World::start(DEFAULT_STACK).await;
+    let code = |r: Result<
+        Vec<snowflake_connector_rs::DynamicRow>,
+        kickstart::engine::NodeError,
+    >| match r {
+        Err(kickstart::engine::NodeError::Other(e)) => e
+            .downcast_ref::<snowflake::SqlError>()
+            .and_then(|s| s.code.clone()),
+        _ => None,
+    };
+    assert!(
+        w.sf.run("SYSADMIN", "CREATE DATABASE IF NOT EXISTS \"D\"")
+            .await
+            .is_ok()
+    );
+    assert!(
+        w.sf.run("SYSADMIN", "CREATE SCHEMA IF NOT EXISTS \"D\".\"S\"")
+            .await
+            .is_ok()
+    );
+    let table = snowflake::sql::create_table("D", "S", "T", "NO_VOLUME", "NO_CATALOG", "t");
+    assert_eq!(
+        code(w.sf.run("SYSADMIN", &table).await).as_deref(),
+        Some("002003"),
+        "no such volume"
+    );
+    let volume = snowflake::sql::create_volume(&snowflake::sql::Volume {
+        name: "V",
+        location: "l",
+        base_url: "s3://b/v1/",
+        role_arn: "arn:aws:iam::123456789012:role/r",
+    });
+    assert_eq!(
+        code(w.sf.run("SYSADMIN", &volume).await).as_deref(),
+        Some("003001"),
+        "account objects need ACCOUNTADMIN"
+    );
+    assert!(w.sf.run("ACCOUNTADMIN", &volume).await.is_ok());
+    let table = snowflake::sql::create_table("D", "S", "T", "V", "NO_CATALOG", "t");
+    assert_eq!(
+        code(w.sf.run("SYSADMIN", &table).await).as_deref(),
+        Some("002003"),
+        "no such catalog integration"
+    );
+    assert_eq!(
+        code(w.sf.run("SYSADMIN", "SELECT * FROM T").await).as_deref(),
+        Some("001003"),
+        "what it does not know is a syntax error"
+    );
+    w.cloud.stop().await;
 }

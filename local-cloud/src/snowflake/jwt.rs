@@ -88,3 +88,62 @@ pub fn verify(
         .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
         .map_err(|_| "the signature does not verify".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use rsa::RsaPrivateKey;
+    use rsa::pkcs1v15::SigningKey;
+    use rsa::pkcs8::EncodePublicKey as _;
+    use rsa::signature::{SignatureEncoding as _, Signer as _};
+
+    use super::*;
+
+    fn key() -> (RsaPrivateKey, String) {
+        let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+        let der = private.to_public_key().to_public_key_der().unwrap();
+        (private, STANDARD.encode(der.as_bytes()))
+    }
+
+    fn token(private: &RsaPrivateKey, body: &str, sub: &str, iat: i64, exp: i64) -> String {
+        let b64 = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let iss = format!("{sub}.{}", fingerprint(body).unwrap());
+        let head = format!(
+            "{}.{}",
+            b64(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+            b64(serde_json::json!({"iss": iss, "sub": sub, "iat": iat, "exp": exp}))
+        );
+        let sig = SigningKey::<Sha256>::new(private.clone()).sign(head.as_bytes());
+        format!("{head}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+    }
+
+    #[test]
+    fn accepts_a_good_token_and_refuses_forged_expired_and_unset_keys() {
+        let (private, body) = key();
+        let (other, other_body) = key();
+        let now = 1_800_000_000;
+        let good = token(&private, &body, "ACCT.USER", now - 10, now + 590);
+        assert!(verify(&good, "acct", "user", std::slice::from_ref(&body), now).is_ok());
+        // Signed by another key, but claiming this key's fingerprint.
+        let mut forged = token(&other, &body, "ACCT.USER", now - 10, now + 590);
+        forged.replace_range(..forged.find('.').unwrap(), good.split('.').next().unwrap());
+        assert!(verify(&forged, "acct", "user", std::slice::from_ref(&body), now).is_err());
+        let expired = token(&private, &body, "ACCT.USER", now - 700, now - 100);
+        assert!(verify(&expired, "acct", "user", std::slice::from_ref(&body), now).is_err());
+        let too_long = token(&private, &body, "ACCT.USER", now, now + 7200);
+        assert!(verify(&too_long, "acct", "user", std::slice::from_ref(&body), now).is_err());
+        let other_user = token(&private, &body, "ACCT.ADMIN", now - 10, now + 590);
+        assert!(
+            verify(
+                &other_user,
+                "acct",
+                "user",
+                std::slice::from_ref(&body),
+                now
+            )
+            .is_err()
+        );
+        // A key that is not (or no longer) set on the user.
+        let unset = token(&other, &other_body, "ACCT.USER", now - 10, now + 590);
+        assert!(verify(&unset, "acct", "user", std::slice::from_ref(&body), now).is_err());
+    }
+}

@@ -40,6 +40,8 @@ pub struct Snowflake {
     config: Arc<SnowflakeConfig>,
     registry: Arc<Mutex<Registry>>,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
+    /// The first two words of every statement that succeeded, in order, for tests.
+    executed: Arc<Mutex<Vec<String>>>,
 }
 
 impl Snowflake {
@@ -70,6 +72,7 @@ impl Snowflake {
             config: Arc::new(config),
             registry: Arc::new(Mutex::new(registry)),
             sessions: Arc::default(),
+            executed: Arc::default(),
         }
     }
 
@@ -82,6 +85,11 @@ impl Snowflake {
             .filter(|(k, _)| *k == kind)
             .map(|(_, n)| n.clone())
             .collect()
+    }
+
+    /// The first two words of every statement that succeeded, in order.
+    pub fn executed(&self) -> Vec<String> {
+        self.executed.lock().unwrap().clone()
     }
 
     /// Every grant, as `(what, to)`: roles to users, and USAGE on objects to roles; for tests.
@@ -221,7 +229,14 @@ async fn query(State(sf): State<Snowflake>, headers: HeaderMap, bytes: Bytes) ->
         .map_err(|e| registry::syntax(&e.0))
         .and_then(|stmt| sf.registry.lock().unwrap().execute(session, stmt));
     let (body, read_only) = match result {
-        Ok(table) => (table_json(&table, &query_id), table.read_only),
+        Ok(table) => {
+            let words: Vec<&str> = sql_text.split_whitespace().take(2).collect();
+            sf.executed
+                .lock()
+                .unwrap()
+                .push(words.join(" ").to_ascii_uppercase());
+            (table_json(&table, &query_id), table.read_only)
+        }
         Err(e) => (error_json(&e, &query_id), true),
     };
     // Statements carry public keys; the emulator logs only their first word.
