@@ -5,7 +5,9 @@
 // Handlers answer `Result<Response, Response>`, axum's idiom.
 #![allow(clippy::result_large_err)]
 
+mod describe;
 pub mod jwt;
+mod lex;
 mod registry;
 mod sql;
 
