@@ -67,6 +67,9 @@ pub enum Error {
     Usage(#[from] UsageError),
     #[error(transparent)]
     State(#[from] StateError),
+    /// The clouds could not be reached, or would not take the credentials: nothing was touched.
+    #[error("{0}")]
+    Preflight(String),
     /// A node failed; the state records how far the run got.
     #[error(
         "{command} failed at {node}: {cause}{more}; the state records what was done, so running `kickstart {command}` again continues from there"
@@ -88,7 +91,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => 2,
+            Error::Usage(_) | Error::Preflight(_) => 2,
             Error::Interrupted { .. } => 130,
             _ => 1,
         }

@@ -1,6 +1,7 @@
 //! `kickstart`: deploys and tears down the stack of STACK.md. The binary is `main` below; the
 //! library is what the tests and the benchmark drive.
 
+pub mod aws;
 pub mod cli;
 pub mod clock;
 pub mod commands;

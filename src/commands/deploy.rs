@@ -5,7 +5,7 @@ use crate::engine::{Engine, Ledger, Options, Outcome, PollPolicy, Report};
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings::{Needs, Settings};
-use crate::stack::{self, ByCloud, NotBuilt};
+use crate::stack;
 use crate::state::{FileStore, StateDoc};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,17 +32,6 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
         warehouse: verb != Verb::Delete,
     };
     let settings = Settings::resolve(args, needs, printer.mode())?;
-    let confluent = super::confluent_provider(&settings.clouds, &settings.names, settings.rotation);
-    let snowflake = super::snowflake_provider(&settings.clouds, &settings.names, settings.rotation);
-    // AWS nodes refuse loudly until their module is built.
-    let clouds = ByCloud {
-        confluent: &confluent,
-        aws: &NotBuilt,
-        snowflake: &snowflake,
-    };
-    let graph = stack::graph(&settings.names, &clouds).map_err(UsageError::from)?;
-    printer.know(&graph);
-
     let store = FileStore::new(&settings.state);
     // plan only reads, so it neither takes nor waits for the lock.
     let _lock = match verb {
@@ -53,6 +42,12 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
                 .await?,
         ),
     };
+    // Before any node: who we are in AWS, and the credentials every cloud needs.
+    let connected =
+        super::connect::connect(&settings.clouds, &settings.names, settings.rotation).await?;
+    let graph = stack::graph(&settings.names, &connected.providers()).map_err(UsageError::from)?;
+    printer.know(&graph);
+
     let stack = settings.names.stack();
     let doc = store.load(stack)?.unwrap_or_else(|| StateDoc::new(stack));
     let ledger = Ledger::new(doc, Box::new(store.clone()));

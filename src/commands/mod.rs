@@ -1,5 +1,6 @@
 //! One function per command; each returns a result, and `lib::main` turns it into an exit status.
 
+mod connect;
 mod deploy;
 mod graph;
 mod status;
@@ -11,39 +12,6 @@ use crate::error::Error;
 use crate::printer::Printer;
 
 pub use deploy::Verb;
-
-use secrecy::SecretString;
-
-use crate::settings::SnowflakeAdmin;
-use crate::snowflake::{Admin, Snowflake, SnowflakeProvider};
-
-use std::sync::Arc;
-
-use crate::clock::SystemClock;
-use crate::confluent::{self, Confluent, ConfluentProvider};
-use crate::engine::RetryPolicy;
-use crate::settings::{Clouds, Rotation};
-use crate::stack::Names;
-use crate::vault::Vault;
-
-/// The Confluent nodes of a run, sharing one client and one vault.
-fn confluent_provider(clouds: &Clouds, names: &Names, rotation: Rotation) -> ConfluentProvider {
-    let c = &clouds.confluent;
-    let region = clouds.aws.region.clone();
-    ConfluentProvider(Confluent::new(confluent::Settings {
-        endpoint: c.endpoint.clone(),
-        api_key: c.api_key.clone(),
-        api_secret: c.api_secret.clone(),
-        names: names.clone(),
-        region: region.unwrap_or_else(|| "us-east-1".into()),
-        // Known once the AWS module's preflight has asked STS.
-        aws_account: None,
-        rotation,
-        clock: Arc::new(SystemClock),
-        vault: Arc::new(Vault::default()),
-        retry: RetryPolicy::default(),
-    }))
-}
 
 pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
     match cli.command {
@@ -66,38 +34,4 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
             Ok(())
         }
     }
-}
-
-/// The Snowflake nodes of a run, sharing the admin sessions.
-fn snowflake_provider(clouds: &Clouds, names: &Names, rotation: Rotation) -> SnowflakeProvider {
-    let s = &clouds.snowflake;
-    let admin = match &s.admin {
-        SnowflakeAdmin::Direct {
-            account,
-            user,
-            key_file,
-        } => std::fs::read_to_string(key_file).ok().map(|pem| Admin {
-            account: account.clone(),
-            user: user.clone(),
-            private_key_pem: SecretString::from(pem),
-        }),
-        // Reading the admin secret from Secrets Manager is the AWS module's.
-        SnowflakeAdmin::Secret(_) => None,
-    };
-    SnowflakeProvider(Snowflake::new(crate::snowflake::Settings {
-        names: names.clone(),
-        admin,
-        endpoint: s.endpoint.clone(),
-        warehouse: s.warehouse.clone(),
-        aws_account: None,
-        region: clouds
-            .aws
-            .region
-            .clone()
-            .unwrap_or_else(|| "us-east-1".into()),
-        rotation,
-        clock: Arc::new(SystemClock),
-        vault: Arc::new(Vault::default()),
-        retry: RetryPolicy::default(),
-    }))
 }

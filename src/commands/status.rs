@@ -7,7 +7,7 @@ use crate::engine::{Engine, Ledger, Options, Outcome, Silent};
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings;
-use crate::stack::{self, ByCloud, NotBuilt};
+use crate::stack::{self, NotBuilt};
 use crate::state::{FileStore, Status};
 
 pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
@@ -22,21 +22,12 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
         day_count: 30,
         keys_to_retain: 2,
     };
-    let providers = clouds.as_ref().map(|c| {
-        (
-            super::confluent_provider(c, &names, rotation),
-            super::snowflake_provider(c, &names, rotation),
-        )
-    });
-    let graph = match &providers {
-        Some((confluent, snowflake)) => {
-            let clouds = ByCloud {
-                confluent,
-                aws: &NotBuilt,
-                snowflake,
-            };
-            stack::graph(&names, &clouds)
-        }
+    let connected = match &clouds {
+        Some(c) => Some(super::connect::connect(c, &names, rotation).await?),
+        None => None,
+    };
+    let graph = match &connected {
+        Some(connected) => stack::graph(&names, &connected.providers()),
         None => stack::graph(&names, &NotBuilt),
     }
     .map_err(UsageError::from)?;

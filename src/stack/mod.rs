@@ -404,6 +404,12 @@ pub fn declare(n: &Names) -> Vec<Decl> {
             SecretBody::KafkaClient,
             vec!["confluent.api_key.app_producer_kafka", CLUSTER],
         ),
+        // The connector's key, kept like the others so a later run holds its secret too.
+        (
+            "kafka_cluster/app_connector/python_client",
+            SecretBody::KafkaClient,
+            vec![CONNECTOR_KEY, CLUSTER],
+        ),
         (
             "schema_registry_cluster/python_client",
             SecretBody::SchemaRegistryClient,

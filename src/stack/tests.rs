@@ -29,7 +29,7 @@ fn every_row_of_stack_md_is_a_node() {
     assert_eq!(count(|s| matches!(s, Spec::RoleBinding { .. })), 5);
     assert_eq!(count(|s| matches!(s, Spec::ApiKey { .. })), 7);
     assert_eq!(count(|s| matches!(s, Spec::Acl { .. })), 7);
-    assert_eq!(count(|s| matches!(s, Spec::Secret { .. })), 7);
+    assert_eq!(count(|s| matches!(s, Spec::Secret { .. })), 8);
     assert_eq!(count(|s| matches!(s, Spec::IcebergTable { .. })), 2);
 }
 

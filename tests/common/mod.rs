@@ -3,43 +3,13 @@
 
 #![allow(dead_code)]
 
+pub mod clouds;
 pub mod stand_in;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use std::sync::OnceLock;
-
-use local_cloud::confluent::{self, ConfluentConfig, Delays};
-use local_cloud::{FaultConfig, LocalCloud};
 use regex::Regex;
-
-/// The Confluent emulator every run of this test process talks to, accepting FULL's key.
-pub fn confluent_endpoint() -> String {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let delays = Delays::uniform(std::time::Duration::from_millis(100));
-                let config = ConfluentConfig::new("CKEY123", "cloud-secret-do-not-print", delays);
-                let addr = "127.0.0.1:0".parse().unwrap();
-                let cloud =
-                    LocalCloud::start(addr, FaultConfig::default(), confluent::router(config))
-                        .await
-                        .unwrap();
-                tx.send(cloud.url()).unwrap();
-                std::future::pending::<()>().await;
-            });
-        });
-        rx.recv().unwrap()
-    })
-    .clone()
-}
 
 /// Variables a developer's shell may carry that would change what the tool does.
 const INHERITED: &[&str] = &[
@@ -61,6 +31,12 @@ const INHERITED: &[&str] = &[
     "KICKSTART_DAY_COUNT",
     "KICKSTART_KEYS_TO_RETAIN",
     "RUST_LOG",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
 ];
 
 /// The flags a full `create` needs, in the deploy.sh `--flag=value` form.
@@ -87,6 +63,8 @@ pub struct Test {
     stdout: Vec<String>,
     stderr: Vec<String>,
     stderr_lines: Option<usize>,
+    bare: bool,
+    cwd: Option<PathBuf>,
 }
 
 impl Test {
@@ -99,7 +77,21 @@ impl Test {
             stdout: Vec::new(),
             stderr: Vec::new(),
             stderr_lines: None,
+            bare: false,
+            cwd: None,
         }
+    }
+
+    /// Runs in `dir` (another run's directory, to share its state) instead of a fresh one.
+    pub fn in_dir(mut self, dir: &Path) -> Self {
+        self.cwd = Some(dir.to_path_buf());
+        self
+    }
+
+    /// No stand-in environment: the run sees only what the test gives it.
+    pub fn bare(mut self) -> Self {
+        self.bare = true;
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -146,21 +138,20 @@ impl Test {
     /// Runs the binary and checks every expectation, showing all of the output on failure.
     pub fn run(self) -> (Run, tempfile::TempDir) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kickstart"));
-        cmd.current_dir(self.dir.path()).args(&self.args);
+        cmd.current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
+            .args(&self.args);
         for var in INHERITED {
             cmd.env_remove(var);
         }
-        // No run ever reaches the real Confluent Cloud: the emulator stands in unless a test
-        // names an endpoint itself.
-        let named = |k: &str| {
-            self.env.iter().any(|(n, _)| n == k)
-                || self
-                    .args
-                    .iter()
-                    .any(|a| a.starts_with("--confluent-endpoint"))
-        };
-        if !named("CONFLUENT_CLOUD_ENDPOINT") {
-            cmd.env("CONFLUENT_CLOUD_ENDPOINT", confluent_endpoint());
+        // A run that reaches the clouds reaches the stand-ins, never the real services.
+        let reaches_clouds = matches!(
+            self.args.first().map(String::as_str),
+            Some("create" | "delete" | "plan" | "rotate")
+        ) || self.args.iter().any(|a| a == "--refresh");
+        if reaches_clouds && !self.bare {
+            for (k, v) in clouds::stand_in_env() {
+                cmd.env(k, v);
+            }
         }
         for (k, v) in &self.env {
             cmd.env(k, v);

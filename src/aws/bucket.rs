@@ -1,0 +1,156 @@
+//! A1: the bucket `{name-}-<id>` Tableflow writes into. The id is chosen once and recorded; a run
+//! that lost it finds the bucket by its prefix. Delete empties it (every object and version) first.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+};
+
+use super::{Aws, sdk_error};
+use crate::engine::{Inputs, NodeError, Record, Resource};
+
+pub struct Bucket {
+    aws: Arc<Aws>,
+}
+
+impl Bucket {
+    pub fn new(aws: Arc<Aws>) -> Self {
+        Bucket { aws }
+    }
+
+    fn prefix(&self) -> String {
+        format!("{}-", self.aws.names.dashed())
+    }
+
+    fn record(&self, name: &str) -> Record {
+        Record::new(name)
+            .with("name", name)
+            .with("arn", format!("arn:aws:s3:::{name}"))
+            .with("region", &self.aws.region)
+    }
+
+    /// Deletes every object version and delete marker, then every remaining object.
+    async fn empty(&self, bucket: &str) -> Result<(), NodeError> {
+        let s3 = &self.aws.s3;
+        loop {
+            let page = s3
+                .list_object_versions()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListObjectVersions", e))?;
+            let mut ids: Vec<ObjectIdentifier> = Vec::new();
+            for v in page.versions() {
+                if let Some(key) = v.key() {
+                    ids.push(
+                        ObjectIdentifier::builder()
+                            .key(key)
+                            .set_version_id(v.version_id().map(str::to_string))
+                            .build()
+                            .map_err(|e| NodeError::Other(e.into()))?,
+                    );
+                }
+            }
+            for m in page.delete_markers() {
+                if let Some(key) = m.key() {
+                    ids.push(
+                        ObjectIdentifier::builder()
+                            .key(key)
+                            .set_version_id(m.version_id().map(str::to_string))
+                            .build()
+                            .map_err(|e| NodeError::Other(e.into()))?,
+                    );
+                }
+            }
+            if ids.is_empty() {
+                break;
+            }
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| NodeError::Other(e.into()))?;
+            s3.delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteObjects", e))?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Resource for Bucket {
+    async fn find(
+        &self,
+        _inputs: &Inputs,
+        known: Option<&Record>,
+    ) -> Result<Option<Record>, NodeError> {
+        let buckets = self
+            .aws
+            .s3
+            .list_buckets()
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListBuckets", e))?;
+        let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+        if let Some(known) = known {
+            return Ok(names
+                .contains(&known.id.as_str())
+                .then(|| self.record(&known.id)));
+        }
+        let prefix = self.prefix();
+        let ours: Vec<&str> = names
+            .into_iter()
+            .filter(|n| n.starts_with(&prefix) && n.len() == prefix.len() + 12)
+            .collect();
+        match ours[..] {
+            [] => Ok(None),
+            [one] => Ok(Some(self.record(one))),
+            _ => Err(NodeError::Other(anyhow::anyhow!(
+                "several buckets look like this stack's ({ours:?}); record the right one in the state or delete the others"
+            ))),
+        }
+    }
+
+    async fn create(&self, _inputs: &Inputs) -> Result<Record, NodeError> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let name = format!("{}{}", self.prefix(), &id[..12]);
+        let mut request = self.aws.s3.create_bucket().bucket(&name);
+        // us-east-1 is the one region that takes no location constraint.
+        if self.aws.region != "us-east-1" {
+            let constraint = BucketLocationConstraint::from(self.aws.region.as_str());
+            request = request.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(constraint)
+                    .build(),
+            );
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateBucket", e))?;
+        Ok(self.record(&name))
+    }
+
+    async fn delete(&self, _inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
+        let gone = |text: &str| text.contains("NoSuchBucket");
+        if let Err(e) = self.empty(&record.id).await {
+            if gone(&e.to_string()) {
+                return Ok(());
+            }
+            return Err(e);
+        }
+        match self.aws.s3.delete_bucket().bucket(&record.id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = sdk_error("DeleteBucket", e);
+                if gone(&e.to_string()) { Ok(()) } else { Err(e) }
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! AWS: the bucket, the two IAM roles with their policies, the Secrets Manager secrets, and the
+//! Glue database Tableflow's catalog sync makes, over the AWS SDK for Rust.
+
+mod bucket;
+mod documents;
+mod glue;
+mod iam;
+mod secrets;
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use secrecy::SecretString;
+
+pub use secrets::SecretsManager;
+
+use crate::engine::{NodeError, Resource, RetryPolicy};
+use crate::snowflake::{KeyPairs, Snowflake};
+use crate::stack::{Decl, Names, Provider, SecretBody, Spec};
+use crate::vault::Vault;
+
+/// What every AWS node shares.
+pub struct Aws {
+    pub s3: aws_sdk_s3::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub glue: aws_sdk_glue::Client,
+    pub names: Names,
+    pub account: String,
+    pub region: String,
+    pub vault: Arc<Vault>,
+    pub retry: RetryPolicy,
+}
+
+/// Why AWS could not be reached before anything was done.
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    #[error(
+        "AWS profile '{0}' is not in ~/.aws/config or ~/.aws/credentials: check the name, or create it with `aws configure sso --profile {0}`"
+    )]
+    UnknownProfile(String),
+    #[error(
+        "the AWS SSO login of profile '{0}' is missing or expired: run `aws sso login --profile {0}`"
+    )]
+    SsoExpired(String),
+    #[error("no AWS region: pass --region or set AWS_REGION, or give the profile a region")]
+    NoRegion,
+    #[error("AWS refused the credentials ({0}): check --profile or the AWS environment")]
+    Refused(String),
+}
+
+/// Loads the SDK configuration the way the AWS CLI does: the profile (SSO included), the region,
+/// and `AWS_ENDPOINT_URL` for a local stand-in.
+pub async fn load(
+    profile: Option<&str>,
+    region: Option<&str>,
+) -> Result<SdkConfig, PreflightError> {
+    if let Some(p) = profile {
+        // The SDK falls through to instance metadata for an unknown profile; say so instead.
+        if !profile_exists(p) {
+            return Err(PreflightError::UnknownProfile(p.to_string()));
+        }
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(PreflightError::NoRegion);
+    }
+    Ok(config)
+}
+
+fn profile_exists(profile: &str) -> bool {
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    let files = [
+        std::env::var_os("AWS_CONFIG_FILE")
+            .map(Into::into)
+            .unwrap_or_else(|| home.join(".aws/config")),
+        std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
+            .map(Into::into)
+            .unwrap_or_else(|| home.join(".aws/credentials")),
+    ];
+    files.iter().any(|f: &std::path::PathBuf| {
+        std::fs::read_to_string(f).is_ok_and(|text| {
+            text.lines()
+                .map(str::trim)
+                .any(|l| l == format!("[profile {profile}]") || l == format!("[{profile}]"))
+        })
+    })
+}
+
+impl Aws {
+    /// Asks STS who we are: the preflight that runs before any cloud is touched.
+    pub async fn connect(
+        config: &SdkConfig,
+        profile: Option<&str>,
+        names: Names,
+        vault: Arc<Vault>,
+        retry: RetryPolicy,
+    ) -> Result<Arc<Aws>, PreflightError> {
+        let sts = aws_sdk_sts::Client::new(config);
+        let who = sts.get_caller_identity().send().await.map_err(|e| {
+            let text = format!("{}", aws_sdk_sts::error::DisplayErrorContext(&e));
+            if text.contains("SSO") || text.contains("sso") || text.contains("token") {
+                PreflightError::SsoExpired(profile.unwrap_or("default").to_string())
+            } else {
+                PreflightError::Refused(text.lines().next().unwrap_or_default().to_string())
+            }
+        })?;
+        let account = who.account().unwrap_or_default().to_string();
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(PreflightError::NoRegion)?;
+        // With a custom endpoint (a local stand-in), S3 must address buckets by path.
+        let mut s3 = aws_sdk_s3::config::Builder::from(config);
+        if config.endpoint_url().is_some() {
+            s3 = s3.force_path_style(true);
+        }
+        Ok(Arc::new(Aws {
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            iam: aws_sdk_iam::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
+            glue: aws_sdk_glue::Client::new(config),
+            names,
+            account,
+            region,
+            vault,
+            retry,
+        }))
+    }
+
+    /// Reads every secret this stack keeps keys in, so this run holds the active keys' secrets.
+    pub async fn load_key_secrets(&self) -> Result<(), NodeError> {
+        secrets::load_key_secrets(self).await
+    }
+
+    /// The Snowflake admin connection from its secret (`/snowflake_admin_credentials`).
+    pub async fn snowflake_admin(&self, name: &str) -> Result<crate::snowflake::Admin, NodeError> {
+        secrets::snowflake_admin(self, name).await
+    }
+
+    pub fn role_arn(&self, name: &str) -> String {
+        format!("arn:aws:iam::{}:role/{name}", self.account)
+    }
+}
+
+/// An AWS SDK error, with the service's own code and message.
+pub fn sdk_error<E, R>(what: &str, e: aws_sdk_s3::error::SdkError<E, R>) -> NodeError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    NodeError::Other(anyhow::anyhow!(
+        "AWS refused {what}: {}",
+        aws_sdk_s3::error::DisplayErrorContext(&e)
+    ))
+}
+
+/// Gives each AWS node its implementation.
+pub struct AwsProvider {
+    pub aws: Arc<Aws>,
+    pub snowflake: Arc<Snowflake>,
+}
+
+impl Provider for AwsProvider {
+    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
+        let aws = self.aws.clone();
+        match &decl.spec {
+            Spec::Bucket { .. } => Arc::new(bucket::Bucket::new(aws)),
+            Spec::IamPolicy { .. }
+            | Spec::IamRole { .. }
+            | Spec::PolicyAttachment
+            | Spec::TrustPolicy { .. } => Arc::new(iam::Iam::new(aws, decl)),
+            Spec::Secret {
+                name,
+                body: SecretBody::SnowflakeKeyPairs,
+            } => {
+                let store = Arc::new(SecretsManager(aws));
+                Arc::new(KeyPairs::new(self.snowflake.clone(), store, name))
+            }
+            Spec::Secret { .. } => Arc::new(secrets::ClientSecret::new(aws, decl)),
+            Spec::GlueDatabase => Arc::new(glue::GlueDatabase::new(aws)),
+            other => unreachable!("{other:?} is not an AWS node"),
+        }
+    }
+}
+
+/// Keeps a secret's text out of Debug output while it is passed around.
+pub fn secret(text: String) -> SecretString {
+    SecretString::from(text)
+}

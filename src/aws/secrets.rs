@@ -1,0 +1,280 @@
+//! A4: one Secrets Manager secret per client, holding its active Confluent key in the JSON keys
+//! STACK.md gives; a rotation writes a new version, never a new secret. Also the store the
+//! Snowflake key pairs (A5) live in, and the reads that fill this run's vault before anything runs.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::{Value, json};
+
+use super::{Aws, sdk_error};
+use crate::engine::{Change, Inputs, NodeError, Record, Resource};
+use crate::snowflake::{Admin, SecretStore};
+use crate::stack::{self, Decl, SecretBody, Spec, ids};
+
+fn not_found(e: &NodeError) -> bool {
+    e.to_string().contains("ResourceNotFound")
+}
+
+async fn read(aws: &Aws, name: &str) -> Result<Option<SecretString>, NodeError> {
+    match aws.secrets.get_secret_value().secret_id(name).send().await {
+        Ok(out) => Ok(out
+            .secret_string()
+            .map(|s| SecretString::from(s.to_string()))),
+        Err(e) => {
+            let e = sdk_error("GetSecretValue", e);
+            if not_found(&e) { Ok(None) } else { Err(e) }
+        }
+    }
+}
+
+async fn write(aws: &Aws, name: &str, value: &SecretString) -> Result<(), NodeError> {
+    let update = aws
+        .secrets
+        .put_secret_value()
+        .secret_id(name)
+        .secret_string(value.expose_secret())
+        .send()
+        .await;
+    match update {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = sdk_error("PutSecretValue", e);
+            if !not_found(&e) {
+                return Err(e);
+            }
+            aws.secrets
+                .create_secret()
+                .name(name)
+                .description(format!("kickstart stack {}", aws.names.stack()))
+                .secret_string(value.expose_secret())
+                .send()
+                .await
+                .map_err(|e| sdk_error("CreateSecret", e))?;
+            Ok(())
+        }
+    }
+}
+
+async fn delete(aws: &Aws, name: &str) -> Result<(), NodeError> {
+    // Without recovery, so that the next `create` can use the name again at once.
+    match aws
+        .secrets
+        .delete_secret()
+        .secret_id(name)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = sdk_error("DeleteSecret", e);
+            if not_found(&e) { Ok(()) } else { Err(e) }
+        }
+    }
+}
+
+/// The Secrets Manager store behind the Snowflake key pairs.
+pub struct SecretsManager(pub Arc<Aws>);
+
+#[async_trait]
+impl SecretStore for SecretsManager {
+    async fn read(&self, name: &str) -> Result<Option<SecretString>, NodeError> {
+        read(&self.0, name).await
+    }
+    async fn write(&self, name: &str, value: SecretString) -> Result<(), NodeError> {
+        write(&self.0, name, &value).await
+    }
+    async fn delete(&self, name: &str) -> Result<(), NodeError> {
+        delete(&self.0, name).await
+    }
+}
+
+/// The key id and secret a client secret holds.
+fn key_of(body: SecretBody, v: &Value) -> Option<(String, String)> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    match body {
+        SecretBody::KafkaClient => Some((s("sasl.username")?, s("sasl.password")?)),
+        SecretBody::SchemaRegistryClient => {
+            let info = s("schema.registry.basic.auth.user.info")?;
+            let (key, secret) = info.split_once(':')?;
+            Some((key.to_string(), secret.to_string()))
+        }
+        SecretBody::Flink | SecretBody::Tableflow => Some((s("api.key")?, s("api.key.secret")?)),
+        SecretBody::SnowflakeKeyPairs => None,
+    }
+}
+
+/// Fills the vault with the active keys' secrets, so this run can call with the keys that exist.
+pub async fn load_key_secrets(aws: &Aws) -> Result<(), NodeError> {
+    for decl in stack::declare(&aws.names) {
+        let Spec::Secret { name, body } = decl.spec else {
+            continue;
+        };
+        let Some(text) = read(aws, &name).await? else {
+            continue;
+        };
+        let parsed: Value = serde_json::from_str(text.expose_secret()).unwrap_or(Value::Null);
+        if let Some((key, secret)) = key_of(body, &parsed) {
+            aws.vault.put(&key, SecretString::from(secret));
+        }
+    }
+    Ok(())
+}
+
+/// The Snowflake admin connection from its secret: `account`, `user`, `active_key_number`, and
+/// `private_key_1`/`private_key_2` (base64 of the PKCS#8 PEM).
+pub async fn snowflake_admin(aws: &Aws, name: &str) -> Result<Admin, NodeError> {
+    let text = read(aws, name).await?.ok_or_else(|| {
+        NodeError::Other(anyhow::anyhow!("the Snowflake admin secret {name} does not exist; create it or pass --snowflake-account, --snowflake-user and --snowflake-private-key-file"))
+    })?;
+    let v: Value = serde_json::from_str(text.expose_secret())
+        .map_err(|_| NodeError::Other(anyhow::anyhow!("the secret {name} is not JSON")))?;
+    let field = |k: &str| {
+        v.get(k).and_then(|x| {
+            x.as_str()
+                .map(str::to_string)
+                .or_else(|| x.as_u64().map(|n| n.to_string()))
+        })
+    };
+    let active = field("active_key_number").unwrap_or_else(|| "1".into());
+    let key = field(&format!("private_key_{active}")).or_else(|| field("private_key"));
+    let pem = key
+        .and_then(|k| {
+            base64::engine::general_purpose::STANDARD
+                .decode(k.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok());
+    match (field("account"), field("user"), pem) {
+        (Some(account), Some(user), Some(pem)) => Ok(Admin {
+            account,
+            user,
+            private_key_pem: SecretString::from(pem),
+        }),
+        _ => Err(NodeError::Other(anyhow::anyhow!(
+            "the secret {name} lacks account, user or the active private key"
+        ))),
+    }
+}
+
+/// A4: a client's secret.
+pub struct ClientSecret {
+    aws: Arc<Aws>,
+    name: String,
+    body: SecretBody,
+    key_node: String,
+    principal: Option<String>,
+}
+
+impl ClientSecret {
+    pub fn new(aws: Arc<Aws>, decl: &Decl) -> Self {
+        let Spec::Secret { name, body } = &decl.spec else {
+            unreachable!("a secret node has a secret spec")
+        };
+        let key_node = decl
+            .deps
+            .iter()
+            .find(|d| d.starts_with("confluent.api_key."))
+            .cloned()
+            .unwrap_or_default();
+        let principal = decl
+            .deps
+            .iter()
+            .find(|d| d.starts_with(ids::SERVICE_ACCOUNT))
+            .cloned();
+        ClientSecret {
+            aws,
+            name: name.clone(),
+            body: *body,
+            key_node,
+            principal,
+        }
+    }
+
+    /// The JSON the client reads, with the active key.
+    fn document(&self, inputs: &Inputs) -> Result<SecretString, NodeError> {
+        let key = inputs.output(&self.key_node, "key")?;
+        let secret = self.aws.vault.get(key).ok_or_else(|| {
+            NodeError::Other(anyhow::anyhow!("the secret of API key {key} is not held by this run; run `kickstart rotate` to make a new key"))
+        })?;
+        let secret = secret.expose_secret();
+        let v = match self.body {
+            SecretBody::KafkaClient => json!({
+                "sasl.username": key, "sasl.password": secret,
+                "bootstrap.servers": inputs.output(ids::CLUSTER, "bootstrap")?,
+            }),
+            SecretBody::SchemaRegistryClient => json!({
+                "schema.registry.basic.auth.credentials.source": "USER_INFO",
+                "schema.registry.basic.auth.user.info": format!("{key}:{secret}"),
+                "schema.registry.url": inputs.output(ids::SR, "url")?,
+            }),
+            SecretBody::Flink => json!({
+                "api.key": key, "api.key.secret": secret,
+                "compute.pool.id": inputs.id(ids::POOL)?,
+                "principal.id": inputs.id(self.principal.as_deref().unwrap_or_default())?,
+            }),
+            SecretBody::Tableflow => json!({
+                "api.key": key, "api.key.secret": secret,
+                "environment.id": inputs.id(ids::ENV)?,
+                "kafka.cluster.id": inputs.id(ids::CLUSTER)?,
+            }),
+            SecretBody::SnowflakeKeyPairs => unreachable!("the key pairs are their own node"),
+        };
+        Ok(SecretString::from(v.to_string()))
+    }
+
+    fn record(&self, key: &str) -> Record {
+        Record::new(&self.name).with("key", key)
+    }
+}
+
+#[async_trait]
+impl Resource for ClientSecret {
+    async fn find(
+        &self,
+        _inputs: &Inputs,
+        _known: Option<&Record>,
+    ) -> Result<Option<Record>, NodeError> {
+        let Some(text) = read(&self.aws, &self.name).await? else {
+            return Ok(None);
+        };
+        let parsed: Value = serde_json::from_str(text.expose_secret()).unwrap_or(Value::Null);
+        let key = key_of(self.body, &parsed)
+            .map(|(k, _)| k)
+            .unwrap_or_default();
+        Ok(Some(self.record(&key)))
+    }
+
+    async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
+        let document = self.document(inputs)?;
+        write(&self.aws, &self.name, &document).await?;
+        Ok(self.record(inputs.output(&self.key_node, "key")?))
+    }
+
+    async fn due(&self, inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {
+        let active = inputs.output(&self.key_node, "key")?;
+        Ok(
+            (record.outputs.get("key").map(String::as_str) != Some(active)).then(|| {
+                Change::Rotate {
+                    reason: "the secret holds an older key than the active one".into(),
+                }
+            }),
+        )
+    }
+
+    async fn apply(
+        &self,
+        inputs: &Inputs,
+        _record: &Record,
+        _change: &Change,
+    ) -> Result<Record, NodeError> {
+        self.create(inputs).await
+    }
+
+    async fn delete(&self, _inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
+        delete(&self.aws, &self.name).await
+    }
+}

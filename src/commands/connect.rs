@@ -1,0 +1,101 @@
+//! Reaching the clouds: the AWS preflight (who are we, in which region), the key secrets this run
+//! will need, the Snowflake admin connection, and one provider per cloud sharing them. Runs before
+//! any node, so that wrong credentials touch nothing.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use crate::aws::{self, Aws, AwsProvider};
+use crate::clock::{Clock, SystemClock};
+use crate::confluent::{self, Confluent, ConfluentProvider};
+use crate::engine::RetryPolicy;
+use crate::error::Error;
+use crate::settings::{Clouds, Rotation, SnowflakeAdmin};
+use crate::snowflake::{self, Admin, Snowflake, SnowflakeProvider};
+use crate::stack::{ByCloud, Names};
+use crate::vault::Vault;
+
+pub struct Connected {
+    confluent: ConfluentProvider,
+    aws: AwsProvider,
+    snowflake: SnowflakeProvider,
+}
+
+impl Connected {
+    pub fn providers(&self) -> ByCloud<'_> {
+        ByCloud {
+            confluent: &self.confluent,
+            aws: &self.aws,
+            snowflake: &self.snowflake,
+        }
+    }
+}
+
+pub async fn connect(
+    clouds: &Clouds,
+    names: &Names,
+    rotation: Rotation,
+) -> Result<Connected, Error> {
+    let preflight = |e: &dyn std::fmt::Display| Error::Preflight(e.to_string());
+    let profile = clouds.aws.profile.as_deref();
+    let sdk = aws::load(profile, clouds.aws.region.as_deref())
+        .await
+        .map_err(|e| preflight(&e))?;
+    let vault = Arc::new(Vault::default());
+    let retry = RetryPolicy::default();
+    let aws = Aws::connect(&sdk, profile, names.clone(), vault.clone(), retry.clone())
+        .await
+        .map_err(|e| preflight(&e))?;
+    aws.load_key_secrets().await.map_err(|e| preflight(&e))?;
+    let admin = match &clouds.snowflake.admin {
+        SnowflakeAdmin::Direct {
+            account,
+            user,
+            key_file,
+        } => Admin {
+            account: account.clone(),
+            user: user.clone(),
+            private_key_pem: SecretString::from(
+                std::fs::read_to_string(key_file).map_err(|e| preflight(&e))?,
+            ),
+        },
+        SnowflakeAdmin::Secret(name) => {
+            aws.snowflake_admin(name).await.map_err(|e| preflight(&e))?
+        }
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let c = &clouds.confluent;
+    let confluent = ConfluentProvider(Confluent::new(confluent::Settings {
+        endpoint: c.endpoint.clone(),
+        api_key: c.api_key.clone(),
+        api_secret: c.api_secret.clone(),
+        names: names.clone(),
+        region: aws.region.clone(),
+        aws_account: Some(aws.account.clone()),
+        rotation,
+        clock: clock.clone(),
+        vault: vault.clone(),
+        retry: retry.clone(),
+    }));
+    let sf = Snowflake::new(snowflake::Settings {
+        names: names.clone(),
+        admin: Some(admin),
+        endpoint: clouds.snowflake.endpoint.clone(),
+        warehouse: clouds.snowflake.warehouse.clone(),
+        aws_account: Some(aws.account.clone()),
+        region: aws.region.clone(),
+        rotation,
+        clock,
+        vault,
+        retry,
+    });
+    Ok(Connected {
+        confluent,
+        aws: AwsProvider {
+            aws,
+            snowflake: sf.clone(),
+        },
+        snowflake: SnowflakeProvider(sf),
+    })
+}

@@ -1,0 +1,182 @@
+//! The stand-ins a test process runs the binary against: moto for AWS, and one local-cloud serving
+//! the Confluent and Snowflake emulators; plus an AWS profile `dev` that points at moto. Each is
+//! started once per test process and ends with it.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use local_cloud::confluent::{self, ConfluentConfig, Delays};
+use local_cloud::snowflake::{self, Snowflake, SnowflakeConfig};
+use local_cloud::{FaultConfig, LocalCloud};
+use secrecy::ExposeSecret as _;
+
+pub const CONFLUENT_KEY: &str = "CKEY123";
+pub const CONFLUENT_SECRET: &str = "cloud-secret-do-not-print";
+pub const SNOWFLAKE_ACCOUNT: &str = "LOCALORG-TESTS";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn answers(port: u16, path: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if s.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
+}
+
+/// moto, started from a thread that lives as long as the process, so it dies with the process.
+pub fn moto() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let server = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/.venv/bin/moto_server"
+                ))
+            });
+        assert!(
+            server.exists(),
+            "moto is not installed at {}: run ./test, which installs it",
+            server.display()
+        );
+        let port = free_port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut cmd = Command::new(server);
+            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            // SAFETY: prctl in the child before exec only asks the kernel to kill it with us.
+            unsafe {
+                cmd.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+            let mut child = cmd.spawn().expect("moto starts");
+            tx.send(()).unwrap();
+            let _ = child.wait();
+        });
+        rx.recv().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !answers(port, "/moto-api/") {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not answer on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        format!("http://127.0.0.1:{port}")
+    })
+    .clone()
+}
+
+pub struct Emulators {
+    pub url: String,
+    pub admin_key_file: PathBuf,
+}
+
+/// The Confluent and Snowflake emulators on one loopback port.
+pub fn emulators() -> &'static Emulators {
+    static EMULATORS: OnceLock<Emulators> = OnceLock::new();
+    EMULATORS.get_or_init(|| {
+        let admin = kickstart::snowflake::KeyPair::generate().unwrap();
+        let dir = tempfile::tempdir().unwrap().keep();
+        let admin_key_file = dir.join("admin.p8");
+        std::fs::write(&admin_key_file, admin.private_pem.expose_secret()).unwrap();
+        let public = admin.public_body.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let delays = Delays::uniform(Duration::from_millis(100));
+                let services = confluent::router(ConfluentConfig::new(
+                    CONFLUENT_KEY,
+                    CONFLUENT_SECRET,
+                    delays,
+                ))
+                .merge(snowflake::router(Snowflake::new(SnowflakeConfig {
+                    account: SNOWFLAKE_ACCOUNT.into(),
+                    admin_user: "ADMIN".into(),
+                    admin_public_key: public,
+                    iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
+                })));
+                let cloud = LocalCloud::start(
+                    "127.0.0.1:0".parse().unwrap(),
+                    FaultConfig::default(),
+                    services,
+                )
+                .await
+                .unwrap();
+                tx.send(cloud.url()).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        Emulators {
+            url: rx.recv().unwrap(),
+            admin_key_file,
+        }
+    })
+}
+
+/// An AWS config with a profile `dev` (and a default) whose static keys moto accepts.
+pub fn aws_files() -> &'static (PathBuf, PathBuf) {
+    static FILES: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let config = dir.join("config");
+        let credentials = dir.join("credentials");
+        std::fs::write(&config, "[default]\nregion = us-east-1\n\n[profile dev]\nregion = us-east-1\n").unwrap();
+        std::fs::write(
+            &credentials,
+            "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n\n[dev]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+        )
+        .unwrap();
+        (config, credentials)
+    })
+}
+
+/// The environment that points the binary at the stand-ins.
+pub fn stand_in_env() -> Vec<(&'static str, String)> {
+    let e = emulators();
+    let (config, credentials) = aws_files();
+    vec![
+        ("CONFLUENT_CLOUD_ENDPOINT", e.url.clone()),
+        ("SNOWFLAKE_ENDPOINT", e.url.clone()),
+        ("SNOWFLAKE_ACCOUNT", SNOWFLAKE_ACCOUNT.into()),
+        ("SNOWFLAKE_USER", "ADMIN".into()),
+        (
+            "SNOWFLAKE_PRIVATE_KEY_FILE",
+            e.admin_key_file.display().to_string(),
+        ),
+        ("AWS_ENDPOINT_URL", moto()),
+        ("AWS_CONFIG_FILE", config.display().to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            credentials.display().to_string(),
+        ),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
