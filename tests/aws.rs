@@ -1,0 +1,366 @@
+//! The AWS nodes, made by the binary against moto and read back with the SDK: the bucket, both
+//! roles' trust and policies, the secrets; a second create adds nothing; delete leaves nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::clouds::{self, moto};
+use common::{FULL, Test};
+use serde_json::Value;
+
+async fn sdk() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_iam::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+/// Everything of the stack that moto holds: bucket names, role names, policy names, secret names.
+async fn inventory() -> BTreeMap<&'static str, Vec<String>> {
+    let config = sdk().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let iam = aws_sdk_iam::Client::new(&config);
+    let sm = aws_sdk_secretsmanager::Client::new(&config);
+    let mut out = BTreeMap::new();
+    let buckets = s3.list_buckets().send().await.unwrap();
+    out.insert(
+        "buckets",
+        buckets
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name())
+            .map(str::to_string)
+            .collect(),
+    );
+    let roles = iam.list_roles().send().await.unwrap();
+    out.insert(
+        "roles",
+        roles
+            .roles()
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .collect(),
+    );
+    let policies = iam
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+        .send()
+        .await
+        .unwrap();
+    out.insert(
+        "policies",
+        policies
+            .policies()
+            .iter()
+            .filter_map(|p| p.policy_name())
+            .map(str::to_string)
+            .collect(),
+    );
+    let secrets = sm.list_secrets().send().await.unwrap();
+    out.insert(
+        "secrets",
+        secrets
+            .secret_list()
+            .iter()
+            .filter_map(|s| s.name())
+            .map(str::to_string)
+            .collect(),
+    );
+    out
+}
+
+fn state(dir: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("kickstart.state.json")).unwrap())
+        .unwrap()
+}
+
+fn output(state: &Value, node: &str, key: &str) -> String {
+    state["nodes"][node]["outputs"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{node}.{key}"))
+        .to_string()
+}
+
+async fn trust_of(role: &str) -> Value {
+    let iam = aws_sdk_iam::Client::new(&sdk().await);
+    let doc = iam
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .assume_role_policy_document()
+        .unwrap()
+        .to_string();
+    let decoded: String = url::form_urlencoded::parse(format!("d={doc}").as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned();
+    serde_json::from_str(&doc)
+        .or_else(|_| serde_json::from_str(&decoded))
+        .unwrap()
+}
+
+async fn policy_of(name: &str) -> Value {
+    let iam = aws_sdk_iam::Client::new(&sdk().await);
+    let arn = format!("arn:aws:iam::123456789012:policy/{name}");
+    let policy = iam.get_policy().policy_arn(&arn).send().await.unwrap();
+    let version = policy
+        .policy()
+        .unwrap()
+        .default_version_id()
+        .unwrap()
+        .to_string();
+    let doc = iam
+        .get_policy_version()
+        .policy_arn(&arn)
+        .version_id(version)
+        .send()
+        .await
+        .unwrap();
+    let text = doc
+        .policy_version()
+        .unwrap()
+        .document()
+        .unwrap()
+        .to_string();
+    let decoded: String = url::form_urlencoded::parse(format!("d={text}").as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned();
+    serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(&decoded))
+        .unwrap()
+}
+
+async fn secret_of(name: &str) -> Value {
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk().await);
+    let v = sm.get_secret_value().secret_id(name).send().await.unwrap();
+    serde_json::from_str(v.secret_string().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() {
+    let (_, dir) =
+        tokio::task::spawn_blocking(|| Test::new().args(["create"]).args(FULL).status(0).run())
+            .await
+            .unwrap();
+    let st = state(dir.path());
+
+    // A1: the bucket, in the region.
+    let bucket = output(&st, "aws.s3_bucket", "name");
+    assert!(bucket.starts_with("tableflow-kickstarter-"), "{bucket}");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk().await)
+            .force_path_style(true)
+            .build(),
+    );
+    let location = s3
+        .get_bucket_location()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location
+            .location_constraint()
+            .is_none_or(|c| c.as_str().is_empty() || c.as_str() == "us-east-1")
+    );
+
+    // A2: Confluent's role with the integration's external id may assume it, and tag its session.
+    let confluent_role = output(&st, "confluent.provider_integration", "iam_role_arn");
+    let external_id = output(&st, "confluent.provider_integration", "external_id");
+    let trust = trust_of("tableflow_s3_glue_role").await;
+    let statements = trust["Statement"].as_array().unwrap();
+    let assume = statements
+        .iter()
+        .find(|s| s["Action"][0] == "sts:AssumeRole" && s["Principal"]["AWS"].is_string())
+        .unwrap();
+    assert_eq!(assume["Principal"]["AWS"], confluent_role.as_str());
+    assert_eq!(
+        assume["Condition"]["StringEquals"]["sts:ExternalId"],
+        external_id.as_str()
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Action"][0] == "sts:TagSession")
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Principal"]["Service"] == "glue.amazonaws.com")
+    );
+    let policy = policy_of("tableflow_s3_glue_role_policy").await;
+    let all = policy.to_string();
+    assert!(
+        all.contains(&format!("arn:aws:s3:::{bucket}/*"))
+            && all.contains("s3:PutObject")
+            && all.contains("glue:CreateTable"),
+        "{all}"
+    );
+
+    // A3: trusts the volume's and the integration's IAM users, each with its own external id.
+    let trust = trust_of("snowflake_s3_glue_role").await;
+    for node in ["snowflake.external_volume", "snowflake.catalog_integration"] {
+        let (user, id) = (
+            output(&st, node, "iam_user_arn"),
+            output(&st, node, "external_id"),
+        );
+        let found = trust["Statement"].as_array().unwrap().iter().any(|s| {
+            s["Principal"]["AWS"] == user.as_str()
+                && s["Condition"]["StringEquals"]["sts:ExternalId"] == id.as_str()
+        });
+        assert!(found, "{node} is not trusted: {trust}");
+    }
+    let all = policy_of("snowflake_s3_glue_role_policy").await.to_string();
+    assert!(
+        all.contains("s3:DeleteObjectVersion") && all.contains("glue:GetTables"),
+        "{all}"
+    );
+
+    // A4: each client secret holds the active key in STACK.md's keys.
+    let kafka = secret_of(
+        "/confluent_cloud_resource/tableflow_kickstarter/kafka_cluster/app_producer/python_client",
+    )
+    .await;
+    assert_eq!(
+        kafka["sasl.username"],
+        output(&st, "confluent.api_key.app_producer_kafka", "key").as_str()
+    );
+    assert!(kafka["sasl.password"].as_str().unwrap().len() >= 32);
+    assert_eq!(
+        kafka["bootstrap.servers"],
+        output(&st, "confluent.kafka_cluster", "bootstrap").as_str()
+    );
+    assert!(
+        !kafka["bootstrap.servers"]
+            .as_str()
+            .unwrap()
+            .starts_with("SASL_SSL://")
+    );
+    let sr = secret_of(
+        "/confluent_cloud_resource/tableflow_kickstarter/schema_registry_cluster/python_client",
+    )
+    .await;
+    assert_eq!(
+        sr["schema.registry.basic.auth.credentials.source"],
+        "USER_INFO"
+    );
+    assert!(
+        sr["schema.registry.basic.auth.user.info"]
+            .as_str()
+            .unwrap()
+            .contains(':')
+    );
+    let flink = secret_of("/confluent_cloud_resource/tableflow_kickstarter/flink").await;
+    assert_eq!(
+        flink["compute.pool.id"],
+        st["nodes"]["confluent.compute_pool"]["id"]
+    );
+    assert_eq!(
+        flink["principal.id"],
+        st["nodes"]["confluent.service_account.flink_statements_runner"]["id"]
+    );
+    let tableflow = secret_of("/confluent_cloud_resource/tableflow_kickstarter/tableflow").await;
+    assert_eq!(
+        tableflow["kafka.cluster.id"],
+        st["nodes"]["confluent.kafka_cluster"]["id"]
+    );
+    // A5: the Snowflake key pairs, active slot 1.
+    let pairs = secret_of("/snowflake_resource/tableflow_kickstarter").await;
+    assert_eq!(pairs["active_key_number"], 1);
+    assert_eq!(pairs["user"], "TABLEFLOW_KICKSTARTER_USER");
+
+    // A second create makes no new AWS resource.
+    let before = inventory().await;
+    let d = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Test::new()
+            .in_dir(&d)
+            .args(["create"])
+            .args(FULL)
+            .status(0)
+            .run()
+    })
+    .await
+    .unwrap();
+    assert_eq!(inventory().await, before);
+
+    // Delete leaves nothing of the stack.
+    let d = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Test::new()
+            .in_dir(&d)
+            .args(["delete"])
+            .args(FULL)
+            .status(0)
+            .run()
+    })
+    .await
+    .unwrap();
+    let left = inventory().await;
+    assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_after_a_create_that_failed_half_way_leaves_nothing() {
+    // A wrong Confluent secret: the AWS and Snowflake branches run, the Confluent ones fail.
+    let (_, dir) = tokio::task::spawn_blocking(|| {
+        Test::new()
+            .args(["create", "--confluent-api-secret=wrong"])
+            .args(
+                FULL.iter()
+                    .filter(|f| !f.starts_with("--confluent-api-secret")),
+            )
+            .status(1)
+            .run()
+    })
+    .await
+    .unwrap();
+    let made = inventory().await;
+    assert!(
+        !made["buckets"].is_empty() || !made["secrets"].is_empty(),
+        "something was made before the failure: {made:?}"
+    );
+    let d = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Test::new()
+            .in_dir(&d)
+            .args(["delete"])
+            .args(FULL)
+            .status(0)
+            .run()
+    })
+    .await
+    .unwrap();
+    let left = inventory().await;
+    assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");
+}
+
+#[test]
+fn an_unknown_profile_is_refused_before_anything_is_touched() {
+    let (run, dir) = Test::new()
+        .args(["create", "--profile=nosuchprofile"])
+        .args(FULL.iter().filter(|f| !f.starts_with("--profile")))
+        .status(2)
+        .stderr_has("AWS profile 'nosuchprofile' is not in ~/.aws/config")
+        .stderr_lines(1)
+        .run();
+    assert!(run.stdout.is_empty());
+    assert!(!dir.path().join("kickstart.state.json").exists());
+    let _ = clouds::emulators();
+}
