@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
 use crate::stack::DEFAULT_STACK;
+use crate::state::Location;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -84,9 +85,9 @@ pub struct StackArgs {
     /// Name that every resource name derives from; lets two stacks share one account.
     #[arg(long, env = "KICKSTART_STACK_NAME", default_value = DEFAULT_STACK, value_parser = parse::stack_name)]
     pub stack_name: String,
-    /// Where the state lives: a local file path.
+    /// Where the state lives: a local file path, or s3://bucket/key (shared by CI jobs).
     #[arg(long, env = "KICKSTART_STATE", default_value = "kickstart.state.json", value_parser = parse::state)]
-    pub state: PathBuf,
+    pub state: Location,
 }
 
 #[derive(Debug, Args)]
@@ -193,14 +194,19 @@ pub mod parse {
         }
     }
 
-    pub fn state(s: &str) -> Result<PathBuf, String> {
-        if s.starts_with("s3://") {
-            return Err("state in S3 is not supported yet; give a local file path".into());
+    pub fn state(s: &str) -> Result<Location, String> {
+        if let Some(rest) = s.strip_prefix("s3://") {
+            return match rest.split_once('/') {
+                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
+                    Ok(Location::S3 { bucket: bucket.into(), key: key.into() })
+                }
+                _ => Err("give the state in S3 as s3://bucket/key, e.g. s3://ci-state/kickstart/dev.json".into()),
+            };
         }
         if s.trim().is_empty() || s.ends_with('/') {
-            return Err("give a file path, e.g. kickstart.state.json".into());
+            return Err("give a file path, e.g. kickstart.state.json, or s3://bucket/key".into());
         }
-        Ok(PathBuf::from(s))
+        Ok(Location::File(PathBuf::from(s)))
     }
 
     pub fn region(s: &str) -> Result<String, String> {

@@ -8,11 +8,12 @@ use secrecy::SecretString;
 use crate::cli::{CloudArgs, EngineArgs, OutputMode, RunArgs, StackArgs};
 use crate::error::UsageError;
 use crate::stack::Names;
+use crate::state::Location;
 
 #[derive(Debug)]
 pub struct Settings {
     pub names: Names,
-    pub state: PathBuf,
+    pub state: Location,
     pub engine: EngineSettings,
     pub rotation: Rotation,
     pub clouds: Clouds,
@@ -97,7 +98,7 @@ impl Settings {
     }
 }
 
-pub fn stack(args: StackArgs) -> (Names, PathBuf) {
+pub fn stack(args: StackArgs) -> (Names, Location) {
     (Names::new(&args.stack_name), args.state)
 }
 

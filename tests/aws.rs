@@ -364,3 +364,94 @@ fn an_unknown_profile_is_refused_before_anything_is_touched() {
     assert!(!dir.path().join("kickstart.state.json").exists());
     let _ = clouds::emulators();
 }
+
+async fn state_bucket(name: &str) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk().await)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket().bucket(name).send().await.unwrap();
+    s3
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_in_s3_lets_another_machine_delete_and_its_lock_keeps_runs_apart() {
+    let s3 = state_bucket("ci-state").await;
+    let state = "--state=s3://ci-state/kickstart/dev.json";
+    tokio::task::spawn_blocking(move || {
+        Test::new()
+            .args(["create", state])
+            .args(FULL)
+            .status(0)
+            .run()
+    })
+    .await
+    .unwrap();
+    let object = s3
+        .get_object()
+        .bucket("ci-state")
+        .key("kickstart/dev.json")
+        .send()
+        .await
+        .unwrap();
+    let doc: Value =
+        serde_json::from_slice(&object.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(doc["stack"], "tableflow_kickstarter");
+    assert!(doc["nodes"].as_object().unwrap().len() > 60);
+    let lock = s3
+        .get_object()
+        .bucket("ci-state")
+        .key("kickstart/dev.json.lock")
+        .send()
+        .await;
+    assert!(lock.is_err(), "the lock is released when the run ends");
+
+    // Another job holds the lock: a second run is refused at once, naming it.
+    let holder = serde_json::json!({"pid": 4242, "host": "ci-runner-7", "started_at": "2026-11-24T10:00:00Z", "command": "create"});
+    s3.put_object()
+        .bucket("ci-state")
+        .key("kickstart/dev.json.lock")
+        .body(holder.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        Test::new()
+            .args(["rotate", state])
+            .args(FULL)
+            .status(1)
+            .stderr_has("s3://ci-state/kickstart/dev.json is locked by `kickstart create` (pid [PID] on ci-runner-7")
+            .run()
+    })
+    .await
+    .unwrap();
+    s3.delete_object()
+        .bucket("ci-state")
+        .key("kickstart/dev.json.lock")
+        .send()
+        .await
+        .unwrap();
+
+    // The delete job runs elsewhere: a fresh directory, the same state.
+    tokio::task::spawn_blocking(move || {
+        Test::new()
+            .args(["delete", state])
+            .args(FULL)
+            .status(0)
+            .stderr_has("delete done")
+            .run()
+    })
+    .await
+    .unwrap();
+    let mut left = inventory().await;
+    left.get_mut("buckets").unwrap().retain(|b| b != "ci-state");
+    assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");
+    let gone = s3
+        .get_object()
+        .bucket("ci-state")
+        .key("kickstart/dev.json")
+        .send()
+        .await;
+    assert!(gone.is_err(), "an empty state is removed");
+}

@@ -32,7 +32,7 @@ fn bad_input_exits_2_with_one_line_and_touches_nothing() {
         (&["create", "--output=xml"], "--output"),
         (&["create", "--confluent-endpoint=ftp://x"], "base URL"),
         (&["create", "--snowflake-endpoint=not a url"], "base URL"),
-        (&["create", "--state=s3://bucket/key"], "not supported yet"),
+        (&["create", "--state=s3://bucket-only"], "s3://bucket/key"),
         (&["create", "--lock-timeout=forever"], "such as 30s"),
         (&["create", "--wait-timeout=9999h"], "such as 30s"),
         (&["create", "--confluent-api-key="], "must not be empty"),

@@ -6,6 +6,7 @@ mod documents;
 mod glue;
 mod iam;
 mod secrets;
+mod state;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use secrecy::SecretString;
 
 pub use secrets::SecretsManager;
+pub use state::{S3Lock, S3Store};
 
 use crate::engine::{NodeError, Resource, RetryPolicy};
 use crate::snowflake::{KeyPairs, Snowflake};

@@ -6,7 +6,9 @@ use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings::{Needs, Settings};
 use crate::stack;
-use crate::state::{FileStore, StateDoc};
+use crate::state::StateDoc;
+
+use super::backend::Backend;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
@@ -32,16 +34,30 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
         warehouse: verb != Verb::Delete,
     };
     let settings = Settings::resolve(args, needs, printer.mode())?;
-    let store = FileStore::new(&settings.state);
+    let backend = Backend::open(&settings.state, &settings.clouds.aws).await?;
     // plan only reads, so it neither takes nor waits for the lock.
-    let _lock = match verb {
+    let held = match verb {
         Verb::Plan => None,
         _ => Some(
-            store
+            backend
                 .lock(verb.name(), settings.engine.lock_timeout)
                 .await?,
         ),
     };
+    let result = locked(verb, &settings, &backend, printer).await;
+    if let Some(held) = held {
+        held.release().await;
+    }
+    result
+}
+
+/// The run itself, while the lock is held.
+async fn locked(
+    verb: Verb,
+    settings: &Settings,
+    backend: &Backend,
+    printer: &Printer,
+) -> Result<(), Error> {
     // Before any node: who we are in AWS, and the credentials every cloud needs.
     let connected =
         super::connect::connect(&settings.clouds, &settings.names, settings.rotation).await?;
@@ -49,8 +65,11 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
     printer.know(&graph);
 
     let stack = settings.names.stack();
-    let doc = store.load(stack)?.unwrap_or_else(|| StateDoc::new(stack));
-    let ledger = Ledger::new(doc, Box::new(store.clone()));
+    let doc = backend
+        .load(stack)
+        .await?
+        .unwrap_or_else(|| StateDoc::new(stack));
+    let ledger = Ledger::new(doc, backend.sink());
     let options = Options {
         concurrency: settings.engine.concurrency,
         poll: PollPolicy::default(),
@@ -68,7 +87,7 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
         print_plan(printer, &graph, &report)?;
     }
     if verb == Verb::Delete && report.ok() && ledger.snapshot().await.nodes.is_empty() {
-        store.remove()?;
+        backend.remove().await?;
     }
     printer.summary(verb.name(), &report);
     outcome(verb, report)

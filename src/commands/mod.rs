@@ -1,5 +1,6 @@
 //! One function per command; each returns a result, and `lib::main` turns it into an exit status.
 
+mod backend;
 mod connect;
 mod deploy;
 mod graph;

@@ -8,10 +8,17 @@ use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings;
 use crate::stack::{self, NotBuilt};
-use crate::state::{FileStore, Status};
+use crate::state::Status;
+
+use super::backend::Backend;
 
 pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
-    let (names, path) = settings::stack(args.stack);
+    let (names, location) = settings::stack(args.stack);
+    let aws = crate::settings::Aws {
+        profile: args.cloud.profile.clone(),
+        region: args.cloud.region.clone(),
+    };
+    let backend = Backend::open(&location, &aws).await?;
     let clouds = if args.refresh {
         Some(settings::clouds(args.cloud, None)?)
     } else {
@@ -31,15 +38,14 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
         None => stack::graph(&names, &NotBuilt),
     }
     .map_err(UsageError::from)?;
-    let store = FileStore::new(&path);
-    let Some(doc) = store.load(names.stack())? else {
+    let Some(doc) = backend.load(names.stack()).await? else {
         match printer.mode() {
             OutputMode::Json => {
                 printer.json(&json!({"event": "status", "stack": names.stack(), "nodes": []}))
             }
             OutputMode::Human => printer.data(&format!(
                 "no state at {}: nothing is recorded for stack {}",
-                path.display(),
+                location,
                 names.stack()
             ))?,
         }
@@ -48,7 +54,11 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
 
     let refreshed = match clouds {
         Some(_) => {
-            let ledger = Ledger::new(doc.clone(), Box::new(store.clone()));
+            // A check writes nothing; the ledger's saves go nowhere.
+            let ledger = Ledger::new(
+                doc.clone(),
+                Box::new(std::sync::Arc::new(crate::engine::MemorySink::default())),
+            );
             let engine = Engine::new(&graph, &ledger, &Silent, Options::default());
             let report = engine.check().await;
             if let Some(first) = report.failures.first() {

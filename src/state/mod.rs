@@ -13,6 +13,26 @@ use crate::engine::Record;
 pub use file::FileStore;
 pub use lock::{LockHolder, StateLock};
 
+/// Where the state lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    File(std::path::PathBuf),
+    /// `s3://bucket/key`, for CI jobs that create on one machine and delete on another.
+    S3 {
+        bucket: String,
+        key: String,
+    },
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::File(p) => write!(f, "{}", p.display()),
+            Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+        }
+    }
+}
+
 /// The document format; a newer tool may read older documents, never the other way round.
 pub const VERSION: u32 = 1;
 
