@@ -78,6 +78,28 @@ async fn inventory() -> BTreeMap<&'static str, Vec<String>> {
     out
 }
 
+mod plain {
+    /// A GET without a client library: the test's own plain read of the journal.
+    pub fn get(url: &str) -> String {
+        use std::io::{Read as _, Write as _};
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_once('/').unwrap();
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        write!(
+            s,
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text.split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+}
+
 fn state(dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("kickstart.state.json")).unwrap())
         .unwrap()
@@ -300,7 +322,34 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
     .unwrap();
     assert_eq!(inventory().await, before);
 
-    // Delete leaves nothing of the stack.
+    // Tableflow's catalog sync makes a Glue database named after the cluster, with a table per
+    // topic, in the customer's account; here the test plays that part.
+    let glue = aws_sdk_glue::Client::new(&sdk().await);
+    let lkc = st["nodes"]["confluent.kafka_cluster"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db = aws_sdk_glue::types::DatabaseInput::builder()
+        .name(&lkc)
+        .build()
+        .unwrap();
+    glue.create_database()
+        .database_input(db)
+        .send()
+        .await
+        .unwrap();
+    let table = aws_sdk_glue::types::TableInput::builder()
+        .name("stock_trades")
+        .build()
+        .unwrap();
+    glue.create_table()
+        .database_name(&lkc)
+        .table_input(table)
+        .send()
+        .await
+        .unwrap();
+
+    // Delete leaves nothing of the stack, the Glue database included.
     let d = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         Test::new()
@@ -314,6 +363,11 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
     .unwrap();
     let left = inventory().await;
     assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");
+    let databases = glue.get_databases().send().await.unwrap();
+    assert!(
+        databases.database_list().is_empty(),
+        "the Glue database is gone"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -362,7 +416,9 @@ fn an_unknown_profile_is_refused_before_anything_is_touched() {
         .run();
     assert!(run.stdout.is_empty());
     assert!(!dir.path().join("kickstart.state.json").exists());
-    let _ = clouds::emulators();
+    // Not one call reached the emulators.
+    let journal = plain::get(&format!("{}/_local/journal", clouds::emulators().url));
+    assert_eq!(journal, "[]");
 }
 
 async fn state_bucket(name: &str) -> aws_sdk_s3::Client {

@@ -56,9 +56,13 @@ struct Args {
     /// The Snowflake admin user.
     #[arg(long, default_value = "ADMIN")]
     snowflake_admin_user: String,
-    /// File with the admin's public key (SPKI PEM); without it the Snowflake emulator is off.
-    #[arg(long)]
+    /// File with the admin's public key (SPKI PEM).
+    #[arg(long, conflicts_with = "snowflake_admin_key_out")]
     snowflake_admin_public_key: Option<std::path::PathBuf>,
+    /// Make a new admin key pair and write its private key (PKCS#8 PEM) here, for a sandbox.
+    /// Without this or the option above the Snowflake emulator is off.
+    #[arg(long)]
+    snowflake_admin_key_out: Option<std::path::PathBuf>,
     /// How long asynchronous Confluent resources stay in their first phase (PROVISIONING, PENDING).
     #[arg(long, default_value_t = 1000)]
     provisioning_ms: u64,
@@ -74,6 +78,23 @@ fn latency(s: &str) -> Result<(u64, u64), String> {
         Some((a, b)) => Ok((parse(a)?, parse(b)?)),
         None => parse(s).map(|n| (n, n)),
     }
+}
+
+/// Makes an RSA key pair, writes the private key (owner-only), and returns the public key's PEM.
+fn new_admin_key(out: &std::path::Path) -> anyhow::Result<String> {
+    use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)?;
+    let pem = private.to_pkcs8_pem(LineEnding::LF)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(out)?;
+    file.write_all(pem.as_bytes())?;
+    Ok(private.to_public_key().to_public_key_pem(LineEnding::LF)?)
 }
 
 #[tokio::main]
@@ -96,8 +117,15 @@ async fn main() -> anyhow::Result<()> {
     let confluent =
         ConfluentConfig::new(&args.confluent_api_key, &args.confluent_api_secret, delays);
     let mut services = confluent::router(confluent);
-    if let Some(file) = &args.snowflake_admin_public_key {
-        let pem = std::fs::read_to_string(file)?;
+    let admin_key = match (
+        &args.snowflake_admin_public_key,
+        &args.snowflake_admin_key_out,
+    ) {
+        (Some(file), _) => Some(std::fs::read_to_string(file)?),
+        (None, Some(out)) => Some(new_admin_key(out)?),
+        (None, None) => None,
+    };
+    if let Some(pem) = admin_key {
         let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         services = services.merge(snowflake::router(Snowflake::new(SnowflakeConfig {
             account: args.snowflake_account.clone(),

@@ -422,7 +422,15 @@ pub fn declare(n: &Names) -> Vec<Decl> {
             vec![TABLEFLOW_KEY, ENV, CLUSTER],
         ),
     ] {
-        let id = format!("aws.secret.{}", path.split('/').nth(1).unwrap_or(path));
+        // kafka_cluster/app_manager/python_client -> app_manager; flink -> flink.
+        let mut parts = path.split('/');
+        let first = parts.next().unwrap_or(path);
+        let short = match first {
+            "kafka_cluster" => parts.next().unwrap_or(first),
+            "schema_registry_cluster" => "schema_registry",
+            _ => first,
+        };
+        let id = format!("aws.secret.{short}");
         let spec = Spec::Secret {
             name: n.confluent_secret(path),
             body,
