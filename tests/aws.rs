@@ -511,3 +511,51 @@ async fn state_in_s3_lets_another_machine_delete_and_its_lock_keeps_runs_apart()
         .await;
     assert!(gone.is_err(), "an empty state is removed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_snowflake_admin_connection_comes_from_its_secret_when_no_flags_give_it() {
+    use base64::Engine as _;
+    let pem = std::fs::read(&clouds::emulators().admin_key_file).unwrap();
+    let secret = serde_json::json!({
+        "account": clouds::SNOWFLAKE_ACCOUNT,
+        "user": "ADMIN",
+        "active_key_number": 1,
+        "private_key_1": base64::engine::general_purpose::STANDARD.encode(pem),
+    });
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk().await);
+    sm.create_secret()
+        .name("/snowflake_admin_credentials")
+        .secret_string(secret.to_string())
+        .send()
+        .await
+        .unwrap();
+    let run = |command: &'static str| {
+        move || {
+            Test::new()
+                .args([command])
+                .args(FULL)
+                .without("SNOWFLAKE_ACCOUNT")
+                .without("SNOWFLAKE_USER")
+                .without("SNOWFLAKE_PRIVATE_KEY_FILE")
+                .status(0)
+                .run()
+        }
+    };
+    let (_, dir) = tokio::task::spawn_blocking(run("create")).await.unwrap();
+    let st = state(dir.path());
+    assert!(st["nodes"]["snowflake.iceberg_table.stock_trades"].is_object());
+    let d = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Test::new()
+            .in_dir(&d)
+            .args(["delete"])
+            .args(FULL)
+            .without("SNOWFLAKE_ACCOUNT")
+            .without("SNOWFLAKE_USER")
+            .without("SNOWFLAKE_PRIVATE_KEY_FILE")
+            .status(0)
+            .run()
+    })
+    .await
+    .unwrap();
+}

@@ -65,6 +65,7 @@ pub struct Test {
     stderr_lines: Option<usize>,
     bare: bool,
     cwd: Option<PathBuf>,
+    without: Vec<String>,
 }
 
 impl Test {
@@ -79,12 +80,19 @@ impl Test {
             stderr_lines: None,
             bare: false,
             cwd: None,
+            without: Vec::new(),
         }
     }
 
     /// Runs in `dir` (another run's directory, to share its state) instead of a fresh one.
     pub fn in_dir(mut self, dir: &Path) -> Self {
         self.cwd = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Leaves one variable of the stand-in environment out.
+    pub fn without(mut self, var: &str) -> Self {
+        self.without.push(var.to_string());
         self
     }
 
@@ -150,7 +158,9 @@ impl Test {
         ) || self.args.iter().any(|a| a == "--refresh");
         if reaches_clouds && !self.bare {
             for (k, v) in clouds::stand_in_env() {
-                cmd.env(k, v);
+                if !self.without.iter().any(|w| w == k) {
+                    cmd.env(k, v);
+                }
             }
         }
         for (k, v) in &self.env {
