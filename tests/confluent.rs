@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use common::capture::Captured;
 use common::stand_in::StandIn;
 use kickstart::clock::TestClock;
 use kickstart::confluent::{self, Confluent, ConfluentProvider};
@@ -416,28 +416,9 @@ async fn a_permanent_refusal_fails_fast_with_the_servers_message() {
     w.cloud.stop().await;
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_the_trace_log_or_the_state_file() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::trace();
 
     let w = World::start(FaultConfig::default(), SECRET).await;
     let graph = w.graph();
@@ -458,7 +439,7 @@ async fn no_secret_reaches_the_trace_log_or_the_state_file() {
         .collect();
     assert_eq!(secrets.len(), 7, "one secret per key");
     secrets.push(SECRET.to_string());
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let state = std::fs::read_to_string(store.path()).unwrap();
     assert!(logs.len() > 1000, "trace logging was captured");
     for secret in &secrets {

@@ -1,9 +1,11 @@
 //! The shared HTTP layer against local-cloud's fault layer: retries honour Retry-After, permanent
 //! errors fail at once, and credentials never reach the logs.
 
-use std::io::Write;
+mod common;
+
+use common::capture::Captured;
+
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -130,28 +132,9 @@ async fn an_unreachable_endpoint_is_a_transport_error() {
     assert!(matches!(err, HttpError::Transport { .. }), "{err}");
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn trace_logs_never_show_the_credentials() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::trace();
 
     let cloud = cloud(FaultConfig {
         throttle_rate: 0.5,
@@ -173,7 +156,7 @@ async fn trace_logs_never_show_the_credentials() {
     .unwrap();
     cloud.stop().await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("authorization: <redacted>"), "{logs}");
     assert!(!logs.contains(secret), "{logs}");
     // Basic auth travels base64-encoded; that form must not leak either.

@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use common::capture::Captured;
 use common::stand_in::StandIn;
 use kickstart::clock::TestClock;
 use kickstart::engine::{
@@ -330,28 +330,9 @@ async fn a_hostile_name_is_quoted_and_injects_nothing() {
     w.cloud.stop().await;
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn no_key_or_token_reaches_the_trace_log_or_the_state_file() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::trace();
 
     let w = World::start(DEFAULT_STACK).await;
     let dir = tempfile::tempdir().unwrap();
@@ -362,7 +343,7 @@ async fn no_key_or_token_reaches_the_trace_log_or_the_state_file() {
     assert!(w.engine(&ledger).rotate().await.ok());
     w.cloud.stop().await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let state = std::fs::read_to_string(store.path()).unwrap();
     assert!(logs.len() > 1000, "trace logging was captured");
     let secret = w
