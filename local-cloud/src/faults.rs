@@ -23,6 +23,9 @@ pub struct FaultConfig {
     pub error_rate: f64,
     pub retry_after_secs: u64,
     pub seed: u64,
+    /// The mutating call with this number (1-based, counted from when it is set) never gets an
+    /// answer: it hangs, so a test can kill the client at exactly that step.
+    pub hang_at: Option<u64>,
 }
 
 impl FaultConfig {
@@ -46,6 +49,10 @@ pub struct Injected;
 pub struct Faults {
     config: Arc<Mutex<FaultConfig>>,
     rng: Arc<Mutex<fastrand::Rng>>,
+    /// Mutating calls seen since the configuration was set.
+    mutating: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether a call is being held by `hang_at`.
+    hanging: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Faults {
@@ -54,6 +61,8 @@ impl Faults {
         Faults {
             config: Arc::new(Mutex::new(config)),
             rng: Arc::new(Mutex::new(rng)),
+            mutating: Arc::default(),
+            hanging: Arc::default(),
         }
     }
 
@@ -64,7 +73,19 @@ impl Faults {
     /// Replaces the configuration and reseeds, so the same config replays the same faults.
     pub fn set(&self, config: FaultConfig) {
         *self.rng.lock().unwrap() = fastrand::Rng::with_seed(config.seed);
+        self.mutating.store(0, std::sync::atomic::Ordering::SeqCst);
+        self.hanging
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         *self.config.lock().unwrap() = config;
+    }
+
+    pub fn hanging(&self) -> bool {
+        self.hanging.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Mutating calls seen since the configuration was last set.
+    pub fn mutating(&self) -> u64 {
+        self.mutating.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Decides the fate of one call: how long to delay it, and whether to answer in its place.
@@ -96,6 +117,19 @@ impl Faults {
 pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> Response {
     if crate::is_control(request.uri().path()) {
         return next.run(request).await;
+    }
+    if crate::journal::is_mutating(request.method()) {
+        let n = faults
+            .mutating
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if faults.config().hang_at == Some(n) {
+            faults
+                .hanging
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            // Never answers: the client is killed while it waits.
+            std::future::pending::<()>().await;
+        }
     }
     let (latency, fault) = faults.roll();
     tokio::time::sleep(latency).await;

@@ -91,6 +91,7 @@ pub fn app(services: Router, journal: Journal, faults: Faults) -> Router {
         .route("/_local/health", get(|| async { "ok" }))
         .route("/_local/journal", get(get_journal).delete(clear_journal))
         .route("/_local/faults", get(get_faults).put(put_faults))
+        .route("/_local/calls", get(get_calls))
         .with_state(Control {
             journal: journal.clone(),
             faults: faults.clone(),
@@ -119,6 +120,11 @@ async fn clear_journal(State(c): State<Control>) -> StatusCode {
 
 async fn get_faults(State(c): State<Control>) -> Json<FaultConfig> {
     Json(c.faults.config())
+}
+
+/// How many mutating calls came since the faults were set, and whether one is being held.
+async fn get_calls(State(c): State<Control>) -> Json<serde_json::Value> {
+    Json(json!({"mutating": c.faults.mutating(), "hanging": c.faults.hanging()}))
 }
 
 async fn put_faults(

@@ -111,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
         error_rate: args.error_rate,
         retry_after_secs: args.retry_after,
         seed: args.seed,
+        hang_at: None,
     };
     let addr = SocketAddr::new(args.host, args.port);
     let delays = Delays::uniform(std::time::Duration::from_millis(args.provisioning_ms));

@@ -88,6 +88,15 @@ impl ApiKey {
         Ok(keys)
     }
 
+    async fn remove(&self, id: &str) -> Result<(), NodeError> {
+        self.cc
+            .client
+            .delete(&format!("/iam/v2/api-keys/{id}"), &Auth::Cloud)
+            .await?;
+        self.cc.vault.forget(id);
+        Ok(())
+    }
+
     async fn make(&self, inputs: &Inputs) -> Result<Record, NodeError> {
         let (resource, environment) = self.resource(inputs)?;
         let mut resource = json!({"id": resource});
@@ -170,15 +179,20 @@ impl Resource for ApiKey {
         _change: &Change,
     ) -> Result<Record, NodeError> {
         let active = self.make(inputs).await?;
+        // A key whose secret is held nowhere (a run died before storing it) can never be used by
+        // anyone: it goes at once, and does not count towards the keys retained.
+        let keys = self.listed(inputs).await?;
+        for lost in keys
+            .iter()
+            .filter(|k| k.id != active.id && self.cc.vault.get(&k.id).is_none())
+        {
+            self.remove(&lost.id).await?;
+        }
         let keys = self.listed(inputs).await?;
         let keep = self.cc.rotation.keys_to_retain as usize;
         let surplus = keys.len().saturating_sub(keep);
         for old in keys.iter().take(surplus).filter(|k| k.id != active.id) {
-            self.cc
-                .client
-                .delete(&format!("/iam/v2/api-keys/{}", old.id), &Auth::Cloud)
-                .await?;
-            self.cc.vault.forget(&old.id);
+            self.remove(&old.id).await?;
         }
         Ok(active)
     }

@@ -92,6 +92,8 @@ pub fn moto() -> String {
 pub struct Emulators {
     pub url: String,
     pub admin_key_file: PathBuf,
+    /// The Snowflake emulator's registry, to count what is in it.
+    pub snowflake: Snowflake,
 }
 
 /// The Confluent and Snowflake emulators on one loopback port.
@@ -102,7 +104,13 @@ pub fn emulators() -> &'static Emulators {
         let dir = tempfile::tempdir().unwrap().keep();
         let admin_key_file = dir.join("admin.p8");
         std::fs::write(&admin_key_file, admin.private_pem.expose_secret()).unwrap();
-        let public = admin.public_body.clone();
+        let sf = Snowflake::new(SnowflakeConfig {
+            account: SNOWFLAKE_ACCOUNT.into(),
+            admin_user: "ADMIN".into(),
+            admin_public_key: admin.public_body.clone(),
+            iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
+        });
+        let handle = sf.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -111,24 +119,16 @@ pub fn emulators() -> &'static Emulators {
                 .unwrap();
             runtime.block_on(async move {
                 let delays = Delays::uniform(Duration::from_millis(100));
-                let services = confluent::router(ConfluentConfig::new(
+                let confluent = confluent::router(ConfluentConfig::new(
                     CONFLUENT_KEY,
                     CONFLUENT_SECRET,
                     delays,
-                ))
-                .merge(snowflake::router(Snowflake::new(SnowflakeConfig {
-                    account: SNOWFLAKE_ACCOUNT.into(),
-                    admin_user: "ADMIN".into(),
-                    admin_public_key: public,
-                    iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
-                })));
-                let cloud = LocalCloud::start(
-                    "127.0.0.1:0".parse().unwrap(),
-                    FaultConfig::default(),
-                    services,
-                )
-                .await
-                .unwrap();
+                ));
+                let services = confluent.merge(snowflake::router(sf));
+                let addr = "127.0.0.1:0".parse().unwrap();
+                let cloud = LocalCloud::start(addr, FaultConfig::default(), services)
+                    .await
+                    .unwrap();
                 tx.send(cloud.url()).unwrap();
                 std::future::pending::<()>().await;
             });
@@ -136,6 +136,7 @@ pub fn emulators() -> &'static Emulators {
         Emulators {
             url: rx.recv().unwrap(),
             admin_key_file,
+            snowflake: handle,
         }
     })
 }
