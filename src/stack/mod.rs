@@ -1,6 +1,7 @@
 //! The whole deployment on one page: every resource of STACK.md, what it is, and what it needs.
 //! This is what the Terraform configuration used to say. The engine runs it; `graph` draws it.
 
+pub mod ids;
 mod names;
 mod not_built;
 mod spec;
@@ -8,6 +9,8 @@ mod spec;
 use std::sync::Arc;
 
 use crate::engine::{Graph, GraphError, Node, Resource};
+
+use ids::*;
 
 pub use names::{DEFAULT_STACK, Names};
 pub use not_built::NotBuilt;
@@ -71,50 +74,6 @@ pub fn graph(names: &Names, provider: &dyn Provider) -> Result<Graph, GraphError
         .collect();
     Graph::new(nodes)
 }
-
-// Ids of the nodes that others name as dependencies; cloud modules read their outputs by these.
-pub mod ids {
-    pub use super::{
-        BUCKET, CLUSTER, CONNECTOR_KEY, ENV, FLINK_KEY, MANAGER_KEY, POOL, PROVIDER, SR,
-        TABLEFLOW_KEY,
-    };
-    /// Nodes whose id starts with this are service accounts (the principal of keys, bindings, ACLs).
-    pub const SERVICE_ACCOUNT: &str = "confluent.service_account.";
-}
-
-pub const ENV: &str = "confluent.environment";
-pub const CLUSTER: &str = "confluent.kafka_cluster";
-pub const SR: &str = "confluent.schema_registry";
-pub const POOL: &str = "confluent.compute_pool";
-const STATEMENT: &str = "confluent.flink_statement";
-pub const PROVIDER: &str = "confluent.provider_integration";
-const CATALOG: &str = "confluent.catalog_integration";
-const CONNECTOR: &str = "confluent.connector";
-const TOPIC: &str = "confluent.topic.stock_trades";
-const TOTALS_TOPIC: &str = "confluent.topic.stock_trades_with_totals";
-const CLUSTER_ADMIN: &str = "confluent.role_binding.app_manager_cluster_admin";
-const INTEGRATION_OWNER: &str = "confluent.role_binding.app_manager_integration_owner";
-const FLINK_ADMIN: &str = "confluent.role_binding.flink_runner_environment_admin";
-pub const MANAGER_KEY: &str = "confluent.api_key.app_manager_kafka";
-pub const CONNECTOR_KEY: &str = "confluent.api_key.app_connector_kafka";
-pub const FLINK_KEY: &str = "confluent.api_key.flink";
-pub const TABLEFLOW_KEY: &str = "confluent.api_key.tableflow";
-pub const BUCKET: &str = "aws.s3_bucket";
-const TABLEFLOW_ROLE: &str = "aws.iam_role.tableflow";
-const TABLEFLOW_ATTACH: &str = "aws.policy_attachment.tableflow";
-const SNOWFLAKE_ROLE: &str = "aws.iam_role.snowflake";
-const SNOWFLAKE_ATTACH: &str = "aws.policy_attachment.snowflake";
-const SNOWFLAKE_TRUST: &str = "aws.trust_policy.snowflake";
-const GLUE_DB: &str = "aws.glue_database";
-const KEYPAIR_SECRET: &str = "aws.secret.snowflake_key_pairs";
-const WAREHOUSE: &str = "snowflake.warehouse";
-const DATABASE: &str = "snowflake.database";
-const SCHEMA: &str = "snowflake.schema";
-const SECURITY_ROLE: &str = "snowflake.role.security_admin";
-const SYSTEM_ROLE: &str = "snowflake.role.system_admin";
-const USER: &str = "snowflake.user";
-const VOLUME: &str = "snowflake.external_volume";
-const SF_CATALOG: &str = "snowflake.catalog_integration";
 
 fn sa(role: &str) -> String {
     format!("confluent.service_account.{role}")
