@@ -136,9 +136,7 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
     let Some(status) = fault else {
         return next.run(request).await;
     };
-    // The management API's error shape; each service may map it to its own later.
-    let body = json!({"errors": [{"status": status.as_u16().to_string(), "detail": status.canonical_reason()}]});
-    let mut response = (status, Json(body)).into_response();
+    let mut response = answer(&request, status);
     if status == StatusCode::TOO_MANY_REQUESTS {
         let secs = faults.config().retry_after_secs.to_string();
         let value = HeaderValue::from_str(&secs).expect("digits are a valid header value");
@@ -146,4 +144,66 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
     }
     response.extensions_mut().insert(Injected);
     response
+}
+
+/// The fault's answer in the shape of the caller's API: AWS's three protocols for signed AWS calls
+/// (JSON with `__type`, the query protocol's XML, S3's XML with SlowDown), else Confluent's.
+fn answer(request: &Request, status: StatusCode) -> Response {
+    let headers = request.headers();
+    let signed = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"));
+    let throttled = status == StatusCode::TOO_MANY_REQUESTS;
+    if !signed {
+        let body = json!({"errors": [{"status": status.as_u16().to_string(), "detail": status.canonical_reason()}]});
+        return (status, Json(body)).into_response();
+    }
+    let xml = |status: StatusCode, body: String| {
+        (status, [("content-type", "text/xml")], body).into_response()
+    };
+    if headers.contains_key("x-amz-target") {
+        let (status, kind) = if throttled {
+            (StatusCode::BAD_REQUEST, "ThrottlingException")
+        } else {
+            (status, "InternalFailure")
+        };
+        let body = json!({"__type": kind, "message": "injected by local-cloud"}).to_string();
+        return (
+            status,
+            [("content-type", "application/x-amz-json-1.1")],
+            body,
+        )
+            .into_response();
+    }
+    let form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        let (status, kind, code) = if throttled {
+            (StatusCode::BAD_REQUEST, "Sender", "Throttling")
+        } else {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Receiver",
+                "ServiceUnavailable",
+            )
+        };
+        let body = format!(
+            "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>injected by local-cloud</Message></Error><RequestId>local</RequestId></ErrorResponse>"
+        );
+        return xml(status, body);
+    }
+    let (status, code) = if throttled {
+        (StatusCode::SERVICE_UNAVAILABLE, "SlowDown")
+    } else {
+        (StatusCode::INTERNAL_SERVER_ERROR, "InternalError")
+    };
+    xml(
+        status,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected by local-cloud</Message><RequestId>local</RequestId></Error>"
+        ),
+    )
 }

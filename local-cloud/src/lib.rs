@@ -2,6 +2,7 @@
 //! server, the journal of mutating calls, fault injection, and the control endpoints under
 //! `/_local/` that tests use. Each service (Confluent Cloud, Snowflake) adds its own routes.
 
+pub mod aws_proxy;
 pub mod confluent;
 pub mod faults;
 pub mod journal;

@@ -63,7 +63,9 @@ pub async fn load(
             return Err(PreflightError::UnknownProfile(p.to_string()));
         }
     }
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // The SDK retries throttling and server errors itself; give it the bound our own policy has.
+    let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(8);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
     if let Some(p) = profile {
         loader = loader.profile_name(p);
     }

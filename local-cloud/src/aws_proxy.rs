@@ -1,0 +1,92 @@
+//! A reverse proxy in front of moto, which has no fault layer of its own: every call is forwarded
+//! unchanged, so local-cloud's latency, throttling, server errors, hangs and journal apply to AWS
+//! too. Reads (GET, and Get/List/Describe actions of the query and JSON protocols) are marked as
+//! such, so the journal lists only what changed.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use crate::journal::ReadOnly;
+
+#[derive(Clone)]
+struct Proxy {
+    upstream: String,
+    http: reqwest::Client,
+}
+
+pub fn router(upstream: &str) -> Router {
+    let proxy = Proxy {
+        upstream: upstream.trim_end_matches('/').to_string(),
+        http: reqwest::Client::new(),
+    };
+    // Explicit routes: local-cloud's own fallback answers what no service serves.
+    Router::new()
+        .route("/", axum::routing::any(forward))
+        .route("/{*path}", axum::routing::any(forward))
+        .with_state(proxy)
+}
+
+/// Whether an AWS call only reads: its HTTP method, or its action's verb.
+fn reads(method: &Method, headers: &HeaderMap, uri: &Uri, body: &[u8]) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD) {
+        return true;
+    }
+    let read_verb = |action: &str| {
+        ["Get", "List", "Describe"]
+            .iter()
+            .any(|v| action.starts_with(v))
+    };
+    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        return read_verb(target.rsplit('.').next().unwrap_or(target));
+    }
+    let form = String::from_utf8_lossy(body);
+    let query = uri.query().unwrap_or_default();
+    [form.as_ref(), query].iter().any(|text| {
+        text.split('&')
+            .any(|pair| pair.strip_prefix("Action=").is_some_and(read_verb))
+    })
+}
+
+async fn forward(
+    State(p): State<Proxy>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let read_only = reads(&method, &headers, &uri, &body);
+    let url = format!(
+        "{}{}",
+        p.upstream,
+        uri.path_and_query().map(|x| x.as_str()).unwrap_or("/")
+    );
+    let mut request = p.http.request(method, url).body(body);
+    for (name, value) in &headers {
+        if name != "host" && name != "content-length" {
+            request = request.header(name, value);
+        }
+    }
+    let answer = match request.send().await {
+        Ok(a) => a,
+        Err(e) => {
+            return (StatusCode::BAD_GATEWAY, format!("moto did not answer: {e}")).into_response();
+        }
+    };
+    let mut response = Response::builder().status(answer.status().as_u16());
+    for (name, value) in answer.headers() {
+        if name != "transfer-encoding" && name != "content-length" {
+            response = response.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let bytes = answer.bytes().await.unwrap_or_default();
+    let mut response = response
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response());
+    if read_only {
+        response.extensions_mut().insert(ReadOnly);
+    }
+    response
+}
