@@ -38,13 +38,37 @@ fn call(method: &str, path: &str, body: Option<&Value>, auth: bool) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn set_hang(at: Option<u64>) {
-    call(
-        "PUT",
-        "/_local/faults",
-        Some(&json!({"hang_at": at})),
-        false,
-    );
+/// Where a run is held: at local-cloud's emulators (Confluent, Snowflake) or at the AWS proxy.
+#[derive(Clone, Copy, Debug)]
+enum At {
+    Emulators,
+    Aws,
+}
+
+fn set_hang(at: At, step: Option<u64>) {
+    let config = local_cloud::FaultConfig {
+        hang_at: step,
+        ..local_cloud::FaultConfig::default()
+    };
+    match at {
+        At::Emulators => {
+            call("PUT", "/_local/faults", Some(&json!(config)), false);
+        }
+        At::Aws => clouds::moto_proxy().faults.set(config),
+    }
+}
+
+fn calls(at: At) -> (u64, bool) {
+    match at {
+        At::Emulators => {
+            let v = call("GET", "/_local/calls", None, false);
+            (v["mutating"].as_u64().unwrap(), v["hanging"] == true)
+        }
+        At::Aws => {
+            let f = &clouds::moto_proxy().faults;
+            (f.mutating(), f.hanging())
+        }
+    }
 }
 
 fn count(path: &str) -> usize {
@@ -129,67 +153,73 @@ async fn moto_census() -> Vec<(String, usize)> {
 
 #[test]
 fn a_create_killed_at_any_mutating_step_is_finished_by_the_next_with_one_of_each() {
-    // One full create first: how many mutating calls reach the emulators, and what a stack holds.
-    set_hang(None);
-    let (_, dir) = Test::new().args(["create"]).args(FULL).status(0).run();
-    let total = call("GET", "/_local/calls", None, false)["mutating"]
-        .as_u64()
-        .unwrap();
+    // Every run reaches AWS through the proxy, so AWS calls can be held too.
+    let proxy = [("AWS_ENDPOINT_URL", clouds::moto_proxy().url.clone())];
+    let run = |dir: Option<&std::path::Path>, command: &str| {
+        let mut t = Test::new()
+            .args([command])
+            .args(FULL)
+            .env(proxy[0].0, &proxy[0].1);
+        if let Some(d) = dir {
+            t = t.in_dir(d);
+        }
+        t.status(0).run()
+    };
+    // One full create first: how many mutating calls reach each stand-in, and what a stack holds.
+    set_hang(At::Emulators, None);
+    set_hang(At::Aws, None);
+    let (_, dir) = run(None, "create");
+    let totals = [calls(At::Emulators).0, calls(At::Aws).0];
     let whole = census();
-    Test::new()
-        .in_dir(dir.path())
-        .args(["delete"])
-        .args(FULL)
-        .status(0)
-        .run();
+    run(Some(dir.path()), "delete");
     let empty = census();
-    assert!(total > 40, "only {total} mutating calls");
+    assert!(
+        totals[0] > 40 && totals[1] > 20,
+        "mutating calls: {totals:?}"
+    );
 
-    // A spread of 16 steps across the whole create, Confluent's and Snowflake's calls alike.
-    let steps: Vec<u64> = (0..16).map(|i| 1 + i * (total - 1) / 15).collect();
-    for k in steps {
+    // A spread of steps across the whole create: 12 at Confluent and Snowflake, 8 at AWS.
+    let mut steps: Vec<(At, u64)> = (0..12)
+        .map(|i| (At::Emulators, 1 + i * (totals[0] - 1) / 11))
+        .collect();
+    steps.extend((0..8).map(|i| (At::Aws, 1 + i * (totals[1] - 1) / 7)));
+    for (at, k) in steps {
         let dir = tempfile::tempdir().unwrap();
-        set_hang(Some(k));
+        set_hang(at, Some(k));
         let mut child = Command::new(env!("CARGO_BIN_EXE_kickstart"))
             .current_dir(dir.path())
             .args(["create"])
             .args(FULL)
             .envs(clouds::stand_in_env())
+            .env(proxy[0].0, &proxy[0].1)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while call("GET", "/_local/calls", None, false)["hanging"] != true {
-            assert!(Instant::now() < deadline, "step {k} was never reached");
+        while !calls(at).1 {
+            assert!(
+                Instant::now() < deadline,
+                "step {k} at {at:?} was never reached"
+            );
             assert!(
                 child.try_wait().unwrap().is_none(),
-                "the run ended before step {k}"
+                "the run ended before step {k} at {at:?}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
         child.kill().unwrap();
         child.wait().unwrap();
-        set_hang(None);
+        set_hang(at, None);
 
-        let (run, _) = Test::new()
-            .in_dir(dir.path())
-            .args(["create"])
-            .args(FULL)
-            .status(0)
-            .run();
+        let (again, _) = run(Some(dir.path()), "create");
         assert_eq!(
             census(),
             whole,
-            "after a kill at step {k} of {total}:\n{}",
-            run.stderr
+            "after a kill at step {k} at {at:?}:\n{}",
+            again.stderr
         );
-        Test::new()
-            .in_dir(dir.path())
-            .args(["delete"])
-            .args(FULL)
-            .status(0)
-            .run();
-        assert_eq!(census(), empty, "delete after a kill at step {k}");
+        run(Some(dir.path()), "delete");
+        assert_eq!(census(), empty, "delete after a kill at step {k} at {at:?}");
     }
 }

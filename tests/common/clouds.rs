@@ -141,6 +141,40 @@ pub fn emulators() -> &'static Emulators {
     })
 }
 
+/// moto behind local-cloud's proxy, whose fault layer can hold the k-th mutating AWS call.
+pub struct MotoProxy {
+    pub url: String,
+    pub faults: local_cloud::Faults,
+}
+
+pub fn moto_proxy() -> &'static MotoProxy {
+    static PROXY: OnceLock<MotoProxy> = OnceLock::new();
+    PROXY.get_or_init(|| {
+        let moto = moto();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let addr = "127.0.0.1:0".parse().unwrap();
+                let proxy = LocalCloud::start(
+                    addr,
+                    FaultConfig::default(),
+                    local_cloud::aws_proxy::router(&moto),
+                )
+                .await
+                .unwrap();
+                tx.send((proxy.url(), proxy.faults.clone())).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        let (url, faults) = rx.recv().unwrap();
+        MotoProxy { url, faults }
+    })
+}
+
 /// An AWS config with a profile `dev` (and a default) whose static keys moto accepts.
 pub fn aws_files() -> &'static (PathBuf, PathBuf) {
     static FILES: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
