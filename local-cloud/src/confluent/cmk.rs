@@ -14,7 +14,7 @@ use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
     required,
 };
-use super::world::now_rfc3339;
+use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
 
 pub fn routes() -> Router<Confluent> {
     Router::new()
@@ -105,12 +105,12 @@ async fn list(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -
     let env = required(&q, "environment")?;
     let world = cc.world();
     let b = base(&headers);
-    let mut items: Vec<_> = world
-        .clusters
-        .values()
-        .filter(|c| c.json["spec"]["environment"]["id"] == env)
-        .collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(
+        world
+            .clusters
+            .values()
+            .filter(|c| c.json["spec"]["environment"]["id"] == env),
+    );
     let data = items.into_iter().map(|c| render(&c.json, &b)).collect();
     page(&b, "/cmk/v2/clusters", &q, "cmk/v2", "Cluster", data)
 }
@@ -124,12 +124,8 @@ async fn read(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let world = cc.world();
-    match world.clusters.get(&id) {
-        Some(c) if c.json["spec"]["environment"]["id"] == env => {
-            ok(StatusCode::OK, render(&c.json, &base(&headers)))
-        }
-        _ => Err(not_found("cluster", &id)),
-    }
+    let c = scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")?;
+    ok(StatusCode::OK, render(&c.json, &base(&headers)))
 }
 
 async fn delete(
@@ -141,10 +137,7 @@ async fn delete(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let mut world = cc.world();
-    match world.clusters.get(&id) {
-        Some(c) if c.json["spec"]["environment"]["id"] == env => {}
-        _ => return Err(not_found("cluster", &id)),
-    }
+    scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")?;
     world.clusters.remove(&id);
     // Everything that lives inside the cluster goes with it, as on the real service.
     world.topics.retain(|(lkc, _), _| lkc != &id);

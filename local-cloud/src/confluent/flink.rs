@@ -14,7 +14,7 @@ use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
     required,
 };
-use super::world::now_rfc3339;
+use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
 use super::{Caller, Confluent};
 
 /// The regions the emulator offers, as `GET /fcpm/v2/regions` lists them.
@@ -110,16 +110,16 @@ async fn list_pools(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Que
     let env = required(&q, "environment")?;
     let world = cc.world();
     let b = base(&headers);
-    let mut items: Vec<_> = world
-        .compute_pools
-        .values()
-        .filter(|p| p.json["spec"]["environment"]["id"] == env)
-        .filter(|p| {
-            q.get("spec.region")
-                .is_none_or(|r| p.json["spec"]["region"] == r.as_str())
-        })
-        .collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(
+        world
+            .compute_pools
+            .values()
+            .filter(|p| p.json["spec"]["environment"]["id"] == env)
+            .filter(|p| {
+                q.get("spec.region")
+                    .is_none_or(|r| p.json["spec"]["region"] == r.as_str())
+            }),
+    );
     let data = items.into_iter().map(|p| pool_view(&p.json, &b)).collect();
     page(
         &b,
@@ -140,12 +140,8 @@ async fn get_pool(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let world = cc.world();
-    match world.compute_pools.get(&id) {
-        Some(p) if p.json["spec"]["environment"]["id"] == env => {
-            ok(StatusCode::OK, pool_view(&p.json, &base(&headers)))
-        }
-        _ => Err(not_found("compute pool", &id)),
-    }
+    let p = scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")?;
+    ok(StatusCode::OK, pool_view(&p.json, &base(&headers)))
 }
 
 async fn delete_pool(
@@ -157,10 +153,7 @@ async fn delete_pool(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let mut world = cc.world();
-    match world.compute_pools.get(&id) {
-        Some(p) if p.json["spec"]["environment"]["id"] == env => {}
-        _ => return Err(not_found("compute pool", &id)),
-    }
+    scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")?;
     world.compute_pools.remove(&id);
     no_content()
 }
@@ -255,15 +248,12 @@ async fn create_statement(
     let sql = need(&v, "/spec/statement")?;
     let mut world = cc.world();
     if let Some(pool) = v.pointer("/spec/compute_pool_id").and_then(Value::as_str) {
-        match world.compute_pools.get(pool) {
-            Some(p) if p.json["spec"]["environment"]["id"] == env.as_str() => {}
-            _ => {
-                return Err(bad_field(
-                    "/spec/compute_pool_id",
-                    format!("compute pool '{pool}' was not found in {env}"),
-                ));
-            }
-        }
+        scoped(&world.compute_pools, pool, SPEC_ENV, &env, "compute pool").map_err(|_| {
+            bad_field(
+                "/spec/compute_pool_id",
+                format!("compute pool '{pool}' was not found in {env}"),
+            )
+        })?;
     }
     if let Some(principal) = v.pointer("/spec/principal").and_then(Value::as_str)
         && !world.service_accounts.contains_key(principal)
@@ -320,17 +310,17 @@ async fn list_statements(
     flink_key(&cc, &headers, &org, &env)?;
     let world = cc.world();
     let b = base(&headers);
-    let mut items: Vec<_> = world
-        .statements
-        .iter()
-        .filter(|((e, _), _)| e == &env)
-        .map(|(_, s)| s)
-        .filter(|s| {
-            q.get("spec.compute_pool_id")
-                .is_none_or(|p| s.json["spec"]["compute_pool_id"] == p.as_str())
-        })
-        .collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(
+        world
+            .statements
+            .iter()
+            .filter(|((e, _), _)| e == &env)
+            .map(|(_, s)| s)
+            .filter(|s| {
+                q.get("spec.compute_pool_id")
+                    .is_none_or(|p| s.json["spec"]["compute_pool_id"] == p.as_str())
+            }),
+    );
     let data: Vec<Value> = items
         .into_iter()
         .map(|s| statement_view(&s.json, &b))

@@ -12,7 +12,7 @@ use super::org::{not_found, with_self};
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, page, required,
 };
-use super::world::{Key, now_rfc3339};
+use super::world::{Key, in_order, now_rfc3339};
 use super::{Confluent, flink_region_id};
 
 /// Roles that exist in Confluent Cloud RBAC (the spec does not enumerate them).
@@ -100,15 +100,10 @@ async fn list_accounts(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<
     cc.cloud(&headers)?;
     let world = cc.world();
     let b = base(&headers);
-    let mut items: Vec<_> = world
-        .service_accounts
-        .values()
-        .filter(|s| {
-            q.get("display_name")
-                .is_none_or(|n| s.json["display_name"] == n.as_str())
-        })
-        .collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(world.service_accounts.values().filter(|s| {
+        q.get("display_name")
+            .is_none_or(|n| s.json["display_name"] == n.as_str())
+    }));
     let data = items
         .into_iter()
         .map(|s| self_of(&s.json, &b, "service-accounts"))
@@ -369,24 +364,24 @@ async fn list_bindings(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<
         .to_string();
     let world = cc.world();
     let b = base(&headers);
-    let mut items: Vec<_> = world
-        .role_bindings
-        .values()
-        .filter(|rb| {
-            rb.json["crn_pattern"]
-                .as_str()
-                .is_some_and(|c| c.starts_with(&pattern))
-        })
-        .filter(|rb| {
-            q.get("principal")
-                .is_none_or(|p| rb.json["principal"] == p.as_str())
-        })
-        .filter(|rb| {
-            q.get("role_name")
-                .is_none_or(|r| rb.json["role_name"] == r.as_str())
-        })
-        .collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(
+        world
+            .role_bindings
+            .values()
+            .filter(|rb| {
+                rb.json["crn_pattern"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with(&pattern))
+            })
+            .filter(|rb| {
+                q.get("principal")
+                    .is_none_or(|p| rb.json["principal"] == p.as_str())
+            })
+            .filter(|rb| {
+                q.get("role_name")
+                    .is_none_or(|r| rb.json["role_name"] == r.as_str())
+            }),
+    );
     let data = items
         .into_iter()
         .map(|rb| self_of(&rb.json, &b, "role-bindings"))

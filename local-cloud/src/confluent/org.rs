@@ -12,7 +12,7 @@ use super::Confluent;
 use super::reply::{
     Api, Query, Reply, base, body, created, error, need, no_content, ok, one_of, page, required,
 };
-use super::world::now_rfc3339;
+use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
 
 pub fn routes() -> Router<Confluent> {
     Router::new()
@@ -106,8 +106,7 @@ async fn list_envs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Quer
     cc.cloud(&headers)?;
     let world = cc.world();
     let b = base(&headers);
-    let mut items: Vec<_> = world.environments.values().collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(world.environments.values());
     let data = items
         .into_iter()
         .map(|i| {
@@ -208,17 +207,18 @@ async fn get_sr(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let world = cc.world();
-    match world.schema_registries.get(&id) {
-        Some(sr) if sr.json["spec"]["environment"]["id"] == env => ok(
-            StatusCode::OK,
-            with_self(
-                sr.json.clone(),
-                &base(&headers),
-                &format!("/srcm/v3/clusters/{id}"),
-            ),
-        ),
-        _ => Err(not_found("schema registry cluster", &id)),
-    }
+    let sr = scoped(
+        &world.schema_registries,
+        &id,
+        SPEC_ENV,
+        env,
+        "schema registry cluster",
+    )?;
+    let path = format!("/srcm/v3/clusters/{id}");
+    ok(
+        StatusCode::OK,
+        with_self(sr.json.clone(), &base(&headers), &path),
+    )
 }
 
 pub fn not_found(what: &str, id: &str) -> axum::response::Response {

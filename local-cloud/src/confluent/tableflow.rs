@@ -15,7 +15,7 @@ use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
     required,
 };
-use super::world::now_rfc3339;
+use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, in_order, now_rfc3339, scoped};
 
 /// The AWS account Confluent's own IAM roles live in (what `iam_role_arn` points into).
 const CONFLUENT_AWS_ACCOUNT: &str = "851725421142";
@@ -130,16 +130,16 @@ async fn list_integrations(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let world = cc.world();
-    let mut items: Vec<_> = world
-        .integrations
-        .values()
-        .filter(|i| i.json["environment"]["id"] == env)
-        .filter(|i| {
-            q.get("provider")
-                .is_none_or(|p| i.json["provider"] == p.as_str())
-        })
-        .collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(
+        world
+            .integrations
+            .values()
+            .filter(|i| i.json["environment"]["id"] == env)
+            .filter(|i| {
+                q.get("provider")
+                    .is_none_or(|p| i.json["provider"] == p.as_str())
+            }),
+    );
     let data = items.into_iter().map(|i| i.json.clone()).collect();
     page(
         &base(&headers),
@@ -160,10 +160,8 @@ async fn get_integration(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let world = cc.world();
-    match world.integrations.get(&id) {
-        Some(i) if i.json["environment"]["id"] == env => ok(StatusCode::OK, i.json.clone()),
-        _ => Err(not_found("integration", &id)),
-    }
+    let i = scoped(&world.integrations, &id, TOP_ENV, env, "integration")?;
+    ok(StatusCode::OK, i.json.clone())
 }
 
 async fn delete_integration(
@@ -175,10 +173,7 @@ async fn delete_integration(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let mut world = cc.world();
-    match world.integrations.get(&id) {
-        Some(i) if i.json["environment"]["id"] == env => {}
-        _ => return Err(not_found("integration", &id)),
-    }
+    scoped(&world.integrations, &id, TOP_ENV, env, "integration")?;
     let uses = |v: &Value| {
         v.pointer("/spec/storage/provider_integration_id") == Some(&json!(id))
             || v.pointer("/spec/config/provider_integration_id") == Some(&json!(id))
@@ -206,10 +201,22 @@ fn scope<'a>(
     env: &'a str,
     lkc: &'a str,
 ) -> Result<(), axum::response::Response> {
-    match world.clusters.get(lkc) {
-        Some(c) if c.json["spec"]["environment"]["id"] == env => Ok(()),
-        _ => Err(not_found("Kafka cluster", lkc)),
-    }
+    scoped(&world.clusters, lkc, SPEC_ENV, env, "Kafka cluster").map(|_| ())
+}
+
+/// What every Tableflow read and delete starts with: a Tableflow key, and the environment and
+/// cluster its query names, which must exist together. Gives the cluster and the locked world.
+fn query_scope<'a>(
+    cc: &'a Confluent,
+    headers: &HeaderMap,
+    q: &'a Query,
+) -> Result<(&'a str, std::sync::MutexGuard<'a, super::world::World>), axum::response::Response> {
+    tableflow_key(cc, headers)?;
+    let env = required(q, "environment")?;
+    let lkc = required(q, "spec.kafka_cluster")?;
+    let world = cc.world();
+    scope(&world, env, lkc)?;
+    Ok((lkc, world))
 }
 
 fn topic_view(v: &Value, base: &str) -> Value {
@@ -243,15 +250,10 @@ async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: By
     if kind == "ByobAws" {
         let bucket = need(&v, "/spec/storage/bucket_name")?;
         let pim = need(&v, "/spec/storage/provider_integration_id")?;
-        match world.integrations.get(pim) {
-            Some(i) if i.json["environment"]["id"] == env => {}
-            _ => {
-                return Err(bad_field(
-                    "/spec/storage/provider_integration_id",
-                    format!("provider integration '{pim}' was not found in {env}"),
-                ));
-            }
-        }
+        scoped(&world.integrations, pim, TOP_ENV, env, "integration").map_err(|_| {
+            let detail = format!("provider integration '{pim}' was not found in {env}");
+            bad_field("/spec/storage/provider_integration_id", detail)
+        })?;
         storage = json!({"kind": kind, "bucket_name": bucket, "provider_integration_id": pim, "bucket_region": "us-east-1"});
     }
     let formats = v
@@ -290,19 +292,15 @@ async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: By
 }
 
 async fn list_topics(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    tableflow_key(&cc, &headers)?;
-    let env = required(&q, "environment")?;
-    let lkc = required(&q, "spec.kafka_cluster")?;
-    let world = cc.world();
-    scope(&world, env, lkc)?;
+    let (lkc, world) = query_scope(&cc, &headers, &q)?;
     let b = base(&headers);
-    let mut items: Vec<_> = world
-        .tableflow_topics
-        .iter()
-        .filter(|((c, _), _)| c == lkc)
-        .map(|(_, t)| t)
-        .collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(
+        world
+            .tableflow_topics
+            .iter()
+            .filter(|((c, _), _)| c == lkc)
+            .map(|(_, t)| t),
+    );
     let data = items.into_iter().map(|t| topic_view(&t.json, &b)).collect();
     page(
         &b,
@@ -320,11 +318,7 @@ async fn get_topic(
     Path(name): Path<String>,
     Q(q): Q<Query>,
 ) -> Reply {
-    tableflow_key(&cc, &headers)?;
-    let env = required(&q, "environment")?;
-    let lkc = required(&q, "spec.kafka_cluster")?;
-    let world = cc.world();
-    scope(&world, env, lkc)?;
+    let (lkc, world) = query_scope(&cc, &headers, &q)?;
     let t = world
         .tableflow_topics
         .get(&(lkc.to_string(), name.clone()))
@@ -338,11 +332,7 @@ async fn disable_topic(
     Path(name): Path<String>,
     Q(q): Q<Query>,
 ) -> Reply {
-    tableflow_key(&cc, &headers)?;
-    let env = required(&q, "environment")?;
-    let lkc = required(&q, "spec.kafka_cluster")?;
-    let mut world = cc.world();
-    scope(&world, env, lkc)?;
+    let (lkc, mut world) = query_scope(&cc, &headers, &q)?;
     world
         .tableflow_topics
         .remove(&(lkc.to_string(), name.clone()))
@@ -371,15 +361,10 @@ async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let pim = need(&v, "/spec/config/provider_integration_id")?;
     let mut world = cc.world();
     scope(&world, env, lkc)?;
-    match world.integrations.get(pim) {
-        Some(i) if i.json["environment"]["id"] == env => {}
-        _ => {
-            return Err(bad_field(
-                "/spec/config/provider_integration_id",
-                format!("provider integration '{pim}' was not found in {env}"),
-            ));
-        }
-    }
+    scoped(&world.integrations, pim, TOP_ENV, env, "integration").map_err(|_| {
+        let detail = format!("provider integration '{pim}' was not found in {env}");
+        bad_field("/spec/config/provider_integration_id", detail)
+    })?;
     if world.catalog_integrations.values().any(|c| {
         c.json["spec"]["kafka_cluster"]["id"] == lkc && c.json["spec"]["display_name"] == name
     }) {
@@ -412,18 +397,14 @@ async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
 }
 
 async fn list_catalogs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    tableflow_key(&cc, &headers)?;
-    let env = required(&q, "environment")?;
-    let lkc = required(&q, "spec.kafka_cluster")?;
-    let world = cc.world();
-    scope(&world, env, lkc)?;
+    let (lkc, world) = query_scope(&cc, &headers, &q)?;
     let b = base(&headers);
-    let mut items: Vec<_> = world
-        .catalog_integrations
-        .values()
-        .filter(|c| c.json["spec"]["kafka_cluster"]["id"] == lkc)
-        .collect();
-    items.sort_by_key(|i| i.order);
+    let items = in_order(
+        world
+            .catalog_integrations
+            .values()
+            .filter(|c| c.json["spec"]["kafka_cluster"]["id"] == lkc),
+    );
     let data = items
         .into_iter()
         .map(|c| catalog_view(&c.json, &b))
@@ -444,17 +425,15 @@ async fn get_catalog(
     Path(id): Path<String>,
     Q(q): Q<Query>,
 ) -> Reply {
-    tableflow_key(&cc, &headers)?;
-    let env = required(&q, "environment")?;
-    let lkc = required(&q, "spec.kafka_cluster")?;
-    let world = cc.world();
-    scope(&world, env, lkc)?;
-    match world.catalog_integrations.get(&id) {
-        Some(c) if c.json["spec"]["kafka_cluster"]["id"] == lkc => {
-            ok(StatusCode::OK, catalog_view(&c.json, &base(&headers)))
-        }
-        _ => Err(not_found("catalog integration", &id)),
-    }
+    let (lkc, world) = query_scope(&cc, &headers, &q)?;
+    let c = scoped(
+        &world.catalog_integrations,
+        &id,
+        CLUSTER_OF,
+        lkc,
+        "catalog integration",
+    )?;
+    ok(StatusCode::OK, catalog_view(&c.json, &base(&headers)))
 }
 
 async fn delete_catalog(
@@ -463,15 +442,14 @@ async fn delete_catalog(
     Path(id): Path<String>,
     Q(q): Q<Query>,
 ) -> Reply {
-    tableflow_key(&cc, &headers)?;
-    let env = required(&q, "environment")?;
-    let lkc = required(&q, "spec.kafka_cluster")?;
-    let mut world = cc.world();
-    scope(&world, env, lkc)?;
-    match world.catalog_integrations.get(&id) {
-        Some(c) if c.json["spec"]["kafka_cluster"]["id"] == lkc => {}
-        _ => return Err(not_found("catalog integration", &id)),
-    }
+    let (lkc, mut world) = query_scope(&cc, &headers, &q)?;
+    scoped(
+        &world.catalog_integrations,
+        &id,
+        CLUSTER_OF,
+        lkc,
+        "catalog integration",
+    )?;
     world.catalog_integrations.remove(&id);
     no_content()
 }

@@ -126,3 +126,31 @@ pub fn phase(item: &mut Item, delay: Duration, first: &str, then: &str) -> bool 
     item.json["status"]["phase"] = json!(if ready { then } else { first });
     ready
 }
+
+/// Where objects name their scope: most keep their environment under `spec`, integrations at the
+/// top, and catalog integrations are scoped by their Kafka cluster too.
+pub const SPEC_ENV: &str = "/spec/environment/id";
+pub const TOP_ENV: &str = "/environment/id";
+pub const CLUSTER_OF: &str = "/spec/kafka_cluster/id";
+
+/// The item `id` when its JSON at `at` is `scope`; otherwise it does not exist for this caller,
+/// and the answer is the management 404 naming `what`.
+pub fn scoped<'a>(
+    items: &'a BTreeMap<String, Item>,
+    id: &str,
+    at: &str,
+    scope: &str,
+    what: &str,
+) -> Result<&'a Item, axum::response::Response> {
+    items
+        .get(id)
+        .filter(|item| item.json.pointer(at).and_then(Value::as_str) == Some(scope))
+        .ok_or_else(|| super::org::not_found(what, id))
+}
+
+/// Items in the order they were made, as lists answer.
+pub fn in_order<'a>(items: impl IntoIterator<Item = &'a Item>) -> Vec<&'a Item> {
+    let mut items: Vec<&Item> = items.into_iter().collect();
+    items.sort_by_key(|i| i.order);
+    items
+}
