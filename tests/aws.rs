@@ -5,29 +5,30 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::clouds::{self, moto};
+use common::clouds;
 use common::{FULL, Test};
 use serde_json::Value;
 
 async fn sdk() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(moto())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_iam::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await
+    clouds::moto_sdk().await
+}
+
+/// An IAM document: IAM hands documents back URL-encoded, moto sometimes plain.
+fn iam_json(text: &str) -> Value {
+    let decoded: String = url::form_urlencoded::parse(format!("d={text}").as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned();
+    serde_json::from_str(text)
+        .or_else(|_| serde_json::from_str(&decoded))
+        .unwrap()
 }
 
 /// Everything of the stack that moto holds: bucket names, role names, policy names, secret names.
 async fn inventory() -> BTreeMap<&'static str, Vec<String>> {
     let config = sdk().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = common::clouds::moto_s3().await;
     let iam = aws_sdk_iam::Client::new(&config);
     let sm = aws_sdk_secretsmanager::Client::new(&config);
     let mut out = BTreeMap::new();
@@ -125,14 +126,7 @@ async fn trust_of(role: &str) -> Value {
         .assume_role_policy_document()
         .unwrap()
         .to_string();
-    let decoded: String = url::form_urlencoded::parse(format!("d={doc}").as_bytes())
-        .next()
-        .unwrap()
-        .1
-        .into_owned();
-    serde_json::from_str(&doc)
-        .or_else(|_| serde_json::from_str(&decoded))
-        .unwrap()
+    iam_json(&doc)
 }
 
 async fn policy_of(name: &str) -> Value {
@@ -158,14 +152,7 @@ async fn policy_of(name: &str) -> Value {
         .document()
         .unwrap()
         .to_string();
-    let decoded: String = url::form_urlencoded::parse(format!("d={text}").as_bytes())
-        .next()
-        .unwrap()
-        .1
-        .into_owned();
-    serde_json::from_str(&text)
-        .or_else(|_| serde_json::from_str(&decoded))
-        .unwrap()
+    iam_json(&text)
 }
 
 async fn secret_of(name: &str) -> Value {
@@ -185,11 +172,7 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
     // A1: the bucket, in the region.
     let bucket = output(&st, "aws.s3_bucket", "name");
     assert!(bucket.starts_with("tableflow-kickstarter-"), "{bucket}");
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk().await)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = clouds::moto_s3().await;
     let location = s3
         .get_bucket_location()
         .bucket(&bucket)
@@ -422,11 +405,7 @@ fn an_unknown_profile_is_refused_before_anything_is_touched() {
 }
 
 async fn state_bucket(name: &str) -> aws_sdk_s3::Client {
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk().await)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = clouds::moto_s3().await;
     s3.create_bucket().bucket(name).send().await.unwrap();
     s3
 }

@@ -293,14 +293,7 @@ fn help_never_shows_a_secret_from_the_environment() {
 
 /// Every string the stack keeps in Secrets Manager (key secrets, private keys), read from moto.
 async fn stored_secrets() -> Vec<String> {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(common::clouds::moto())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await;
+    let config = common::clouds::moto_sdk().await;
     let client = aws_sdk_secretsmanager::Client::new(&config);
     let mut values = Vec::new();
     let list = client.list_secrets().send().await.unwrap();

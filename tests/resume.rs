@@ -109,19 +109,8 @@ fn census() -> Vec<(String, usize)> {
 }
 
 async fn moto_census() -> Vec<(String, usize)> {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(clouds::moto())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_iam::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let config = common::clouds::moto_sdk().await;
+    let s3 = common::clouds::moto_s3().await;
     let iam = aws_sdk_iam::Client::new(&config);
     let sm = aws_sdk_secretsmanager::Client::new(&config);
     let local = aws_sdk_iam::types::PolicyScopeType::Local;
