@@ -508,33 +508,27 @@ async fn the_snowflake_admin_connection_comes_from_its_secret_when_no_flags_give
         .send()
         .await
         .unwrap();
-    let run = |command: &'static str| {
+    // The admin connection is not in the environment: only the secret can give it.
+    let run = |dir: Option<std::path::PathBuf>, command: &'static str| {
         move || {
-            Test::new()
+            let mut test = Test::new();
+            if let Some(d) = &dir {
+                test = test.in_dir(d);
+            }
+            let test = test
                 .args([command])
                 .args(FULL)
                 .without("SNOWFLAKE_ACCOUNT")
-                .without("SNOWFLAKE_USER")
-                .without("SNOWFLAKE_PRIVATE_KEY_FILE")
-                .status(0)
-                .run()
+                .without("SNOWFLAKE_USER");
+            test.without("SNOWFLAKE_PRIVATE_KEY_FILE").status(0).run()
         }
     };
-    let (_, dir) = tokio::task::spawn_blocking(run("create")).await.unwrap();
+    let (_, dir) = tokio::task::spawn_blocking(run(None, "create"))
+        .await
+        .unwrap();
     let st = state(dir.path());
     assert!(st["nodes"]["snowflake.iceberg_table.stock_trades"].is_object());
-    let d = dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Test::new()
-            .in_dir(&d)
-            .args(["delete"])
-            .args(FULL)
-            .without("SNOWFLAKE_ACCOUNT")
-            .without("SNOWFLAKE_USER")
-            .without("SNOWFLAKE_PRIVATE_KEY_FILE")
-            .status(0)
-            .run()
-    })
-    .await
-    .unwrap();
+    tokio::task::spawn_blocking(run(Some(dir.path().to_path_buf()), "delete"))
+        .await
+        .unwrap();
 }

@@ -73,6 +73,22 @@ fn kafka_principal(
     }
 }
 
+fn no_connector(name: &str) -> axum::response::Response {
+    connect_error(StatusCode::NOT_FOUND, format!("Connector {name} not found"))
+}
+
+/// The connector of the path, in its environment and cluster, or Connect's 404.
+fn connector<'a>(
+    world: &'a super::world::World,
+    env: &str,
+    lkc: &str,
+    name: &str,
+) -> Result<&'a super::world::Item, axum::response::Response> {
+    scope(world, env, lkc)?;
+    let key = (env.to_string(), lkc.to_string(), name.to_string());
+    world.connectors.get(&key).ok_or_else(|| no_connector(name))
+}
+
 fn masked(config: &Value) -> Value {
     let mut config = config.clone();
     for key in SECRET_CONFIGS {
@@ -211,14 +227,10 @@ async fn read(
 ) -> Reply {
     cc.caller_cloud(&headers)?;
     let world = cc.world();
-    scope(&world, &env, &lkc)?;
-    match world.connectors.get(&(env, lkc, name.clone())) {
-        Some(item) => ok(StatusCode::OK, view(&item.json)),
-        None => Err(connect_error(
-            StatusCode::NOT_FOUND,
-            format!("Connector {name} not found"),
-        )),
-    }
+    ok(
+        StatusCode::OK,
+        view(&connector(&world, &env, &lkc, &name)?.json),
+    )
 }
 
 fn status_body(item: &Value) -> Value {
@@ -243,14 +255,10 @@ async fn status(
 ) -> Reply {
     cc.caller_cloud(&headers)?;
     let world = cc.world();
-    scope(&world, &env, &lkc)?;
-    match world.connectors.get(&(env, lkc, name.clone())) {
-        Some(item) => ok(StatusCode::OK, status_body(&item.json)),
-        None => Err(connect_error(
-            StatusCode::NOT_FOUND,
-            format!("Connector {name} not found"),
-        )),
-    }
+    ok(
+        StatusCode::OK,
+        status_body(&connector(&world, &env, &lkc, &name)?.json),
+    )
 }
 
 async fn delete(
@@ -263,10 +271,7 @@ async fn delete(
     scope(&world, &env, &lkc)?;
     match world.connectors.remove(&(env, lkc, name.clone())) {
         Some(_) => ok(StatusCode::OK, json!({"error": null})),
-        None => Err(connect_error(
-            StatusCode::NOT_FOUND,
-            format!("Connector {name} not found"),
-        )),
+        None => Err(no_connector(&name)),
     }
 }
 
@@ -291,10 +296,7 @@ async fn update(
     let principal = kafka_principal(&world, &lkc, &config)
         .map_err(|m| connect_error(StatusCode::BAD_REQUEST, m))?;
     let Some(item) = world.connectors.get_mut(&(env, lkc, name.clone())) else {
-        return Err(connect_error(
-            StatusCode::NOT_FOUND,
-            format!("Connector {name} not found"),
-        ));
+        return Err(no_connector(&name));
     };
     item.json["config"] = Value::Object(config);
     item.json["principal"] = json!(principal);
