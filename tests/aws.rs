@@ -66,6 +66,27 @@ async fn inventory() -> BTreeMap<&'static str, Vec<String>> {
             .map(str::to_string)
             .collect(),
     );
+    let glue = aws_sdk_glue::Client::new(&config);
+    let mut tables = Vec::new();
+    for db in glue.get_databases().send().await.unwrap().database_list() {
+        let listed = glue.get_tables().database_name(db.name()).send().await;
+        for t in listed.unwrap().table_list() {
+            tables.push(format!("{}.{}", db.name(), t.name()));
+        }
+    }
+    out.insert("glue tables", tables);
+    let mut objects = Vec::new();
+    for b in out["buckets"].clone() {
+        let listed = s3.list_objects_v2().bucket(&b).send().await.unwrap();
+        objects.extend(
+            listed
+                .contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(str::to_string),
+        );
+    }
+    out.insert("objects", objects);
     let secrets = sm.list_secrets().send().await.unwrap();
     out.insert(
         "secrets",
@@ -290,8 +311,16 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
     assert_eq!(pairs["active_key_number"], 1);
     assert_eq!(pairs["user"], "TABLEFLOW_KICKSTARTER_USER");
 
-    // A second create makes no new AWS resource.
-    let before = inventory().await;
+    // A second create makes no new AWS resource. Tableflow publishes a table to Glue on its own
+    // schedule, once the topic runs; the second table may follow the create by a moment.
+    let mut before = inventory().await;
+    for _ in 0..50 {
+        if before["glue tables"].len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        before = inventory().await;
+    }
     let d = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         Test::new()
@@ -305,32 +334,30 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
     .unwrap();
     assert_eq!(inventory().await, before);
 
-    // Tableflow's catalog sync makes a Glue database named after the cluster, with a table per
-    // topic, in the customer's account; here the test plays that part.
+    // Tableflow wrote each table's first metadata file into the bucket as the customer's role,
+    // and its catalog sync published a Glue database named after the cluster, a table per topic.
     let glue = aws_sdk_glue::Client::new(&sdk().await);
     let lkc = st["nodes"]["confluent.kafka_cluster"]["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let db = aws_sdk_glue::types::DatabaseInput::builder()
-        .name(&lkc)
-        .build()
-        .unwrap();
-    glue.create_database()
-        .database_input(db)
-        .send()
-        .await
-        .unwrap();
-    let table = aws_sdk_glue::types::TableInput::builder()
-        .name("stock_trades")
-        .build()
-        .unwrap();
-    glue.create_table()
-        .database_name(&lkc)
-        .table_input(table)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(
+        before["glue tables"],
+        [
+            format!("{lkc}.stock_trades"),
+            format!("{lkc}.stock_trades_with_totals")
+        ]
+    );
+    let tables = glue.get_tables().database_name(&lkc).send().await.unwrap();
+    for t in tables.table_list() {
+        let metadata = &t.parameters().unwrap()["metadata_location"];
+        let key = metadata.splitn(4, '/').nth(3).unwrap();
+        assert!(
+            before["objects"].iter().any(|o| o == key),
+            "{metadata} is in the bucket: {:?}",
+            before["objects"]
+        );
+    }
 
     // Delete leaves nothing of the stack, the Glue database included.
     let d = dir.path().to_path_buf();

@@ -38,6 +38,10 @@ struct World {
 impl World {
     async fn start(faults: FaultConfig, secret: &str) -> World {
         let config = ConfluentConfig::new(KEY, SECRET, Delays::uniform(Duration::from_millis(150)));
+        World::with(config, faults, secret).await
+    }
+
+    async fn with(config: ConfluentConfig, faults: FaultConfig, secret: &str) -> World {
         let addr = "127.0.0.1:0".parse().unwrap();
         let cloud = LocalCloud::start(addr, faults, emulator::router(config))
             .await
@@ -413,6 +417,49 @@ async fn a_permanent_refusal_fails_fast_with_the_servers_message() {
         started.elapsed()
     );
     assert!(w.cloud.journal.served().is_empty(), "nothing was made");
+    w.cloud.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tableflow_fails_when_the_customer_role_does_not_let_confluent_in() {
+    // The role A2 names exists in the customer's account, but trusts only Glue, as it does
+    // before its trust is rewritten: Tableflow cannot assume it, as STS would refuse it.
+    let moto = tokio::task::spawn_blocking(common::clouds::moto)
+        .await
+        .unwrap();
+    let iam = aws_sdk_iam::Client::new(&common::clouds::moto_sdk().await);
+    let glue_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"glue.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role()
+        .role_name("tableflow_s3_glue_role")
+        .assume_role_policy_document(glue_only)
+        .send()
+        .await
+        .unwrap();
+    let config = ConfluentConfig::new(KEY, SECRET, Delays::uniform(Duration::from_millis(150)))
+        .with_customer_aws(&moto);
+    let w = World::with(config, FaultConfig::default(), SECRET).await;
+    let graph = w.graph();
+    let report = Engine::new(&graph, &ledger(), &Silent, World::options())
+        .create()
+        .await;
+    let failures: Vec<String> = report
+        .failures
+        .iter()
+        .map(|f| f.error.to_string())
+        .collect();
+    assert!(
+        failures.iter().any(|f| f.contains(
+            "Unable to assume role arn:aws:iam::123456789012:role/tableflow_s3_glue_role"
+        )),
+        "{failures:?}"
+    );
+    let buckets = common::clouds::moto_s3()
+        .await
+        .list_buckets()
+        .send()
+        .await
+        .unwrap();
+    assert!(buckets.buckets().is_empty(), "nothing was written");
     w.cloud.stop().await;
 }
 

@@ -30,11 +30,15 @@ async fn create_and_delete_succeed_in_20_runs_of_20_through_faults_everywhere() 
     let admin = kickstart::snowflake::KeyPair::generate().unwrap();
     let key_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(key_file.path(), admin.private_pem.expose_secret()).unwrap();
-    let services = confluent::router(ConfluentConfig::new(
-        CONFLUENT_KEY,
-        CONFLUENT_SECRET,
-        Delays::uniform(Duration::from_millis(50)),
-    ))
+    let moto = tokio::task::spawn_blocking(clouds::moto).await.unwrap();
+    let services = confluent::router(
+        ConfluentConfig::new(
+            CONFLUENT_KEY,
+            CONFLUENT_SECRET,
+            Delays::uniform(Duration::from_millis(50)),
+        )
+        .with_customer_aws(&moto),
+    )
     .merge(snowflake::router(Snowflake::new(SnowflakeConfig {
         account: SNOWFLAKE_ACCOUNT.into(),
         admin_user: "ADMIN".into(),
@@ -43,7 +47,6 @@ async fn create_and_delete_succeed_in_20_runs_of_20_through_faults_everywhere() 
     })));
     let addr = "127.0.0.1:0".parse().unwrap();
     let emulators = LocalCloud::start(addr, faults(0), services).await.unwrap();
-    let moto = tokio::task::spawn_blocking(clouds::moto).await.unwrap();
     let proxy = LocalCloud::start(addr, faults(0), aws_proxy::router(&moto))
         .await
         .unwrap();

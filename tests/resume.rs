@@ -137,7 +137,44 @@ async fn moto_census() -> Vec<(String, usize)> {
             "secrets".into(),
             sm.list_secrets().send().await.unwrap().secret_list().len(),
         ),
+        ("glue tables".into(), glue_tables(&config).await),
+        ("objects".into(), objects(&s3).await),
     ]
+}
+
+/// Tables in every Glue database: what Tableflow's catalog sync published.
+async fn glue_tables(config: &aws_config::SdkConfig) -> usize {
+    let glue = aws_sdk_glue::Client::new(config);
+    let mut n = 0;
+    for db in glue.get_databases().send().await.unwrap().database_list() {
+        let tables = glue.get_tables().database_name(db.name()).send().await;
+        n += 1 + tables.unwrap().table_list().len();
+    }
+    n
+}
+
+/// Objects in every bucket: what Tableflow wrote.
+async fn objects(s3: &aws_sdk_s3::Client) -> usize {
+    let mut n = 0;
+    for b in s3.list_buckets().send().await.unwrap().buckets() {
+        let listed = s3.list_objects_v2().bucket(b.name().unwrap()).send().await;
+        n += listed.unwrap().contents().len();
+    }
+    n
+}
+
+/// The census once Tableflow's background work has caught up with `expected`, or as it stands
+/// after a few seconds.
+fn settled_census(expected: &[(String, usize)]) -> Vec<(String, usize)> {
+    let mut now = census();
+    for _ in 0..30 {
+        if now == expected {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        now = census();
+    }
+    now
 }
 
 #[test]
@@ -159,7 +196,12 @@ fn a_create_killed_at_any_mutating_step_is_finished_by_the_next_with_one_of_each
     set_hang(At::Aws, None);
     let (_, dir) = run(None, "create");
     let totals = [calls(At::Emulators).0, calls(At::Aws).0];
+    std::thread::sleep(Duration::from_millis(500));
     let whole = census();
+    assert!(
+        whole.contains(&("glue tables".into(), 3)) && whole.contains(&("objects".into(), 2)),
+        "Tableflow's Glue database, two tables and their metadata files: {whole:?}"
+    );
     run(Some(dir.path()), "delete");
     let empty = census();
     assert!(
@@ -203,7 +245,7 @@ fn a_create_killed_at_any_mutating_step_is_finished_by_the_next_with_one_of_each
 
         let (again, _) = run(Some(dir.path()), "create");
         assert_eq!(
-            census(),
+            settled_census(&whole),
             whole,
             "after a kill at step {k} at {at:?}:\n{}",
             again.stderr

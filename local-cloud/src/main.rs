@@ -66,6 +66,10 @@ struct Args {
     /// How long asynchronous Confluent resources stay in their first phase (PROVISIONING, PENDING).
     #[arg(long, default_value_t = 1000)]
     provisioning_ms: u64,
+    /// The AWS endpoint of the customer's account (moto), where Tableflow writes its tables and
+    /// publishes them to Glue, as the real service does. Without it Tableflow only changes phase.
+    #[arg(long)]
+    aws_endpoint: Option<String>,
 }
 
 fn latency(s: &str) -> Result<(u64, u64), String> {
@@ -115,8 +119,11 @@ async fn main() -> anyhow::Result<()> {
     };
     let addr = SocketAddr::new(args.host, args.port);
     let delays = Delays::uniform(std::time::Duration::from_millis(args.provisioning_ms));
-    let confluent =
+    let mut confluent =
         ConfluentConfig::new(&args.confluent_api_key, &args.confluent_api_secret, delays);
+    if let Some(aws) = &args.aws_endpoint {
+        confluent = confluent.with_customer_aws(aws);
+    }
     let mut services = confluent::router(confluent);
     let admin_key = match (
         &args.snowflake_admin_public_key,

@@ -111,6 +111,8 @@ pub fn emulators() -> &'static Emulators {
             iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
         });
         let handle = sf.clone();
+        // Tableflow writes into the customer's account directly, never through the tool's proxy.
+        let moto = moto();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -119,11 +121,10 @@ pub fn emulators() -> &'static Emulators {
                 .unwrap();
             runtime.block_on(async move {
                 let delays = Delays::uniform(Duration::from_millis(100));
-                let confluent = confluent::router(ConfluentConfig::new(
-                    CONFLUENT_KEY,
-                    CONFLUENT_SECRET,
-                    delays,
-                ));
+                let confluent = confluent::router(
+                    ConfluentConfig::new(CONFLUENT_KEY, CONFLUENT_SECRET, delays)
+                        .with_customer_aws(&moto),
+                );
                 let services = confluent.merge(snowflake::router(sf));
                 let addr = "127.0.0.1:0".parse().unwrap();
                 let cloud = LocalCloud::start(addr, FaultConfig::default(), services)

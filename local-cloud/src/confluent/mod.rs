@@ -8,12 +8,14 @@
 
 mod cmk;
 mod connect;
+mod customer_aws;
 mod flink;
 mod iam;
 mod kafka;
 mod org;
 mod reply;
 mod settle;
+mod sync;
 mod tableflow;
 mod world;
 
@@ -35,6 +37,9 @@ pub struct ConfluentConfig {
     pub api_secret: String,
     pub organization_id: String,
     pub delays: Delays,
+    /// The customer's AWS account (moto's URL), where Tableflow writes its tables and publishes
+    /// them to Glue. Without it, Tableflow's phases move on with time alone.
+    pub customer_aws: Option<String>,
 }
 
 impl ConfluentConfig {
@@ -44,7 +49,14 @@ impl ConfluentConfig {
             api_secret: api_secret.into(),
             organization_id: uuid::Uuid::new_v4().to_string(),
             delays,
+            customer_aws: None,
         }
+    }
+
+    /// Tableflow reaches the customer's AWS account at `endpoint`.
+    pub fn with_customer_aws(mut self, endpoint: &str) -> Self {
+        self.customer_aws = Some(endpoint.to_string());
+        self
     }
 }
 
@@ -53,6 +65,7 @@ impl ConfluentConfig {
 pub struct Confluent {
     config: Arc<ConfluentConfig>,
     world: Arc<Mutex<World>>,
+    aws: Option<customer_aws::CustomerAws>,
 }
 
 /// Who a request is, by its credentials.
@@ -68,15 +81,25 @@ enum Caller {
 impl Confluent {
     pub fn new(config: ConfluentConfig) -> Self {
         Confluent {
+            aws: config
+                .customer_aws
+                .as_deref()
+                .map(customer_aws::CustomerAws::new),
             config: Arc::new(config),
             world: Arc::default(),
         }
     }
 
     /// The world, with every asynchronous resource moved along to where time has brought it.
+    /// Work in the customer's AWS account runs on the server's runtime, in the background.
     fn world(&self) -> MutexGuard<'_, World> {
         let mut world = self.world.lock().unwrap_or_else(|e| e.into_inner());
-        settle::settle(&mut world, &self.config);
+        let jobs = settle::settle(&mut world, &self.config);
+        if let Some(aws) = &self.aws {
+            for job in jobs {
+                tokio::spawn(sync::run(job, self.world.clone(), aws.clone()));
+            }
+        }
         world
     }
 
@@ -157,9 +180,22 @@ pub fn flink_region_id(cloud: &str, region: &str) -> String {
     format!("{}.{region}", cloud.to_ascii_lowercase())
 }
 
+/// Tableflow works on its own schedule, not only when someone asks: settling now and then starts
+/// what is due in the customer's account even while no request comes. Needs a Tokio runtime.
+async fn keep_syncing(cc: Confluent) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        drop(cc.world());
+    }
+}
+
 /// Every Confluent route.
 pub fn router(config: ConfluentConfig) -> Router {
     let state = Confluent::new(config);
+    if state.aws.is_some() {
+        tokio::spawn(keep_syncing(state.clone()));
+    }
     Router::new()
         .merge(org::routes())
         .merge(cmk::routes())

@@ -1,12 +1,16 @@
 //! Moves every asynchronous resource along to the phase its age has reached, and makes what the
-//! real service makes on the way (a CTAS statement's output topic).
+//! real service makes on the way (a CTAS statement's output topic). With a customer AWS account to
+//! reach, Tableflow's phases wait for its work there instead, which `settle` hands back as jobs.
 
 use serde_json::{Value, json};
 
 use super::ConfluentConfig;
+use super::customer_aws::Role;
+use super::sync::{Job, Table};
 use super::world::{World, phase};
 
-pub fn settle(world: &mut World, config: &ConfluentConfig) {
+/// Settles the world; gives the jobs to start in the customer's AWS account, if there is one.
+pub fn settle(world: &mut World, config: &ConfluentConfig) -> Vec<Job> {
     let d = &config.delays;
     for c in world.clusters.values_mut() {
         phase(c, d.cluster, "PROVISIONING", "PROVISIONED");
@@ -17,34 +21,129 @@ pub fn settle(world: &mut World, config: &ConfluentConfig) {
     for p in world.compute_pools.values_mut() {
         phase(p, d.compute_pool, "PROVISIONING", "PROVISIONED");
     }
-    for c in world.catalog_integrations.values_mut() {
-        phase(c, d.catalog, "PENDING", "CONNECTED");
-    }
-    settle_tableflow(world, config);
+    let mut jobs = Vec::new();
+    settle_tableflow(world, config, &mut jobs);
+    settle_catalogs(world, config, &mut jobs);
     settle_connectors(world, config);
     settle_statements(world, config);
+    for job in &jobs {
+        world.under_way.insert(job.key());
+    }
+    jobs
 }
 
-fn settle_tableflow(world: &mut World, config: &ConfluentConfig) {
+/// The role a provider integration lets Tableflow assume, and the region of a cluster.
+fn role_and_region(world: &World, pim: &str, lkc: &str) -> Option<(Role, String)> {
+    let config = &world.integrations.get(pim)?.json["config"];
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let role = Role {
+        customer_role: text(&config["customer_iam_role_arn"])?,
+        confluent_role: text(&config["iam_role_arn"])?,
+        external_id: text(&config["external_id"])?,
+    };
+    let region = text(&world.clusters.get(lkc)?.json["spec"]["region"])?;
+    Some((role, region))
+}
+
+fn settle_tableflow(world: &mut World, config: &ConfluentConfig, jobs: &mut Vec<Job>) {
     let org = config.organization_id.clone();
-    for ((lkc, _), t) in world.tableflow_topics.iter_mut() {
-        if t.json["status"]["phase"] != "PENDING" || t.born.elapsed() < config.delays.tableflow {
+    let mut ready = Vec::new();
+    for ((lkc, topic), t) in &world.tableflow_topics {
+        if t.json["status"]["phase"] == "PENDING" && t.born.elapsed() >= config.delays.tableflow {
+            ready.push((lkc.clone(), topic.clone(), t.json["spec"].clone()));
+        }
+    }
+    for (lkc, topic, spec) in ready {
+        let storage = &spec["storage"];
+        let env = spec["environment"]["id"].as_str().unwrap_or_default();
+        let bucket = storage["bucket_name"].as_str().map(str::to_string);
+        let pim = storage["provider_integration_id"]
+            .as_str()
+            .unwrap_or_default();
+        let location = bucket.as_ref().map(|b| {
+            let table = uuid::Uuid::new_v4();
+            format!("s3://{b}/10011010/{org}/{env}/{lkc}/v1/{table}")
+        });
+        let key = (lkc.clone(), topic.clone());
+        match (bucket, location, config.customer_aws.is_some()) {
+            (Some(bucket), Some(location), true) => {
+                if world.under_way.contains(&format!("topic {lkc}/{topic}")) {
+                    continue;
+                }
+                let Some((role, region)) = role_and_region(world, pim, &lkc) else {
+                    continue;
+                };
+                let metadata = format!(
+                    "{location}/metadata/00000-{}.metadata.json",
+                    uuid::Uuid::new_v4()
+                );
+                jobs.push(Job::Materialize {
+                    lkc,
+                    topic: topic.clone(),
+                    role,
+                    region,
+                    bucket,
+                    table: Table {
+                        topic,
+                        location,
+                        metadata,
+                    },
+                });
+            }
+            // No customer account to write to: the phase moves on its own.
+            (_, location, _) => {
+                if let Some(t) = world.tableflow_topics.get_mut(&key) {
+                    t.json["status"]["phase"] = json!("RUNNING");
+                    if let Some(location) = location {
+                        t.json["spec"]["storage"]["table_path"] = json!(location);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A Glue catalog integration connects by publishing the cluster's tables, then keeps publishing
+/// each new one.
+fn settle_catalogs(world: &mut World, config: &ConfluentConfig, jobs: &mut Vec<Job>) {
+    if config.customer_aws.is_none() {
+        for c in world.catalog_integrations.values_mut() {
+            phase(c, config.delays.catalog, "PENDING", "CONNECTED");
+        }
+        return;
+    }
+    for (id, c) in &world.catalog_integrations {
+        let first = c.json["status"]["phase"] == "PENDING";
+        let ready = (first && c.born.elapsed() >= config.delays.catalog)
+            || c.json["status"]["phase"] == "CONNECTED";
+        if !ready || world.under_way.contains(&format!("catalog {id}")) {
             continue;
         }
-        t.json["status"]["phase"] = json!("RUNNING");
-        let env = t.json["spec"]["environment"]["id"]
+        let spec = &c.json["spec"];
+        let lkc = spec["kafka_cluster"]["id"].as_str().unwrap_or_default();
+        let pim = spec["config"]["provider_integration_id"]
             .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if let Some(bucket) = t.json["spec"]["storage"]["bucket_name"]
-            .as_str()
-            .map(str::to_string)
-        {
-            let table = uuid::Uuid::new_v4();
-            t.json["spec"]["storage"]["table_path"] = json!(format!(
-                "s3://{bucket}/10011010/{org}/{env}/{lkc}/v1/{table}"
-            ));
+            .unwrap_or_default();
+        let tables: Vec<Table> = world
+            .tables
+            .iter()
+            .filter(|((c, _), _)| c == lkc)
+            .filter(|(key, _)| first || !world.published.contains(*key))
+            .map(|(_, t)| t.clone())
+            .collect();
+        if !first && tables.is_empty() {
+            continue;
         }
+        let Some((role, region)) = role_and_region(world, pim, lkc) else {
+            continue;
+        };
+        jobs.push(Job::Publish {
+            catalog: id.clone(),
+            lkc: lkc.to_string(),
+            role,
+            region,
+            tables,
+        });
     }
 }
 

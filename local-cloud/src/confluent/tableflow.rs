@@ -254,7 +254,8 @@ async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: By
             let detail = format!("provider integration '{pim}' was not found in {env}");
             bad_field("/spec/storage/provider_integration_id", detail)
         })?;
-        storage = json!({"kind": kind, "bucket_name": bucket, "provider_integration_id": pim, "bucket_region": "us-east-1"});
+        let region = &world.clusters[lkc].json["spec"]["region"];
+        storage = json!({"kind": kind, "bucket_name": bucket, "provider_integration_id": pim, "bucket_region": region});
     }
     let formats = v
         .pointer("/spec/table_formats")
@@ -333,10 +334,13 @@ async fn disable_topic(
     Q(q): Q<Query>,
 ) -> Reply {
     let (lkc, mut world) = query_scope(&cc, &headers, &q)?;
+    let key = (lkc.to_string(), name.clone());
     world
         .tableflow_topics
-        .remove(&(lkc.to_string(), name.clone()))
+        .remove(&key)
         .ok_or_else(|| not_found("Tableflow topic", &name))?;
+    world.tables.remove(&key);
+    world.published.remove(&key);
     no_content()
 }
 

@@ -1,7 +1,7 @@
 //! What the emulated Confluent Cloud organization holds, and how time moves it along: every
 //! asynchronous resource is made in its first phase and `settle` advances it once its delay passed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -71,6 +71,12 @@ pub struct World {
     pub acls: BTreeMap<String, Vec<Value>>,
     /// By (environment id, statement name).
     pub statements: BTreeMap<(String, String), Item>,
+    /// Work in the customer's AWS account that has started and not finished, by its job key.
+    pub under_way: BTreeSet<String>,
+    /// The tables Tableflow has materialized on a customer's bucket, by (cluster id, topic).
+    pub tables: BTreeMap<(String, String), super::sync::Table>,
+    /// The tables a Glue catalog integration has published, by (cluster id, topic).
+    pub published: BTreeSet<(String, String)>,
 }
 
 pub const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
