@@ -116,10 +116,17 @@ async fn attempt(client: &Client, request: Request) -> Result<Response, HttpErro
 }
 
 fn transport(method: &str, url: &str, e: &reqwest::Error) -> HttpError {
+    // reqwest's own line names only the URL; the cause (refused, no such host) is its last source.
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        message = cause.to_string();
+        source = cause.source();
+    }
     HttpError::Transport {
         method: method.to_string(),
         url: url.to_string(),
-        message: e.to_string(),
+        message,
         transient: e.is_connect() || e.is_timeout() || e.is_request(),
     }
 }

@@ -97,6 +97,7 @@ async fn gives_up_on_persistent_server_errors_within_the_bound() {
         cap: Duration::from_millis(50),
         max_attempts: 4,
         max_elapsed: Duration::from_secs(5),
+        quiet: false,
     };
     let err = http::send(&policy, || client.post(&url)).await.unwrap_err();
     assert!(

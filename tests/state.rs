@@ -222,3 +222,95 @@ fn status_refresh_asks_the_cloud_whether_each_resource_still_exists() {
     .stdout_has("MISSING")
     .run();
 }
+
+/// Two real `create` runs started at the same moment on one state, local and in S3: one does the
+/// work, the other is refused naming it, and the state the winner leaves is whole (a `plan`
+/// reads it back with nothing to do).
+#[test]
+fn two_creates_at_once_one_runs_and_the_other_is_refused_naming_it() {
+    use common::clouds;
+    // Latency at the emulators keeps the winner busy for seconds, long after the loser has
+    // passed its preflight (both start at once) and asked for the lock.
+    let faults = serde_json::json!({"min_latency_ms": 20, "max_latency_ms": 40, "throttle_rate": 0.0,
+        "error_rate": 0.0, "retry_after_secs": 0, "seed": 0, "hang_at": null});
+    put_json(
+        &format!("{}/_local/faults", clouds::emulators().url),
+        &faults,
+    );
+    let bucket = "race-state";
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let s3 = clouds::moto_s3().await;
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    });
+    for state in [
+        "--state=kickstart.state.json".to_string(),
+        format!("--state=s3://{bucket}/race/state.json"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let start = || {
+            Command::new(env!("CARGO_BIN_EXE_kickstart"))
+                .current_dir(dir.path())
+                .args(["create", &state])
+                .args(FULL)
+                .envs(clouds::stand_in_env())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let runs = [start(), start()];
+        let pids: Vec<u32> = runs.iter().map(|c| c.id()).collect();
+        let outputs: Vec<_> = runs
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let codes: Vec<i32> = outputs.iter().map(|o| o.status.code().unwrap()).collect();
+        let stderr = |i: usize| String::from_utf8_lossy(&outputs[i].stderr).to_string();
+        let winner = codes.iter().position(|&c| c == 0).unwrap_or_else(|| {
+            panic!(
+                "{state}: one run succeeds: {codes:?}\n{}\n{}",
+                stderr(0),
+                stderr(1)
+            )
+        });
+        let loser = 1 - winner;
+        assert_eq!(codes[loser], 1, "{state}: {}", stderr(loser));
+        let named = format!("is locked by `kickstart create` (pid {} on ", pids[winner]);
+        assert!(
+            stderr(loser).contains(&named) && stderr(loser).lines().count() == 1,
+            "{state}: the loser names the winner:\n{}",
+            stderr(loser)
+        );
+        Test::new()
+            .in_dir(dir.path())
+            .args(["plan", &state])
+            .args(FULL)
+            .status(0)
+            .stdout_has("plan: 0 to create, 0 to adopt, 0 to rotate, 0 to wait for, 70 unchanged")
+            .run();
+        Test::new()
+            .in_dir(dir.path())
+            .args(["delete", &state])
+            .args(FULL)
+            .status(0)
+            .run();
+    }
+}
+
+/// A PUT of a JSON body without a client library.
+fn put_json(url: &str, body: &serde_json::Value) {
+    use std::io::{Read as _, Write as _};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    let body = body.to_string();
+    write!(
+        s,
+        "PUT /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

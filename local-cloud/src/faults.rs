@@ -53,6 +53,8 @@ pub struct Faults {
     mutating: Arc<std::sync::atomic::AtomicU64>,
     /// Whether a call is being held by `hang_at`.
     hanging: Arc<std::sync::atomic::AtomicBool>,
+    /// Every call to a service since the stand-in started, reads included.
+    all: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Faults {
@@ -63,6 +65,7 @@ impl Faults {
             rng: Arc::new(Mutex::new(rng)),
             mutating: Arc::default(),
             hanging: Arc::default(),
+            all: Arc::default(),
         }
     }
 
@@ -81,6 +84,11 @@ impl Faults {
 
     pub fn hanging(&self) -> bool {
         self.hanging.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Every call a service was asked, reads included, since the stand-in started.
+    pub fn all(&self) -> u64 {
+        self.all.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Mutating calls seen since the configuration was last set.
@@ -118,6 +126,7 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
     if crate::is_control(request.uri().path()) {
         return next.run(request).await;
     }
+    faults.all.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if crate::journal::is_mutating(request.method()) {
         let n = faults
             .mutating

@@ -123,9 +123,12 @@ async fn get_faults(State(c): State<Control>) -> Json<FaultConfig> {
     Json(c.faults.config())
 }
 
-/// How many mutating calls came since the faults were set, and whether one is being held.
+/// How many mutating calls came since the faults were set, whether one is being held, and how
+/// many calls of any kind came since the start.
 async fn get_calls(State(c): State<Control>) -> Json<serde_json::Value> {
-    Json(json!({"mutating": c.faults.mutating(), "hanging": c.faults.hanging()}))
+    Json(
+        json!({"mutating": c.faults.mutating(), "hanging": c.faults.hanging(), "all": c.faults.all()}),
+    )
 }
 
 async fn put_faults(

@@ -49,6 +49,10 @@ pub enum PreflightError {
     NoRegion,
     #[error("AWS refused the credentials ({0}): check --profile or the AWS environment")]
     Refused(String),
+    #[error(
+        "cannot reach AWS STS at {endpoint} ({detail}): check AWS_ENDPOINT_URL, the region and the network"
+    )]
+    Unreachable { endpoint: String, detail: String },
 }
 
 /// Loads the SDK configuration the way the AWS CLI does: the profile (SSO included), the region,
@@ -109,10 +113,39 @@ impl Aws {
         vault: Arc<Vault>,
         retry: RetryPolicy,
     ) -> Result<Arc<Aws>, PreflightError> {
-        let sts = aws_sdk_sts::Client::new(config);
+        // A few quick attempts: an endpoint that is not there should fail in seconds.
+        let quick = aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_max_backoff(std::time::Duration::from_secs(2));
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(config)
+                .retry_config(quick)
+                .build(),
+        );
         let who = sts.get_caller_identity().send().await.map_err(|e| {
             let text = format!("{}", aws_sdk_sts::error::DisplayErrorContext(&e));
-            if text.contains("SSO") || text.contains("sso") || text.contains("token") {
+            if let aws_sdk_sts::error::SdkError::DispatchFailure(d) = &e
+                && (d.is_io() || d.is_timeout())
+            {
+                let mut detail = String::new();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    detail = cause.to_string();
+                    source = cause.source();
+                }
+                PreflightError::Unreachable {
+                    endpoint: config.endpoint_url().map_or_else(
+                        || {
+                            format!(
+                                "sts.{}.amazonaws.com",
+                                config.region().map_or("", |r| r.as_ref())
+                            )
+                        },
+                        str::to_string,
+                    ),
+                    detail,
+                }
+            } else if text.contains("SSO") || text.contains("sso") || text.contains("token") {
                 PreflightError::SsoExpired(profile.unwrap_or("default").to_string())
             } else {
                 PreflightError::Refused(text.lines().next().unwrap_or_default().to_string())

@@ -1,6 +1,7 @@
-//! Reaching the clouds: the AWS preflight (who are we, in which region), the key secrets this run
-//! will need, the Snowflake admin connection, and one provider per cloud sharing them. Runs before
-//! any node, so that wrong credentials touch nothing.
+//! Reaching the clouds: the preflight (who are we in AWS, in which region; is the Confluent Cloud
+//! key accepted; can the Snowflake admin log in), the key secrets this run will need, and one
+//! provider per cloud sharing them. Runs before any node, with quick retries, so that a wrong
+//! credential or an unreachable endpoint touches nothing and is reported in seconds.
 
 use std::sync::Arc;
 
@@ -23,6 +24,16 @@ pub struct Connected {
 }
 
 impl Connected {
+    /// Reads every secret the stack keeps keys in, so this run holds the active keys' secrets.
+    /// Done under the lock: a run that held it before may just have rotated a key.
+    pub async fn load_key_secrets(&self) -> Result<(), Error> {
+        self.aws
+            .aws
+            .load_key_secrets()
+            .await
+            .map_err(|e| Error::Preflight(e.to_string()))
+    }
+
     pub fn providers(&self) -> ByCloud<'_> {
         ByCloud {
             confluent: &self.confluent,
@@ -47,7 +58,6 @@ pub async fn connect(
     let aws = Aws::connect(&sdk, profile, names.clone(), vault.clone(), retry.clone())
         .await
         .map_err(|e| preflight(&e))?;
-    aws.load_key_secrets().await.map_err(|e| preflight(&e))?;
     let admin = match &clouds.snowflake.admin {
         SnowflakeAdmin::Direct {
             account,
@@ -66,7 +76,7 @@ pub async fn connect(
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let c = &clouds.confluent;
-    let confluent = ConfluentProvider(Confluent::new(confluent::Settings {
+    let confluent = Confluent::new(confluent::Settings {
         endpoint: c.endpoint.clone(),
         api_key: c.api_key.clone(),
         api_secret: c.api_secret.clone(),
@@ -77,7 +87,7 @@ pub async fn connect(
         clock: clock.clone(),
         vault: vault.clone(),
         retry: retry.clone(),
-    }));
+    });
     let sf = Snowflake::new(snowflake::Settings {
         names: names.clone(),
         admin: Some(admin),
@@ -90,8 +100,13 @@ pub async fn connect(
         vault,
         retry,
     });
+    // Both at once: each is a round trip or two, and the run waits for them before anything.
+    tokio::try_join!(
+        async { confluent.preflight().await.map_err(|e| preflight(&e)) },
+        async { sf.preflight().await.map_err(|e| preflight(&e)) },
+    )?;
     Ok(Connected {
-        confluent,
+        confluent: ConfluentProvider(confluent),
         aws: AwsProvider {
             aws,
             snowflake: sf.clone(),

@@ -35,6 +35,10 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
     };
     let settings = Settings::resolve(args, needs, printer.mode())?;
     let backend = Backend::open(&settings.state, &settings.clouds.aws).await?;
+    // Before the lock and any node: who we are in AWS, and whether every cloud takes our
+    // credentials. All of it reads, so a refusal leaves nothing behind, not even a lock.
+    let connected =
+        super::connect::connect(&settings.clouds, &settings.names, settings.rotation).await?;
     // plan only reads, so it neither takes nor waits for the lock.
     let held = match verb {
         Verb::Plan => None,
@@ -44,7 +48,7 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
                 .await?,
         ),
     };
-    let result = locked(verb, &settings, &backend, printer).await;
+    let result = locked(verb, &settings, &backend, &connected, printer).await;
     if let Some(held) = held {
         held.release().await;
     }
@@ -56,11 +60,10 @@ async fn locked(
     verb: Verb,
     settings: &Settings,
     backend: &Backend,
+    connected: &super::connect::Connected,
     printer: &Printer,
 ) -> Result<(), Error> {
-    // Before any node: who we are in AWS, and the credentials every cloud needs.
-    let connected =
-        super::connect::connect(&settings.clouds, &settings.names, settings.rotation).await?;
+    connected.load_key_secrets().await?;
     let graph = stack::graph(&settings.names, &connected.providers()).map_err(UsageError::from)?;
     printer.know(&graph);
 

@@ -30,7 +30,11 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
         keys_to_retain: 2,
     };
     let connected = match &clouds {
-        Some(c) => Some(super::connect::connect(c, &names, rotation).await?),
+        Some(c) => {
+            let connected = super::connect::connect(c, &names, rotation).await?;
+            connected.load_key_secrets().await?;
+            Some(connected)
+        }
         None => None,
     };
     let graph = match &connected {

@@ -58,6 +58,21 @@ impl Client {
         }
     }
 
+    /// The same client with another retry policy.
+    pub fn with_retry(&self, retry: RetryPolicy) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            key: self.key.clone(),
+            secret: self.secret.clone(),
+            retry,
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     pub fn base(&self) -> &url::Url {
         &self.base
     }

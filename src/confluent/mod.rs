@@ -23,6 +23,23 @@ use crate::settings::Rotation;
 use crate::stack::{Decl, Names, Provider, Spec, ids};
 use crate::vault::Vault;
 
+/// Why Confluent Cloud cannot be used, found before anything is done.
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    #[error(
+        "Confluent Cloud refused the Cloud API key {key} ({status}: {message}): check --confluent-api-key and --confluent-api-secret (an organization-level Cloud API key)"
+    )]
+    Refused {
+        key: String,
+        status: u16,
+        message: String,
+    },
+    #[error(
+        "cannot reach Confluent Cloud at {endpoint} ({detail}): check --confluent-endpoint (CONFLUENT_CLOUD_ENDPOINT) and the network"
+    )]
+    Unreachable { endpoint: String, detail: String },
+}
+
 /// What every Confluent node shares.
 pub struct Confluent {
     pub client: Client,
@@ -66,6 +83,29 @@ impl Confluent {
             organization: OnceCell::new(),
             flink_endpoint: OnceCell::new(),
         })
+    }
+
+    /// Before any node: the Cloud API key is accepted, and the organization it belongs to is known.
+    pub async fn preflight(&self) -> Result<(), PreflightError> {
+        let probe = self.client.with_retry(RetryPolicy::preflight());
+        let orgs = probe
+            .list("/org/v2/organizations", &Auth::Cloud)
+            .await
+            .map_err(|e| match e.status {
+                0 => PreflightError::Unreachable {
+                    endpoint: self.client.base().to_string(),
+                    detail: e.message,
+                },
+                status => PreflightError::Refused {
+                    key: self.client.key().to_string(),
+                    status,
+                    message: e.message,
+                },
+            })?;
+        if let Some(id) = orgs.first().and_then(|o| o["id"].as_str()) {
+            let _ = self.organization.set(id.to_string());
+        }
+        Ok(())
     }
 
     /// The organization's id (a UUID), which the Flink SQL paths carry.

@@ -26,6 +26,8 @@ pub struct RetryPolicy {
     pub max_attempts: usize,
     /// No retry starts later than this after the first attempt.
     pub max_elapsed: Duration,
+    /// Retries are logged at debug rather than as warnings (the preflight's: its error says it).
+    pub quiet: bool,
 }
 
 impl Default for RetryPolicy {
@@ -35,11 +37,24 @@ impl Default for RetryPolicy {
             cap: Duration::from_secs(20),
             max_attempts: 8,
             max_elapsed: Duration::from_secs(120),
+            quiet: false,
         }
     }
 }
 
 impl RetryPolicy {
+    /// For the checks before a run: a blip is retried, an endpoint that is not there fails in
+    /// seconds rather than minutes.
+    pub fn preflight() -> Self {
+        RetryPolicy {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(2),
+            max_attempts: 3,
+            max_elapsed: Duration::from_secs(10),
+            quiet: true,
+        }
+    }
+
     /// Runs `op` until it succeeds, fails for good, or the bounds are reached; the last error is
     /// returned. `what` names the call in the log lines about retries.
     pub async fn run<T, E, F, Fut>(&self, what: &str, op: F) -> Result<T, E>
@@ -67,11 +82,12 @@ impl RetryPolicy {
                 (started.elapsed() + wait <= max_elapsed).then_some(wait)
             })
             .notify(|e: &E, wait: Duration| {
-                tracing::warn!(
-                    call = what,
-                    wait_ms = wait.as_millis() as u64,
-                    "retrying after: {e}"
-                );
+                let wait_ms = wait.as_millis() as u64;
+                if self.quiet {
+                    tracing::debug!(call = what, wait_ms, "retrying after: {e}");
+                } else {
+                    tracing::warn!(call = what, wait_ms, "retrying after: {e}");
+                }
             })
             .await
     }

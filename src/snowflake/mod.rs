@@ -62,6 +62,35 @@ pub struct Snowflake {
     sessions: Mutex<HashMap<&'static str, Arc<snowflake_connector_rs::Session>>>,
 }
 
+/// Why Snowflake cannot be used, found before anything is done.
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    #[error(
+        "cannot reach Snowflake account {account} at {endpoint} ({detail}): check --snowflake-account (or the admin secret), --snowflake-endpoint and the network"
+    )]
+    Unreachable {
+        account: String,
+        endpoint: String,
+        detail: String,
+    },
+    #[error(
+        "Snowflake refused the admin login of {user} to {account} ({detail}): check --snowflake-user and --snowflake-private-key-file, or the admin secret"
+    )]
+    Refused {
+        user: String,
+        account: String,
+        detail: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+enum LoginError {
+    #[error(transparent)]
+    Sql(SqlError),
+    #[error(transparent)]
+    Node(NodeError),
+}
+
 /// A failed statement or login, with Snowflake's code where it gave one.
 #[derive(Debug, thiserror::Error)]
 #[error("Snowflake refused {what}: {message}")]
@@ -152,30 +181,74 @@ impl Snowflake {
         Client::new(config).map_err(|e| sql_error("the connection settings", &e))
     }
 
+    /// Before any node: the admin logs in (as SYSADMIN, the role most statements use), so an
+    /// unreachable account or a refused key stops the run before anything is touched.
+    pub async fn preflight(&self) -> Result<(), PreflightError> {
+        let admin = self.admin().map_err(|e| PreflightError::Refused {
+            user: String::new(),
+            account: String::new(),
+            detail: e.to_string(),
+        })?;
+        match self
+            .session_with("SYSADMIN", &RetryPolicy::preflight())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(LoginError::Sql(e)) if e.is_transient() => Err(PreflightError::Unreachable {
+                account: admin.account.clone(),
+                endpoint: self.endpoint.as_ref().map_or_else(
+                    || format!("https://{}.snowflakecomputing.com", admin.account),
+                    |u| u.to_string(),
+                ),
+                detail: e.message,
+            }),
+            Err(e) => Err(PreflightError::Refused {
+                user: admin.user.clone(),
+                account: admin.account.clone(),
+                detail: e.to_string(),
+            }),
+        }
+    }
+
     async fn session(
         &self,
         role: &'static str,
     ) -> Result<Arc<snowflake_connector_rs::Session>, NodeError> {
+        self.session_with(role, &self.retry)
+            .await
+            .map_err(|e| match e {
+                LoginError::Sql(e) => e.into(),
+                LoginError::Node(e) => e,
+            })
+    }
+
+    async fn session_with(
+        &self,
+        role: &'static str,
+        retry: &RetryPolicy,
+    ) -> Result<Arc<snowflake_connector_rs::Session>, LoginError> {
         let mut sessions = self.sessions.lock().await;
         if let Some(s) = sessions.get(role) {
             return Ok(s.clone());
         }
-        let admin = self.admin()?;
-        let client = self.client(
-            &admin.account,
-            &admin.user,
-            &admin.private_key_pem,
-            Some(role),
-        )?;
-        let session = self
-            .retry
+        let admin = self.admin().map_err(LoginError::Node)?;
+        let client = self
+            .client(
+                &admin.account,
+                &admin.user,
+                &admin.private_key_pem,
+                Some(role),
+            )
+            .map_err(LoginError::Sql)?;
+        let session = retry
             .run("snowflake login", || async {
                 client
                     .create_session()
                     .await
                     .map_err(|e| sql_error("the admin login", &e))
             })
-            .await?;
+            .await
+            .map_err(LoginError::Sql)?;
         let session = Arc::new(session);
         sessions.insert(role, session.clone());
         Ok(session)

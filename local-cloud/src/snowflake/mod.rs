@@ -116,8 +116,12 @@ pub fn router(snowflake: Snowflake) -> Router {
         .with_state(snowflake)
 }
 
+/// A refused login changes nothing, so the journal leaves it out.
 fn login_failure(code: &str, message: String) -> Response {
-    Json(json!({"success": false, "code": code, "message": message, "data": null})).into_response()
+    let body = json!({"success": false, "code": code, "message": message, "data": null});
+    let mut response = Json(body).into_response();
+    response.extensions_mut().insert(ReadOnly);
+    response
 }
 
 async fn login(
