@@ -96,12 +96,15 @@ impl Stand {
         std::fs::write(&key_file, admin.private_pem.expose_secret()).unwrap();
         let services =
             confluent::router(ConfluentConfig::new(KEY, SECRET, delays()).with_customer_aws(&moto))
-                .merge(snowflake::router(Snowflake::new(SnowflakeConfig {
-                    account: ACCOUNT.into(),
-                    admin_user: "ADMIN".into(),
-                    admin_public_key: admin.public_body.clone(),
-                    iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
-                })));
+                .merge(snowflake::router(
+                    Snowflake::new(SnowflakeConfig {
+                        account: ACCOUNT.into(),
+                        admin_user: "ADMIN".into(),
+                        admin_public_key: admin.public_body.clone(),
+                        iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
+                    })
+                    .with_customer_aws(&moto),
+                ));
         let addr = "127.0.0.1:0".parse().unwrap();
         let emulators = LocalCloud::start(addr, latency(), services).await.unwrap();
         let proxy = LocalCloud::start(addr, latency(), aws_proxy::router(&moto))

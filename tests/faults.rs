@@ -39,12 +39,15 @@ async fn create_and_delete_succeed_in_20_runs_of_20_through_faults_everywhere() 
         )
         .with_customer_aws(&moto),
     )
-    .merge(snowflake::router(Snowflake::new(SnowflakeConfig {
-        account: SNOWFLAKE_ACCOUNT.into(),
-        admin_user: "ADMIN".into(),
-        admin_public_key: admin.public_body.clone(),
-        iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
-    })));
+    .merge(snowflake::router(
+        Snowflake::new(SnowflakeConfig {
+            account: SNOWFLAKE_ACCOUNT.into(),
+            admin_user: "ADMIN".into(),
+            admin_public_key: admin.public_body.clone(),
+            iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
+        })
+        .with_customer_aws(&moto),
+    ));
     let addr = "127.0.0.1:0".parse().unwrap();
     let emulators = LocalCloud::start(addr, faults(0), services).await.unwrap();
     let proxy = LocalCloud::start(addr, faults(0), aws_proxy::router(&moto))

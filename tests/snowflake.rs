@@ -39,13 +39,21 @@ struct World {
 
 impl World {
     async fn start(stack_name: &str) -> World {
+        World::with_aws(stack_name, None).await
+    }
+
+    /// With `aws`, the emulator reads Iceberg tables from Glue in that (moto's) account.
+    async fn with_aws(stack_name: &str, aws: Option<&str>) -> World {
         let admin_pair = KeyPair::generate().unwrap();
-        let emulator = emulator::Snowflake::new(SnowflakeConfig {
+        let mut emulator = emulator::Snowflake::new(SnowflakeConfig {
             account: ACCOUNT.into(),
             admin_user: "ADMIN".into(),
             admin_public_key: admin_pair.public_body.clone(),
             iam_user_arn: IAM_USER.into(),
         });
+        if let Some(aws) = aws {
+            emulator = emulator.with_customer_aws(aws);
+        }
         let addr = "127.0.0.1:0".parse().unwrap();
         let cloud = LocalCloud::start(
             addr,
@@ -420,5 +428,106 @@ async fn the_emulator_refuses_tables_before_their_volume_and_catalog_and_account
         Some("001003"),
         "what it does not know is a syntax error"
     );
+    w.cloud.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_iceberg_table_needs_a_role_that_lets_snowflake_in_and_its_table_in_glue() {
+    let moto = tokio::task::spawn_blocking(common::clouds::moto)
+        .await
+        .unwrap();
+    let w = World::with_aws(DEFAULT_STACK, Some(&moto)).await;
+    let code = |r: Result<
+        Vec<snowflake_connector_rs::DynamicRow>,
+        kickstart::engine::NodeError,
+    >| {
+        match r {
+            Err(kickstart::engine::NodeError::Other(e)) => e
+                .downcast_ref::<snowflake::SqlError>()
+                .map(|s| (s.code.clone().unwrap_or_default(), s.message.clone())),
+            _ => None,
+        }
+    };
+    let role = "arn:aws:iam::123456789012:role/sf_glue_role";
+    for (who, sql) in [
+        (
+            "SYSADMIN",
+            "CREATE DATABASE IF NOT EXISTS \"D\"".to_string(),
+        ),
+        ("SYSADMIN", "CREATE SCHEMA IF NOT EXISTS \"D\".\"S\"".into()),
+        (
+            "ACCOUNTADMIN",
+            snowflake::sql::create_volume(&snowflake::sql::Volume {
+                name: "V",
+                location: "l",
+                base_url: "s3://b/v1/",
+                role_arn: role,
+            }),
+        ),
+        (
+            "ACCOUNTADMIN",
+            snowflake::sql::create_catalog(&snowflake::sql::Catalog {
+                name: "C",
+                namespace: "lkc-abc12",
+                role_arn: role,
+                account: "123456789012",
+                region: "us-east-1",
+            }),
+        ),
+    ] {
+        w.sf.run(who, &sql).await.unwrap();
+    }
+    let table = snowflake::sql::create_table("D", "S", "T", "V", "C", "stock_trades");
+
+    // No such role in the account: Snowflake cannot get in.
+    let (c, message) = code(w.sf.run("SYSADMIN", &table).await).unwrap();
+    assert!(
+        c == "091003" && message.contains("Unable to assume role"),
+        "{c} {message}"
+    );
+
+    // A role that trusts Snowflake's IAM user, but Glue has no such table yet.
+    let config = common::clouds::moto_sdk().await;
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": IAM_USER}, "Action": "sts:AssumeRole"}]});
+    aws_sdk_iam::Client::new(&config)
+        .create_role()
+        .role_name("sf_glue_role")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (c, message) = code(w.sf.run("SYSADMIN", &table).await).unwrap();
+    assert!(
+        c == "002003"
+            && message
+                .contains("'stock_trades' does not exist in the AWS Glue database 'lkc-abc12'"),
+        "{c} {message}"
+    );
+    assert!(w.emulator.names(Kind::IcebergTable).is_empty());
+
+    // Once Tableflow's catalog sync has published it, the table is made.
+    let glue = aws_sdk_glue::Client::new(&config);
+    let db = aws_sdk_glue::types::DatabaseInput::builder()
+        .name("lkc-abc12")
+        .build()
+        .unwrap();
+    glue.create_database()
+        .database_input(db)
+        .send()
+        .await
+        .unwrap();
+    let t = aws_sdk_glue::types::TableInput::builder()
+        .name("stock_trades")
+        .build()
+        .unwrap();
+    glue.create_table()
+        .database_name("lkc-abc12")
+        .table_input(t)
+        .send()
+        .await
+        .unwrap();
+    w.sf.run("SYSADMIN", &table).await.unwrap();
+    assert_eq!(w.emulator.names(Kind::IcebergTable), ["D.S.T"]);
     w.cloud.stop().await;
 }

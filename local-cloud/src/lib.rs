@@ -4,6 +4,7 @@
 
 pub mod aws_proxy;
 pub mod confluent;
+pub mod customer_aws;
 pub mod faults;
 pub mod journal;
 pub mod snowflake;

@@ -67,7 +67,8 @@ struct Args {
     #[arg(long, default_value_t = 1000)]
     provisioning_ms: u64,
     /// The AWS endpoint of the customer's account (moto), where Tableflow writes its tables and
-    /// publishes them to Glue, as the real service does. Without it Tableflow only changes phase.
+    /// publishes them to Glue, and Snowflake reads them, as the real services do (each assuming
+    /// its role only if the role's trust lets it in). Without it, neither touches AWS.
     #[arg(long)]
     aws_endpoint: Option<String>,
 }
@@ -135,12 +136,16 @@ async fn main() -> anyhow::Result<()> {
     };
     if let Some(pem) = admin_key {
         let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        services = services.merge(snowflake::router(Snowflake::new(SnowflakeConfig {
+        let mut sf = Snowflake::new(SnowflakeConfig {
             account: args.snowflake_account.clone(),
             admin_user: args.snowflake_admin_user.clone(),
             admin_public_key: body,
             iam_user_arn: "arn:aws:iam::123456789012:user/localcloud-snowflake".into(),
-        })));
+        });
+        if let Some(aws) = &args.aws_endpoint {
+            sf = sf.with_customer_aws(aws);
+        }
+        services = services.merge(snowflake::router(sf));
     }
     let cloud = LocalCloud::start(addr, faults, services).await?;
     // The one line a script reads to learn the port.

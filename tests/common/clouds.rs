@@ -104,15 +104,17 @@ pub fn emulators() -> &'static Emulators {
         let dir = tempfile::tempdir().unwrap().keep();
         let admin_key_file = dir.join("admin.p8");
         std::fs::write(&admin_key_file, admin.private_pem.expose_secret()).unwrap();
+        // Tableflow and Snowflake reach the customer's account directly, never through the
+        // tool's proxy.
+        let moto = moto();
         let sf = Snowflake::new(SnowflakeConfig {
             account: SNOWFLAKE_ACCOUNT.into(),
             admin_user: "ADMIN".into(),
             admin_public_key: admin.public_body.clone(),
             iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
-        });
+        })
+        .with_customer_aws(&moto);
         let handle = sf.clone();
-        // Tableflow writes into the customer's account directly, never through the tool's proxy.
-        let moto = moto();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()

@@ -8,7 +8,6 @@
 
 mod cmk;
 mod connect;
-mod customer_aws;
 mod flink;
 mod iam;
 mod kafka;
@@ -65,7 +64,7 @@ impl ConfluentConfig {
 pub struct Confluent {
     config: Arc<ConfluentConfig>,
     world: Arc<Mutex<World>>,
-    aws: Option<customer_aws::CustomerAws>,
+    aws: Option<crate::customer_aws::CustomerAws>,
 }
 
 /// Who a request is, by its credentials.
@@ -84,7 +83,7 @@ impl Confluent {
             aws: config
                 .customer_aws
                 .as_deref()
-                .map(customer_aws::CustomerAws::new),
+                .map(crate::customer_aws::CustomerAws::new),
             config: Arc::new(config),
             world: Arc::default(),
         }

@@ -5,9 +5,9 @@
 use serde_json::{Value, json};
 
 use super::ConfluentConfig;
-use super::customer_aws::Role;
 use super::sync::{Job, Table};
 use super::world::{World, phase};
+use crate::customer_aws::Role;
 
 /// Settles the world; gives the jobs to start in the customer's AWS account, if there is one.
 pub fn settle(world: &mut World, config: &ConfluentConfig) -> Vec<Job> {

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::customer_aws::{CustomerAws, Role, first_metadata};
 use super::world::{World, now_rfc3339};
+use crate::customer_aws::{CustomerAws, Role, first_metadata};
 
 /// A Tableflow topic's table, as Glue will list it.
 #[derive(Clone, Debug)]

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod describe;
+mod glue;
 pub mod jwt;
 mod lex;
 mod registry;
@@ -44,6 +45,8 @@ pub struct Snowflake {
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     /// The first two words of every statement that succeeded, in order, for tests.
     executed: Arc<Mutex<Vec<String>>>,
+    /// The customer's AWS account, where Iceberg tables are read from Glue.
+    aws: Option<crate::customer_aws::CustomerAws>,
 }
 
 impl Snowflake {
@@ -75,7 +78,15 @@ impl Snowflake {
             registry: Arc::new(Mutex::new(registry)),
             sessions: Arc::default(),
             executed: Arc::default(),
+            aws: None,
         }
+    }
+
+    /// Iceberg tables on a Glue catalog integration are checked in the customer's AWS account at
+    /// `endpoint` (moto): the roles' trust, and the table in Glue.
+    pub fn with_customer_aws(mut self, endpoint: &str) -> Self {
+        self.aws = Some(crate::customer_aws::CustomerAws::new(endpoint));
+        self
     }
 
     /// Names of the objects of one kind, for tests that check what is left.
@@ -218,21 +229,47 @@ async fn query(State(sf): State<Snowflake>, headers: HeaderMap, bytes: Bytes) ->
         .and_then(|v| v.strip_suffix('"'))
         .unwrap_or_default()
         .to_string();
-    let mut sessions = sf.sessions.lock().unwrap();
-    let Some(session) = sessions.get_mut(&token) else {
-        let expired = SfError {
+    let expired = || {
+        let e = SfError {
             code: "390112",
             sql_state: "08001",
             message: "Your session has expired. Please login again.".into(),
         };
-        return Json(error_json(&expired, &query_id)).into_response();
+        Json(error_json(&e, &query_id)).into_response()
     };
+    if !sf.sessions.lock().unwrap().contains_key(&token) {
+        return expired();
+    }
     let sql_text = serde_json::from_slice::<Value>(&bytes)
         .ok()
         .and_then(|b| b["sqlText"].as_str().map(str::to_string))
         .unwrap_or_default();
-    let result = sql::parse(&sql_text)
-        .map_err(|e| registry::syntax(&e.0))
+    let parsed = sql::parse(&sql_text).map_err(|e| registry::syntax(&e.0));
+    // An Iceberg table is read from the customer's account before it exists here.
+    let outside = match (&parsed, &sf.aws) {
+        (
+            Ok(sql::Stmt::Create {
+                kind: Kind::IcebergTable,
+                name,
+                props,
+                ..
+            }),
+            Some(aws),
+        ) => {
+            let check = sf.registry.lock().unwrap().glue_check(name, props);
+            match check {
+                Some(c) => glue::check(aws, &c).await,
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    };
+    let mut sessions = sf.sessions.lock().unwrap();
+    let Some(session) = sessions.get_mut(&token) else {
+        return expired();
+    };
+    let result = parsed
+        .and_then(|stmt| outside.map(|()| stmt))
         .and_then(|stmt| sf.registry.lock().unwrap().execute(session, stmt));
     let (body, read_only) = match result {
         Ok(table) => {

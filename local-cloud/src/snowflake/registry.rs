@@ -307,7 +307,7 @@ impl Registry {
         )))
     }
 
-    fn check_iceberg(&self, name: &[String], props: &Props) -> Result<(), SfError> {
+    pub(super) fn check_iceberg(&self, name: &[String], props: &Props) -> Result<(), SfError> {
         let schema = format!("{}.{}", name[0], name[1]);
         if !self.has(Kind::Database, &name[0]) {
             return Err(missing(Kind::Database, &name[0]));

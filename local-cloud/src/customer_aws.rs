@@ -1,7 +1,7 @@
-//! The customer's AWS account as Confluent's service reaches it (moto here): Tableflow assumes the
-//! customer's IAM role named by a provider integration, and only gets in if the role's trust
-//! policy lets Confluent's role in with the integration's external id. moto does not evaluate
-//! trust policies, so this does, as STS would, before asking moto for the session.
+//! The customer's AWS account as the emulated services reach it (moto here): Tableflow assumes
+//! the role a provider integration names, Snowflake the role its catalog integration names, and
+//! each only gets in if the role's trust policy lets its principal in with its external id. moto
+//! does not evaluate trust policies, so this does, as STS would, before asking moto for a session.
 //!
 //! Requests carry an `Authorization` header in SigV4's layout, which moto reads for the access
 //! key (hence the account), region and service; moto does not check signatures, so none is
@@ -9,10 +9,11 @@
 
 use serde_json::{Value, json};
 
-/// The role a provider integration lets Tableflow use.
+/// A role in the customer's account, and who assumes it with which external id.
 #[derive(Clone, Debug)]
 pub struct Role {
     pub customer_role: String,
+    /// The principal that assumes it: Confluent's IAM role, or Snowflake's IAM user.
     pub confluent_role: String,
     pub external_id: String,
 }
@@ -89,7 +90,7 @@ impl CustomerAws {
         self.call(service, region, ("testing", None), request).await
     }
 
-    /// Assumes the customer's role as Confluent's role, as STS would allow it.
+    /// Assumes the customer's role as its principal, as STS would allow it.
     pub async fn assume(&self, role: &Role, region: &str) -> Result<Session, Failed> {
         let name = role
             .customer_role
@@ -159,6 +160,19 @@ impl CustomerAws {
 
     /// A Glue action; an entity that already exists counts as made.
     pub async fn glue(&self, s: &Session, action: &str, body: Value) -> Result<(), Failed> {
+        match self.glue_call(s, action, body).await {
+            Err(e) if e.contains("AlreadyExistsException") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// A Glue action's answer, as moto gave it.
+    pub async fn glue_call(
+        &self,
+        s: &Session,
+        action: &str,
+        body: Value,
+    ) -> Result<String, Failed> {
         let request = self
             .http
             .post(format!("{}/", self.endpoint))
@@ -166,10 +180,7 @@ impl CustomerAws {
             .header("content-type", "application/x-amz-json-1.1")
             .body(body.to_string());
         let creds = (s.key_id.as_str(), Some(s.token.as_str()));
-        match self.call("glue", &s.region, creds, request).await {
-            Err(e) if e.contains("AlreadyExistsException") => Ok(()),
-            other => other.map(drop),
-        }
+        self.call("glue", &s.region, creds, request).await
     }
 }
 
