@@ -11,12 +11,15 @@ use secrecy::ExposeSecret as _;
 use super::keys::public_key_name;
 use super::sql::{self, ident, literal, path};
 use super::{Snowflake, text};
-use crate::engine::{Change, Inputs, NodeError, Record, Resource};
+use crate::engine::{Change, Inputs, NodeError, Readiness, Record, Resource};
 use crate::stack::{Decl, Spec, ids};
 
 const ACCOUNTADMIN: &str = "ACCOUNTADMIN";
 const SECURITYADMIN: &str = "SECURITYADMIN";
 const SYSADMIN: &str = "SYSADMIN";
+
+/// Marks an Iceberg table whose CREATE waits for its Glue table.
+const AWAITING: &str = "awaiting";
 
 /// The key-pair node (A5) whose slots the user carries.
 const KEY_PAIRS: &str = "aws.secret.snowflake_key_pairs";
@@ -27,6 +30,15 @@ pub struct Object {
 }
 
 impl Object {
+    /// An Iceberg table's "does not exist": its volume, integration and schema are made before
+    /// it, so what is missing is the table in Glue.
+    fn awaits_glue(&self, e: &NodeError) -> bool {
+        matches!(self.spec, Spec::IcebergTable { .. })
+            && matches!(e, NodeError::Other(e) if e
+                .downcast_ref::<super::SqlError>()
+                .is_some_and(|s| s.code.as_deref() == Some("002003")))
+    }
+
     pub fn new(sf: Arc<Snowflake>, decl: &Decl) -> Self {
         Object {
             sf,
@@ -236,8 +248,27 @@ impl Resource for Object {
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
         let (name, _, role, _) = self.shape();
-        self.sf.run(role, &self.create_sql(inputs, &name)?).await?;
-        self.described(Record::new(&name)).await
+        match self.sf.run(role, &self.create_sql(inputs, &name)?).await {
+            // Tableflow publishes a topic's table to Glue on its own schedule, after the topic
+            // runs: until then Snowflake says the table does not exist, and this waits for it.
+            Err(e) if self.awaits_glue(&e) => Ok(Record::new(&name).with(AWAITING, "glue table")),
+            Err(e) => Err(e),
+            Ok(_) => self.described(Record::new(&name)).await,
+        }
+    }
+
+    async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
+        if !record.outputs.contains_key(AWAITING) {
+            return Ok(Readiness::Ready(record.clone()));
+        }
+        let (name, _, role, _) = self.shape();
+        match self.sf.run(role, &self.create_sql(inputs, &name)?).await {
+            Err(e) if self.awaits_glue(&e) => Ok(Readiness::Pending {
+                phase: "waiting for Tableflow to publish the table to Glue".into(),
+            }),
+            Err(e) => Err(e),
+            Ok(_) => Ok(Readiness::Ready(self.described(Record::new(&name)).await?)),
+        }
     }
 
     async fn due(&self, inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {
