@@ -117,18 +117,23 @@ async fn attempt(client: &Client, request: Request) -> Result<Response, HttpErro
 
 fn transport(method: &str, url: &str, e: &reqwest::Error) -> HttpError {
     // reqwest's own line names only the URL; the cause (refused, no such host) is its last source.
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        message = cause.to_string();
-        source = cause.source();
-    }
+    let message = root_cause(e);
     HttpError::Transport {
         method: method.to_string(),
         url: url.to_string(),
         message,
         transient: e.is_connect() || e.is_timeout() || e.is_request(),
     }
+}
+
+/// The innermost cause of an error (connection refused, no such host), which is what a person
+/// can act on; HTTP clients wrap it in lines that only name the request.
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
 }
 
 /// The URL without its query, which may carry tokens.

@@ -10,18 +10,10 @@ use common::{FULL, Test};
 use secrecy::ExposeSecret as _;
 
 /// The mutating calls each stand-in has seen.
-async fn journals() -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
-    let read = |base: String| async move {
-        reqwest::get(format!("{base}/_local/journal"))
-            .await
-            .unwrap()
-            .json::<Vec<serde_json::Value>>()
-            .await
-            .unwrap()
-    };
+fn journals() -> (Vec<local_cloud::Call>, Vec<local_cloud::Call>) {
     (
-        read(emulators().url.clone()).await,
-        read(clouds::moto_proxy().url.clone()).await,
+        emulators().journal.calls(),
+        clouds::moto_proxy().journal.calls(),
     )
 }
 
@@ -131,7 +123,7 @@ async fn unreachable_endpoints_and_refused_credentials_touch_nothing() {
         assert!(run.stdout.is_empty(), "{command} {shown}: {}", run.stdout);
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{command} {shown} left {left:?}");
-        let (at_emulators, at_aws) = journals().await;
+        let (at_emulators, at_aws) = journals();
         assert!(
             at_emulators.is_empty() && at_aws.is_empty(),
             "{command} with {shown}: mutating calls {at_emulators:?} {at_aws:?}"
@@ -150,6 +142,6 @@ async fn unreachable_endpoints_and_refused_credentials_touch_nothing() {
     })
     .await
     .unwrap();
-    let (at_emulators, at_aws) = journals().await;
+    let (at_emulators, at_aws) = journals();
     assert!(at_emulators.is_empty() && at_aws.is_empty());
 }

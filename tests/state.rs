@@ -231,12 +231,11 @@ fn two_creates_at_once_one_runs_and_the_other_is_refused_naming_it() {
     use common::clouds;
     // Latency at the emulators keeps the winner busy for seconds, long after the loser has
     // passed its preflight (both start at once) and asked for the lock.
-    let faults = serde_json::json!({"min_latency_ms": 20, "max_latency_ms": 40, "throttle_rate": 0.0,
-        "error_rate": 0.0, "retry_after_secs": 0, "seed": 0, "hang_at": null});
-    put_json(
-        &format!("{}/_local/faults", clouds::emulators().url),
-        &faults,
-    );
+    clouds::emulators().faults.set(local_cloud::FaultConfig {
+        min_latency_ms: 20,
+        max_latency_ms: 40,
+        ..local_cloud::FaultConfig::default()
+    });
     let bucket = "race-state";
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let s3 = clouds::moto_s3().await;
@@ -295,22 +294,4 @@ fn two_creates_at_once_one_runs_and_the_other_is_refused_naming_it() {
             .status(0)
             .run();
     }
-}
-
-/// A PUT of a JSON body without a client library.
-fn put_json(url: &str, body: &serde_json::Value) {
-    use std::io::{Read as _, Write as _};
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    let body = body.to_string();
-    write!(
-        s,
-        "PUT /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }

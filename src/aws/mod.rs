@@ -127,12 +127,7 @@ impl Aws {
             if let aws_sdk_sts::error::SdkError::DispatchFailure(d) = &e
                 && (d.is_io() || d.is_timeout())
             {
-                let mut detail = String::new();
-                let mut source = std::error::Error::source(&e);
-                while let Some(cause) = source {
-                    detail = cause.to_string();
-                    source = cause.source();
-                }
+                let detail = crate::http::root_cause(&e);
                 PreflightError::Unreachable {
                     endpoint: config.endpoint_url().map_or_else(
                         || {

@@ -94,6 +94,9 @@ pub struct Emulators {
     pub admin_key_file: PathBuf,
     /// The Snowflake emulator's registry, to count what is in it.
     pub snowflake: Snowflake,
+    /// Its fault layer and journal of mutating calls.
+    pub faults: local_cloud::Faults,
+    pub journal: local_cloud::Journal,
 }
 
 /// The Confluent and Snowflake emulators on one loopback port.
@@ -132,14 +135,18 @@ pub fn emulators() -> &'static Emulators {
                 let cloud = LocalCloud::start(addr, FaultConfig::default(), services)
                     .await
                     .unwrap();
-                tx.send(cloud.url()).unwrap();
+                tx.send((cloud.url(), cloud.faults.clone(), cloud.journal.clone()))
+                    .unwrap();
                 std::future::pending::<()>().await;
             });
         });
+        let (url, faults, journal) = rx.recv().unwrap();
         Emulators {
-            url: rx.recv().unwrap(),
+            url,
             admin_key_file,
             snowflake: handle,
+            faults,
+            journal,
         }
     })
 }
@@ -148,6 +155,7 @@ pub fn emulators() -> &'static Emulators {
 pub struct MotoProxy {
     pub url: String,
     pub faults: local_cloud::Faults,
+    pub journal: local_cloud::Journal,
 }
 
 pub fn moto_proxy() -> &'static MotoProxy {
@@ -169,12 +177,17 @@ pub fn moto_proxy() -> &'static MotoProxy {
                 )
                 .await
                 .unwrap();
-                tx.send((proxy.url(), proxy.faults.clone())).unwrap();
+                tx.send((proxy.url(), proxy.faults.clone(), proxy.journal.clone()))
+                    .unwrap();
                 std::future::pending::<()>().await;
             });
         });
-        let (url, faults) = rx.recv().unwrap();
-        MotoProxy { url, faults }
+        let (url, faults, journal) = rx.recv().unwrap();
+        MotoProxy {
+            url,
+            faults,
+            journal,
+        }
     })
 }
 
