@@ -1,7 +1,7 @@
 //! The AWS nodes, made by the binary against moto and read back with the SDK: the bucket, both
 //! roles' trust and policies, the secrets; a second create adds nothing; delete leaves nothing.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! error shape, AWS's too, through the proxy in front of moto) and added latency. Create then delete
 //! must succeed in 20 runs out of 20, each with its own seed.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

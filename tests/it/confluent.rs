@@ -1,7 +1,7 @@
 //! Every Confluent node against the emulator, through the engine: create, adopt, rotate, delete.
 //! The AWS and Snowflake nodes are stood in for by recorded values (their modules are separate).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

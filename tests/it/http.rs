@@ -1,7 +1,7 @@
 //! The shared HTTP layer against local-cloud's fault layer: retries honour Retry-After, permanent
 //! errors fail at once, and credentials never reach the logs.
 
-mod common;
+use crate::common;
 
 use common::capture::Captured;
 

@@ -3,7 +3,7 @@
 //! mutating call in any of the three journals (Confluent and Snowflake at local-cloud, AWS at the
 //! proxy in front of moto). No lock or state file is left either.
 
-mod common;
+use crate::common;
 
 use common::clouds::{self, emulators};
 use common::{FULL, Test};

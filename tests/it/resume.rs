@@ -2,7 +2,7 @@
 //! binary with SIGKILL at that moment, and the next `create` must finish the stack with exactly
 //! one of each resource; `delete` then leaves nothing. No hook in the tool: the stand-in hangs.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

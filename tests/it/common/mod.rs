@@ -1,8 +1,6 @@
 //! One harness for every test that runs the binary: a clean environment in a fresh directory,
 //! and a builder that checks exit status, stdout and stderr together, with ids and times redacted.
 
-#![allow(dead_code)]
-
 pub mod capture;
 pub mod clouds;
 pub mod stand_in;

@@ -1,6 +1,6 @@
 //! `kickstart graph`: valid DOT that holds every node of STACK.md.
 
-mod common;
+use crate::common;
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};

@@ -1,6 +1,6 @@
 //! The state file under stress: killed writers, competing runs, stale locks, and `status`.
 
-mod common;
+use crate::common;
 
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;

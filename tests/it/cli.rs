@@ -1,6 +1,6 @@
 //! The binary as a user meets it: bad input, help, the deploy.sh command line, output modes.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

@@ -2,7 +2,7 @@
 //! adopt, DESCRIBE outputs, key-pair logins and rotation, hostile names, delete, no leaked keys.
 //! Confluent and AWS nodes are stood in for, except the key pairs (A5), whose logic is Snowflake's.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

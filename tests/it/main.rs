@@ -1,0 +1,17 @@
+//! Every integration test, in one binary: linking the AWS SDK once instead of once per file
+//! keeps a debug build of the tests to one link and a fraction of the disk.
+
+mod common;
+
+mod aws;
+mod cli;
+mod confluent;
+mod contract;
+mod engine;
+mod faults;
+mod graph;
+mod http;
+mod preflight;
+mod resume;
+mod snowflake;
+mod state;
