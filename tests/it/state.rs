@@ -34,9 +34,12 @@ fn torn_writer_child() {
 fn a_killed_writer_never_leaves_a_corrupt_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("torn.state.json");
+    // libtest names a test by its path without the crate: `state::torn_writer_child`.
+    let (_crate, module) = module_path!().split_once("::").unwrap();
+    let writer = format!("{module}::torn_writer_child");
     for round in 0..12 {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "torn_writer_child", "--ignored", "--nocapture"])
+            .args(["--exact", &writer, "--ignored", "--nocapture"])
             .env(WRITER, &path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -44,6 +47,11 @@ fn a_killed_writer_never_leaves_a_corrupt_file() {
             .spawn()
             .unwrap();
         while !path.exists() {
+            let exited = child.try_wait().unwrap();
+            assert!(
+                exited.is_none(),
+                "{writer} ended before writing: {exited:?}"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
         std::thread::sleep(Duration::from_millis(20 + 13 * round));
