@@ -32,6 +32,8 @@ pub struct Aws {
     pub region: String,
     pub vault: Arc<Vault>,
     pub retry: RetryPolicy,
+    /// The client secrets `load_key_secrets` read, each kept for its node's one lookup.
+    preloaded: secrets::Preloaded,
 }
 
 /// Why AWS could not be reached before anything was done.
@@ -166,6 +168,7 @@ impl Aws {
             region,
             vault,
             retry,
+            preloaded: Default::default(),
         }))
     }
 

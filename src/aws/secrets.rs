@@ -2,7 +2,8 @@
 //! STACK.md gives; a rotation writes a new version, never a new secret. Also the store the
 //! Snowflake key pairs (A5) live in, and the reads that fill this run's vault before anything runs.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -107,19 +108,40 @@ fn key_of(body: SecretBody, v: &Value) -> Option<(String, String)> {
     }
 }
 
+/// Secrets read before the run, by name; taking one leaves the next read to Secrets Manager.
+#[derive(Default)]
+pub(super) struct Preloaded(Mutex<HashMap<String, Option<SecretString>>>);
+
+impl Preloaded {
+    fn take(&self, name: &str) -> Option<Option<SecretString>> {
+        self.0.lock().unwrap().remove(name)
+    }
+}
+
 /// Fills the vault with the active keys' secrets, so this run can call with the keys that exist.
+/// The reads run at once, and each is kept for its secret's lookup: under the lock nothing but
+/// that node writes the secret, so reading it twice would only cost a call.
 pub async fn load_key_secrets(aws: &Aws) -> Result<(), NodeError> {
-    for decl in stack::declare(&aws.names) {
-        let Spec::Secret { name, body } = decl.spec else {
-            continue;
-        };
-        let Some(text) = read(aws, &name).await? else {
-            continue;
-        };
-        let parsed: Value = serde_json::from_str(text.expose_secret()).unwrap_or(Value::Null);
-        if let Some((key, secret)) = key_of(body, &parsed) {
-            aws.vault.put(&key, SecretString::from(secret));
+    let clients: Vec<(String, SecretBody)> = stack::declare(&aws.names)
+        .into_iter()
+        .filter_map(|decl| match decl.spec {
+            Spec::Secret { name, body } if body != SecretBody::SnowflakeKeyPairs => {
+                Some((name, body))
+            }
+            _ => None,
+        })
+        .collect();
+    let reads = clients.iter().map(|(name, _)| read(aws, name));
+    let texts = futures_util::future::try_join_all(reads).await?;
+    let mut preloaded = aws.preloaded.0.lock().unwrap();
+    for ((name, body), text) in clients.into_iter().zip(texts) {
+        if let Some(text) = &text {
+            let parsed: Value = serde_json::from_str(text.expose_secret()).unwrap_or(Value::Null);
+            if let Some((key, secret)) = key_of(body, &parsed) {
+                aws.vault.put(&key, SecretString::from(secret));
+            }
         }
+        preloaded.insert(name, text);
     }
     Ok(())
 }
@@ -238,7 +260,11 @@ impl Resource for ClientSecret {
         _inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let Some(text) = read(&self.aws, &self.name).await? else {
+        let text = match self.aws.preloaded.take(&self.name) {
+            Some(text) => text,
+            None => read(&self.aws, &self.name).await?,
+        };
+        let Some(text) = text else {
             return Ok(None);
         };
         let parsed: Value = serde_json::from_str(text.expose_secret()).unwrap_or(Value::Null);

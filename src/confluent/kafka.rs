@@ -78,6 +78,17 @@ impl Resource for Topic {
     }
 }
 
+/// What names one ACL: a binding equal in all of these is the same ACL.
+const ACL_FIELDS: [&str; 7] = [
+    "resource_type",
+    "resource_name",
+    "pattern_type",
+    "principal",
+    "host",
+    "operation",
+    "permission",
+];
+
 pub struct Acl {
     cc: Arc<Confluent>,
     resource: AclResource,
@@ -123,16 +134,7 @@ impl Acl {
     }
 
     fn filter(binding: &Value) -> String {
-        let fields = [
-            "resource_type",
-            "resource_name",
-            "pattern_type",
-            "principal",
-            "host",
-            "operation",
-            "permission",
-        ];
-        let pairs: Vec<String> = fields
+        let pairs: Vec<String> = ACL_FIELDS
             .iter()
             .map(|f| format!("{f}={}", q(binding[f].as_str().unwrap_or_default())))
             .collect();
@@ -160,14 +162,19 @@ impl Resource for Acl {
     ) -> Result<Option<Record>, NodeError> {
         let auth = self.cc.key_auth(inputs, ids::MANAGER_KEY)?;
         let binding = self.binding(inputs)?;
-        let url = rest(inputs, &Self::filter(&binding))?;
-        let found = self
-            .cc
-            .client
-            .get(&url, &auth)
-            .await?
-            .unwrap_or(Value::Null);
-        let exists = found["data"].as_array().is_some_and(|d| !d.is_empty());
+        let url = rest(inputs, "/acls")?;
+        // One listing of the cluster's ACLs answers every ACL node of this run.
+        let all = inputs
+            .memo()
+            .get_or_try_init(&format!("kafka acls {url}"), || async {
+                let page = self.cc.client.get(&url, &auth).await?;
+                let data = page.as_ref().and_then(|p| p["data"].as_array());
+                Ok::<_, NodeError>(data.cloned().unwrap_or_default())
+            })
+            .await?;
+        let exists = all
+            .iter()
+            .any(|acl| ACL_FIELDS.iter().all(|f| acl[f] == binding[f]));
         Ok(exists.then(|| Record::new(Self::id(&binding))))
     }
 

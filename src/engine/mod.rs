@@ -4,6 +4,7 @@
 mod event;
 mod graph;
 mod ledger;
+mod memo;
 mod node;
 mod poll;
 mod retry;
@@ -14,6 +15,7 @@ pub mod testing;
 pub use event::{Event, Observer, Outcome, Silent, Step};
 pub use graph::{Graph, GraphError};
 pub use ledger::{Ledger, MemorySink, StateSink};
+pub use memo::Memo;
 pub use node::{Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Resource};
 pub use poll::PollPolicy;
 pub use retry::{RetryPolicy, Transient};

@@ -8,6 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::Memo;
+
 /// Recorded facts about a resource (ids, ARNs, endpoints). Never a secret: the state stores these.
 pub type Outputs = BTreeMap<String, String>;
 
@@ -69,11 +71,26 @@ impl std::fmt::Display for Change {
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
     records: BTreeMap<String, Record>,
+    memo: Arc<Memo>,
 }
 
 impl Inputs {
     pub fn new(records: BTreeMap<String, Record>) -> Self {
-        Inputs { records }
+        Inputs {
+            records,
+            memo: Arc::default(),
+        }
+    }
+
+    /// The same inputs, sharing `memo` with the other nodes of the run.
+    pub fn in_run(mut self, memo: Arc<Memo>) -> Self {
+        self.memo = memo;
+        self
+    }
+
+    /// Reads this run's nodes share; see [`Memo`].
+    pub fn memo(&self) -> &Memo {
+        &self.memo
     }
 
     pub fn record(&self, node: &str) -> Result<&Record, NodeError> {

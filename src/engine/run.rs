@@ -2,7 +2,7 @@
 //! longest remaining path first. On a failure nothing new starts; what runs is let finish.
 
 use std::collections::{BTreeMap, BinaryHeap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use super::event::{Event, Observer, Outcome, Step};
 use super::graph::Graph;
 use super::ledger::Ledger;
+use super::memo::Memo;
 use super::node::{Inputs, Node, NodeError, Record};
 use super::poll::PollPolicy;
 use crate::state::{StateDoc, Status};
@@ -82,6 +83,8 @@ pub struct Engine<'a> {
     ledger: &'a Ledger,
     observer: &'a dyn Observer,
     options: Options,
+    /// What this run's nodes share; a new one for each run.
+    memo: Mutex<Arc<Memo>>,
 }
 
 impl<'a> Engine<'a> {
@@ -96,6 +99,7 @@ impl<'a> Engine<'a> {
             ledger,
             observer,
             options,
+            memo: Default::default(),
         }
     }
 
@@ -160,6 +164,7 @@ impl<'a> Engine<'a> {
         F: Fn(usize) -> Fut,
         Fut: Future<Output = Result<Outcome, NodeError>>,
     {
+        *self.memo.lock().unwrap() = Arc::default();
         let started = Instant::now();
         let graph = self.graph;
         let forward = direction == Direction::Forward;
@@ -275,7 +280,7 @@ impl<'a> Engine<'a> {
                 Some((id.clone(), record.clone()))
             })
             .collect();
-        Inputs::new(records)
+        Inputs::new(records).in_run(self.memo.lock().unwrap().clone())
     }
 
     fn deadline(&self, node: &Node) -> Duration {

@@ -10,6 +10,8 @@ use super::{Snowflake, text};
 use crate::engine::{Inputs, NodeError, Record, Resource};
 use crate::stack::{Decl, Grant, Spec};
 
+type Shown = [Option<String>; 3];
+
 pub struct GrantNode {
     sf: Arc<Snowflake>,
     grant: Grant,
@@ -44,6 +46,22 @@ impl GrantNode {
         }
     }
 
+    /// `SHOW GRANTS TO {to}` as (privilege, name, role) rows, read once per run for every
+    /// grant node that asks: the four usage grants share one role.
+    async fn shown(&self, inputs: &Inputs, to: String) -> Result<Arc<Vec<Shown>>, NodeError> {
+        let statement = format!("SHOW GRANTS TO {to}");
+        inputs
+            .memo()
+            .get_or_try_init(&format!("snowflake {statement}"), || async {
+                let rows = self.sf.run("SECURITYADMIN", &statement).await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| [text(r, "privilege"), text(r, "name"), text(r, "role")])
+                    .collect())
+            })
+            .await
+    }
+
     fn id(&self) -> String {
         match &self.grant {
             Grant::Usage {
@@ -60,33 +78,20 @@ impl GrantNode {
 impl Resource for GrantNode {
     async fn find(
         &self,
-        _inputs: &Inputs,
+        inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let found = match (&self.grant, self.object()) {
             (Grant::Usage { role, .. }, Some((_, _, listed))) => {
-                let rows = self
-                    .sf
-                    .run(
-                        "SECURITYADMIN",
-                        &format!("SHOW GRANTS TO ROLE {}", ident(role)),
-                    )
-                    .await?;
-                rows.iter().any(|r| {
-                    text(r, "privilege").as_deref() == Some("USAGE")
-                        && text(r, "name").as_deref() == Some(listed.as_str())
+                let rows = self.shown(inputs, format!("ROLE {}", ident(role))).await?;
+                rows.iter().any(|[privilege, name, _]| {
+                    privilege.as_deref() == Some("USAGE") && name.as_deref() == Some(&listed)
                 })
             }
             (Grant::Role { role, user }, _) => {
-                let rows = self
-                    .sf
-                    .run(
-                        "SECURITYADMIN",
-                        &format!("SHOW GRANTS TO USER {}", ident(user)),
-                    )
-                    .await?;
+                let rows = self.shown(inputs, format!("USER {}", ident(user))).await?;
                 rows.iter()
-                    .any(|r| text(r, "role").as_deref() == Some(role.as_str()))
+                    .any(|[_, _, granted]| granted.as_deref() == Some(role.as_str()))
             }
             _ => false,
         };
@@ -119,12 +124,7 @@ impl Resource for GrantNode {
         };
         // A grant on or to something already dropped is gone with it.
         match self.sf.run("SECURITYADMIN", &statement).await {
-            Err(NodeError::Other(e))
-                if e.downcast_ref::<super::SqlError>()
-                    .is_some_and(|s| s.code.as_deref() == Some("002003")) =>
-            {
-                Ok(())
-            }
+            Err(e) if super::does_not_exist(&e) => Ok(()),
             other => other.map(|_| ()),
         }
     }

@@ -113,6 +113,13 @@ impl From<SqlError> for NodeError {
     }
 }
 
+/// Snowflake's 002003, "does not exist or not authorized".
+pub(crate) fn does_not_exist(e: &NodeError) -> bool {
+    matches!(e, NodeError::Other(e) if e
+        .downcast_ref::<SqlError>()
+        .is_some_and(|s| s.code.as_deref() == Some("002003")))
+}
+
 fn sql_error(what: &str, e: &snowflake_connector_rs::Error) -> SqlError {
     let code = e.snowflake_code().map(str::to_string);
     // Network trouble and answers that are not Snowflake's own (throttling, 5xx) are worth another try.

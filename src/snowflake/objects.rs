@@ -33,10 +33,7 @@ impl Object {
     /// An Iceberg table's "does not exist": its volume, integration and schema are made before
     /// it, so what is missing is the table in Glue.
     fn awaits_glue(&self, e: &NodeError) -> bool {
-        matches!(self.spec, Spec::IcebergTable { .. })
-            && matches!(e, NodeError::Other(e) if e
-                .downcast_ref::<super::SqlError>()
-                .is_some_and(|s| s.code.as_deref() == Some("002003")))
+        matches!(self.spec, Spec::IcebergTable { .. }) && super::does_not_exist(e)
     }
 
     pub fn new(sf: Arc<Snowflake>, decl: &Decl) -> Self {
@@ -235,6 +232,13 @@ impl Resource for Object {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let (name, show, role, _) = self.shape();
+        if let Spec::ExternalVolume { .. } | Spec::GlueCatalogIntegration { .. } = self.spec {
+            // DESCRIBE tells both whether it exists and what A3's trust needs: one statement.
+            return match self.described(Record::new(&name)).await {
+                Err(e) if super::does_not_exist(&e) => Ok(None),
+                found => found.map(Some),
+            };
+        }
         let rows = self.sf.run(role, &show).await?;
         // LIKE's `_` matches any character: compare the names exactly.
         if !rows

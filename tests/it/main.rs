@@ -12,6 +12,7 @@ mod faults;
 mod graph;
 mod http;
 mod preflight;
+mod rerun;
 mod resume;
 mod snowflake;
 mod state;
