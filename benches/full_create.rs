@@ -42,6 +42,7 @@ fn delays() -> Delays {
         statement: s(3),
         tableflow: s(4),
         catalog: s(3),
+        publish: s(2),
     }
 }
 

@@ -128,10 +128,12 @@ fn sql_error(what: &str, e: &snowflake_connector_rs::Error) -> SqlError {
     SqlError {
         code,
         what: what.to_string(),
+        // Snowflake breaks its messages ("SQL compilation error:\n..."); an error is one line.
         message: e
             .snowflake_message()
             .map(str::to_string)
-            .unwrap_or_else(|| e.to_string()),
+            .unwrap_or_else(|| e.to_string())
+            .replace('\n', " "),
         transient,
     }
 }

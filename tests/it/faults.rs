@@ -6,12 +6,10 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::clouds::{self, CONFLUENT_KEY, CONFLUENT_SECRET, SNOWFLAKE_ACCOUNT};
+use common::clouds::{self, OwnEmulators};
 use common::{FULL, Test};
-use local_cloud::confluent::{self, ConfluentConfig, Delays};
-use local_cloud::snowflake::{self, Snowflake, SnowflakeConfig};
+use local_cloud::confluent::Delays;
 use local_cloud::{FaultConfig, LocalCloud, aws_proxy};
-use secrecy::ExposeSecret as _;
 
 fn faults(seed: u64) -> FaultConfig {
     FaultConfig {
@@ -27,29 +25,10 @@ fn faults(seed: u64) -> FaultConfig {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_and_delete_succeed_in_20_runs_of_20_through_faults_everywhere() {
-    let admin = kickstart::snowflake::KeyPair::generate().unwrap();
-    let key_file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(key_file.path(), admin.private_pem.expose_secret()).unwrap();
+    let own = OwnEmulators::start(Delays::uniform(Duration::from_millis(50)), faults(0)).await;
+    let emulators = &own.cloud;
     let moto = tokio::task::spawn_blocking(clouds::moto).await.unwrap();
-    let services = confluent::router(
-        ConfluentConfig::new(
-            CONFLUENT_KEY,
-            CONFLUENT_SECRET,
-            Delays::uniform(Duration::from_millis(50)),
-        )
-        .with_customer_aws(&moto),
-    )
-    .merge(snowflake::router(
-        Snowflake::new(SnowflakeConfig {
-            account: SNOWFLAKE_ACCOUNT.into(),
-            admin_user: "ADMIN".into(),
-            admin_public_key: admin.public_body.clone(),
-            iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
-        })
-        .with_customer_aws(&moto),
-    ));
     let addr = "127.0.0.1:0".parse().unwrap();
-    let emulators = LocalCloud::start(addr, faults(0), services).await.unwrap();
     let proxy = LocalCloud::start(addr, faults(0), aws_proxy::router(&moto))
         .await
         .unwrap();
@@ -58,15 +37,8 @@ async fn create_and_delete_succeed_in_20_runs_of_20_through_faults_everywhere() 
     for run in 1..=20u64 {
         emulators.faults.set(faults(run));
         proxy.faults.set(faults(1000 + run));
-        let env = [
-            ("CONFLUENT_CLOUD_ENDPOINT", emulators.url()),
-            ("SNOWFLAKE_ENDPOINT", emulators.url()),
-            (
-                "SNOWFLAKE_PRIVATE_KEY_FILE",
-                key_file.path().display().to_string(),
-            ),
-            ("AWS_ENDPOINT_URL", proxy.url()),
-        ];
+        let mut env = own.env();
+        env.push(("AWS_ENDPOINT_URL", proxy.url()));
         let (a, b) = (env.clone(), env);
         let (_, dir) = tokio::task::spawn_blocking(move || {
             let mut t = Test::new().args(["create"]).args(FULL);

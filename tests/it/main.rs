@@ -16,3 +16,4 @@ mod rerun;
 mod resume;
 mod snowflake;
 mod state;
+mod tableflow;

@@ -87,6 +87,7 @@ fn settle_tableflow(world: &mut World, config: &ConfluentConfig, jobs: &mut Vec<
                         topic,
                         location,
                         metadata,
+                        written: None,
                     },
                 });
             }
@@ -129,6 +130,10 @@ fn settle_catalogs(world: &mut World, config: &ConfluentConfig, jobs: &mut Vec<J
             .iter()
             .filter(|((c, _), _)| c == lkc)
             .filter(|(key, _)| first || !world.published.contains(*key))
+            .filter(|(_, t)| {
+                t.written
+                    .is_some_and(|w| w.elapsed() >= config.delays.publish)
+            })
             .map(|(_, t)| t.clone())
             .collect();
         if !first && tables.is_empty() {

@@ -18,6 +18,8 @@ pub struct Table {
     pub topic: String,
     pub location: String,
     pub metadata: String,
+    /// When its first snapshot was written; the catalog sync publishes it a lag later.
+    pub written: Option<std::time::Instant>,
 }
 
 #[derive(Debug)]
@@ -81,7 +83,8 @@ pub async fn run(job: Job, world: Arc<Mutex<World>>, aws: CustomerAws) {
                 Ok(()) => {
                     t.json["status"]["phase"] = json!("RUNNING");
                     t.json["spec"]["storage"]["table_path"] = json!(table.location);
-                    w.tables.insert((lkc, topic), table);
+                    let written = Some(std::time::Instant::now());
+                    w.tables.insert((lkc, topic), Table { written, ..table });
                 }
                 Err(e) => {
                     t.json["status"]["phase"] = json!("FAILED");

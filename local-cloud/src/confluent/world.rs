@@ -16,6 +16,8 @@ pub struct Delays {
     pub statement: Duration,
     pub tableflow: Duration,
     pub catalog: Duration,
+    /// From a topic's first snapshot to its table in Glue: the catalog sync's lag.
+    pub publish: Duration,
 }
 
 impl Delays {
@@ -28,6 +30,7 @@ impl Delays {
             statement: d,
             tableflow: d,
             catalog: d,
+            publish: d,
         }
     }
 }

@@ -151,6 +151,52 @@ pub fn emulators() -> &'static Emulators {
     })
 }
 
+/// A local-cloud of a test's own, for other delays or faults than the shared one's: the
+/// Confluent and Snowflake emulators reaching moto as the customer's account.
+pub struct OwnEmulators {
+    pub cloud: LocalCloud,
+    pub admin_key_file: tempfile::NamedTempFile,
+}
+
+impl OwnEmulators {
+    pub async fn start(delays: Delays, faults: FaultConfig) -> OwnEmulators {
+        let admin = kickstart::snowflake::KeyPair::generate().unwrap();
+        let admin_key_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(admin_key_file.path(), admin.private_pem.expose_secret()).unwrap();
+        let moto = tokio::task::spawn_blocking(moto).await.unwrap();
+        let services = confluent::router(
+            ConfluentConfig::new(CONFLUENT_KEY, CONFLUENT_SECRET, delays).with_customer_aws(&moto),
+        )
+        .merge(snowflake::router(
+            Snowflake::new(SnowflakeConfig {
+                account: SNOWFLAKE_ACCOUNT.into(),
+                admin_user: "ADMIN".into(),
+                admin_public_key: admin.public_body.clone(),
+                iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
+            })
+            .with_customer_aws(&moto),
+        ));
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let cloud = LocalCloud::start(addr, faults, services).await.unwrap();
+        OwnEmulators {
+            cloud,
+            admin_key_file,
+        }
+    }
+
+    /// The variables that point the binary at these emulators instead of the shared ones.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("CONFLUENT_CLOUD_ENDPOINT", self.cloud.url()),
+            ("SNOWFLAKE_ENDPOINT", self.cloud.url()),
+            (
+                "SNOWFLAKE_PRIVATE_KEY_FILE",
+                self.admin_key_file.path().display().to_string(),
+            ),
+        ]
+    }
+}
+
 /// moto behind local-cloud's proxy, whose fault layer can hold the k-th mutating AWS call.
 pub struct MotoProxy {
     pub url: String,

@@ -1,0 +1,54 @@
+//! Tableflow publishes a topic's table to Glue on its own schedule, a while after the topic runs.
+//! Until then Snowflake refuses `CREATE ICEBERG TABLE` (the Glue table does not exist), and the
+//! Iceberg table node waits for the table instead of failing the run.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::clouds::OwnEmulators;
+use common::{FULL, Test};
+use local_cloud::FaultConfig;
+use local_cloud::confluent::Delays;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_iceberg_table_waits_for_tableflow_to_publish_it_to_glue() {
+    // A lag far longer than the few calls between a topic running and Snowflake's turn.
+    let delays = Delays {
+        publish: Duration::from_secs(4),
+        ..Delays::uniform(Duration::from_millis(100))
+    };
+    let own = OwnEmulators::start(delays, FaultConfig::default()).await;
+    let env = own.env();
+    let (run, dir) = tokio::task::spawn_blocking(move || {
+        let mut t = Test::new().args(["create"]).args(FULL);
+        for (k, v) in &env {
+            t = t.env(k, v);
+        }
+        t.status(0).stderr_has("create done").run()
+    })
+    .await
+    .unwrap();
+    for table in ["stock_trades", "stock_trades_with_totals"] {
+        let waited = format!(
+            "waiting for S6 Iceberg table {table} (waiting for Tableflow to publish the table to Glue)"
+        );
+        assert!(run.stderr.contains(&waited), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("created S6 Iceberg table {table}")),
+            "{}",
+            run.stderr
+        );
+    }
+    let env = own.env();
+    tokio::task::spawn_blocking(move || {
+        let mut t = Test::new().in_dir(dir.path()).args(["delete"]).args(FULL);
+        for (k, v) in &env {
+            t = t.env(k, v);
+        }
+        t.status(0).run()
+    })
+    .await
+    .unwrap();
+}
