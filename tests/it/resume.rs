@@ -10,26 +10,19 @@ use std::time::{Duration, Instant};
 use common::clouds::{self, CONFLUENT_KEY, CONFLUENT_SECRET, emulators};
 use common::{FULL, Test};
 use local_cloud::snowflake::Kind;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-/// A plain HTTP call to local-cloud's control endpoints or Confluent API.
-fn call(method: &str, path: &str, body: Option<&Value>, auth: bool) -> Value {
+/// A GET of the Confluent API, to count what the emulator holds.
+fn get(path: &str) -> Value {
+    use base64::Engine as _;
     use std::io::{Read as _, Write as _};
     let host = emulators().url.trim_start_matches("http://").to_string();
     let mut s = std::net::TcpStream::connect(&host).unwrap();
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let authorization = if auth {
-        use base64::Engine as _;
-        let token = base64::engine::general_purpose::STANDARD
-            .encode(format!("{CONFLUENT_KEY}:{CONFLUENT_SECRET}"));
-        format!("Authorization: Basic {token}\r\n")
-    } else {
-        String::new()
-    };
+    let token = base64::engine::general_purpose::STANDARD
+        .encode(format!("{CONFLUENT_KEY}:{CONFLUENT_SECRET}"));
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: Basic {token}\r\n\r\n"
     )
     .unwrap();
     let mut text = String::new();
@@ -45,36 +38,27 @@ enum At {
     Aws,
 }
 
+fn faults(at: At) -> &'static local_cloud::Faults {
+    match at {
+        At::Emulators => &emulators().faults,
+        At::Aws => &clouds::moto_proxy().faults,
+    }
+}
+
 fn set_hang(at: At, step: Option<u64>) {
-    let config = local_cloud::FaultConfig {
+    faults(at).set(local_cloud::FaultConfig {
         hang_at: step,
         ..local_cloud::FaultConfig::default()
-    };
-    match at {
-        At::Emulators => {
-            call("PUT", "/_local/faults", Some(&json!(config)), false);
-        }
-        At::Aws => clouds::moto_proxy().faults.set(config),
-    }
+    });
 }
 
 fn calls(at: At) -> (u64, bool) {
-    match at {
-        At::Emulators => {
-            let v = call("GET", "/_local/calls", None, false);
-            (v["mutating"].as_u64().unwrap(), v["hanging"] == true)
-        }
-        At::Aws => {
-            let f = &clouds::moto_proxy().faults;
-            (f.mutating(), f.hanging())
-        }
-    }
+    let f = faults(at);
+    (f.mutating(), f.hanging())
 }
 
 fn count(path: &str) -> usize {
-    call("GET", path, None, true)["data"]
-        .as_array()
-        .map_or(0, Vec::len)
+    get(path)["data"].as_array().map_or(0, Vec::len)
 }
 
 /// How many of each resource the stand-ins hold.
