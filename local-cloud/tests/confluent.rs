@@ -160,11 +160,20 @@ async fn kafka_rest_takes_only_a_key_of_its_cluster_whose_owner_is_admin_and_a_d
     let sa = sa["id"].as_str().unwrap().to_string();
     let (s, dup) = send(cc.post("/iam/v2/service-accounts", json!({"display_name": "mgr"}))).await;
     assert_eq!(s, 409, "{dup}");
-    let (s, key) = send(cc.post(
-        "/iam/v2/api-keys",
-        json!({"spec": {"owner": {"id": sa}, "resource": {"id": lkc, "environment": env}}}),
-    ))
-    .await;
+    let key_on = |resource: serde_json::Value| {
+        cc.post(
+            "/iam/v2/api-keys",
+            json!({"spec": {"owner": {"id": sa}, "resource": resource}}),
+        )
+    };
+    let (s, body) = send(key_on(json!({"id": lkc}))).await;
+    assert_eq!(
+        s, 400,
+        "a cluster key names the cluster's environment: {body}"
+    );
+    let (s, body) = send(key_on(json!({"id": lkc, "environment": "env-other"}))).await;
+    assert_eq!(s, 400, "{body}");
+    let (s, key) = send(key_on(json!({"id": lkc, "environment": env}))).await;
     assert_eq!(s, 202);
     let (id, secret) = (
         key["id"].as_str().unwrap().to_string(),

@@ -52,8 +52,8 @@ impl ApiKey {
     fn resource(&self, inputs: &Inputs) -> Result<(String, Option<String>), NodeError> {
         let env = || inputs.id(ids::ENV).map(str::to_string);
         Ok(match self.scope {
-            KeyScope::KafkaCluster => (inputs.id(ids::CLUSTER)?.to_string(), None),
-            KeyScope::SchemaRegistry => (inputs.id(ids::SR)?.to_string(), None),
+            KeyScope::KafkaCluster => (inputs.id(ids::CLUSTER)?.to_string(), Some(env()?)),
+            KeyScope::SchemaRegistry => (inputs.id(ids::SR)?.to_string(), Some(env()?)),
             KeyScope::FlinkRegion => (self.cc.flink_region(), Some(env()?)),
             KeyScope::Tableflow => ("tableflow".to_string(), None),
         })

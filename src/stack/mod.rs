@@ -140,7 +140,8 @@ pub fn declare(n: &Names) -> Vec<Decl> {
     let owner_deps = [manager.as_str(), ENV, PROVIDER];
     d.add(INTEGRATION_OWNER, "C4", Confluent, owner, &owner_deps);
 
-    // C5: API keys, each owned by a service account and bound to one resource.
+    // C5: API keys, each owned by a service account and bound to one resource (with its
+    // environment where the resource is env-scoped, as the spec's ObjectReference asks).
     let key = |scope| Spec::ApiKey { scope };
     // The connector's own key: the Connect spec requires kafka.api.key and kafka.api.secret in
     // every connector config, so the connector authenticates with a key its account owns.
@@ -152,7 +153,7 @@ pub fn declare(n: &Names) -> Vec<Decl> {
     ] {
         let id = format!("confluent.api_key.{role}_kafka");
         let spec = key(KeyScope::KafkaCluster);
-        d.add(&id, "C5", Confluent, spec, &[&sa(role), CLUSTER]);
+        d.add(&id, "C5", Confluent, spec, &[&sa(role), CLUSTER, ENV]);
     }
     let sr_key = key(KeyScope::SchemaRegistry);
     d.add(
@@ -160,7 +161,7 @@ pub fn declare(n: &Names) -> Vec<Decl> {
         "C5",
         Confluent,
         sr_key,
-        &[&sr_account, SR],
+        &[&sr_account, SR, ENV],
     );
     d.add(
         FLINK_KEY,

@@ -167,15 +167,29 @@ fn key_resource(
     let env = v
         .pointer("/spec/resource/environment")
         .and_then(Value::as_str);
-    let (api_version, kind) = if let Some(c) = world.clusters.get(id) {
-        if env.is_some_and(|e| c.json["spec"]["environment"]["id"] != e) {
-            return Err(bad_field(
+    // A Kafka or Schema Registry cluster is env-scoped: the reference names its environment
+    // (the spec's ObjectReference; Confluent's Terraform provider requires it too).
+    let elsewhere = |c: &super::world::Item| match env {
+        None => Some(bad_field(
+            "/spec/resource/environment",
+            format!("{id} is env-scoped: give the environment it is in"),
+        )),
+        Some(e) => (c.json["spec"]["environment"]["id"] != e).then(|| {
+            bad_field(
                 "/spec/resource/environment",
                 format!("cluster {id} is not in that environment"),
-            ));
+            )
+        }),
+    };
+    let (api_version, kind) = if let Some(c) = world.clusters.get(id) {
+        if let Some(e) = elsewhere(c) {
+            return Err(e);
         }
         ("cmk/v2", "Cluster")
-    } else if world.schema_registries.contains_key(id) {
+    } else if let Some(sr) = world.schema_registries.get(id) {
+        if let Some(e) = elsewhere(sr) {
+            return Err(e);
+        }
         ("srcm/v3", "Cluster")
     } else if id == flink_region_id("AWS", "us-east-1")
         || id.contains('.') && id.starts_with("aws.")
