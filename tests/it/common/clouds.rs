@@ -99,25 +99,10 @@ pub struct Emulators {
     pub journal: local_cloud::Journal,
 }
 
-/// The Confluent and Snowflake emulators on one loopback port.
+/// The Confluent and Snowflake emulators on one loopback port, shared by the test process.
 pub fn emulators() -> &'static Emulators {
     static EMULATORS: OnceLock<Emulators> = OnceLock::new();
     EMULATORS.get_or_init(|| {
-        let admin = kickstart::snowflake::KeyPair::generate().unwrap();
-        let dir = tempfile::tempdir().unwrap().keep();
-        let admin_key_file = dir.join("admin.p8");
-        std::fs::write(&admin_key_file, admin.private_pem.expose_secret()).unwrap();
-        // Tableflow and Snowflake reach the customer's account directly, never through the
-        // tool's proxy.
-        let moto = moto();
-        let sf = Snowflake::new(SnowflakeConfig {
-            account: SNOWFLAKE_ACCOUNT.into(),
-            admin_user: "ADMIN".into(),
-            admin_public_key: admin.public_body.clone(),
-            iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
-        })
-        .with_customer_aws(&moto);
-        let handle = sf.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -126,28 +111,20 @@ pub fn emulators() -> &'static Emulators {
                 .unwrap();
             runtime.block_on(async move {
                 let delays = Delays::uniform(Duration::from_millis(100));
-                let confluent = confluent::router(
-                    ConfluentConfig::new(CONFLUENT_KEY, CONFLUENT_SECRET, delays)
-                        .with_customer_aws(&moto),
-                );
-                let services = confluent.merge(snowflake::router(sf));
-                let addr = "127.0.0.1:0".parse().unwrap();
-                let cloud = LocalCloud::start(addr, FaultConfig::default(), services)
-                    .await
-                    .unwrap();
-                tx.send((cloud.url(), cloud.faults.clone(), cloud.journal.clone()))
-                    .unwrap();
+                let own = OwnEmulators::start(delays, FaultConfig::default()).await;
+                tx.send(Emulators {
+                    url: own.cloud.url(),
+                    admin_key_file: own.admin_key_file.path().to_path_buf(),
+                    snowflake: own.snowflake.clone(),
+                    faults: own.cloud.faults.clone(),
+                    journal: own.cloud.journal.clone(),
+                })
+                .unwrap();
+                // `own` (the server and the key file) lives as long as this block: for good.
                 std::future::pending::<()>().await;
             });
         });
-        let (url, faults, journal) = rx.recv().unwrap();
-        Emulators {
-            url,
-            admin_key_file,
-            snowflake: handle,
-            faults,
-            journal,
-        }
+        rx.recv().unwrap()
     })
 }
 
@@ -156,6 +133,8 @@ pub fn emulators() -> &'static Emulators {
 pub struct OwnEmulators {
     pub cloud: LocalCloud,
     pub admin_key_file: tempfile::NamedTempFile,
+    /// The Snowflake emulator's registry, to count what is in it.
+    pub snowflake: Snowflake,
 }
 
 impl OwnEmulators {
@@ -163,24 +142,26 @@ impl OwnEmulators {
         let admin = kickstart::snowflake::KeyPair::generate().unwrap();
         let admin_key_file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(admin_key_file.path(), admin.private_pem.expose_secret()).unwrap();
+        // Tableflow and Snowflake reach the customer's account directly, never through the
+        // tool's proxy.
         let moto = tokio::task::spawn_blocking(moto).await.unwrap();
+        let snowflake = Snowflake::new(SnowflakeConfig {
+            account: SNOWFLAKE_ACCOUNT.into(),
+            admin_user: "ADMIN".into(),
+            admin_public_key: admin.public_body.clone(),
+            iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
+        })
+        .with_customer_aws(&moto);
         let services = confluent::router(
             ConfluentConfig::new(CONFLUENT_KEY, CONFLUENT_SECRET, delays).with_customer_aws(&moto),
         )
-        .merge(snowflake::router(
-            Snowflake::new(SnowflakeConfig {
-                account: SNOWFLAKE_ACCOUNT.into(),
-                admin_user: "ADMIN".into(),
-                admin_public_key: admin.public_body.clone(),
-                iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
-            })
-            .with_customer_aws(&moto),
-        ));
+        .merge(snowflake::router(snowflake.clone()));
         let addr = "127.0.0.1:0".parse().unwrap();
         let cloud = LocalCloud::start(addr, faults, services).await.unwrap();
         OwnEmulators {
             cloud,
             admin_key_file,
+            snowflake,
         }
     }
 
