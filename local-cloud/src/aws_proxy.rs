@@ -1,6 +1,6 @@
 //! A reverse proxy in front of moto, which has no fault layer of its own: every call is forwarded
 //! unchanged, so local-cloud's latency, throttling, server errors, hangs and journal apply to AWS
-//! too. Reads (GET, and Get/List/Describe actions of the query and JSON protocols) are marked as
+//! too. One answer is mended on the way back (see [`aws_error_shape`]). Reads (GET, and Get/List/Describe actions of the query and JSON protocols) are marked as
 //! such, so the journal lists only what changed.
 
 use axum::Router;
@@ -81,7 +81,11 @@ async fn forward(
             response = response.header(name.as_str(), value.as_bytes());
         }
     }
-    let bytes = answer.bytes().await.unwrap_or_default();
+    let failed = answer.status().is_client_error() || answer.status().is_server_error();
+    let mut bytes = answer.bytes().await.unwrap_or_default();
+    if failed {
+        bytes = aws_error_shape(bytes);
+    }
     let mut response = response
         .body(Body::from(bytes))
         .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response());
@@ -89,4 +93,36 @@ async fn forward(
         response.extensions_mut().insert(ReadOnly);
     }
     response
+}
+
+/// moto answers a refused credential (InvalidClientTokenId, SignatureDoesNotMatch) with
+/// `<ErrorResponse><Errors><Error>`, EC2's nesting under the query protocol's root; STS and IAM
+/// answer `<ErrorResponse><Error>`, the only shape an SDK reads a code from.
+fn aws_error_shape(body: Bytes) -> Bytes {
+    let text = String::from_utf8_lossy(&body);
+    if !text.contains("<ErrorResponse>") || !text.contains("<Errors><Error>") {
+        return body;
+    }
+    let mended =
+        text.replacen("<Errors><Error>", "<Error>", 1)
+            .replacen("</Error></Errors>", "</Error>", 1);
+    Bytes::from(mended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nested_query_error_gets_the_shape_sts_answers_with() {
+        let moto = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>m</Message><Type>Sender</Type></Error></Errors></ErrorResponse>";
+        let mended = aws_error_shape(Bytes::from(moto));
+        assert_eq!(
+            String::from_utf8_lossy(&mended),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>m</Message><Type>Sender</Type></Error></ErrorResponse>"
+        );
+        let ec2 =
+            Bytes::from("<Response><Errors><Error><Code>X</Code></Error></Errors></Response>");
+        assert_eq!(aws_error_shape(ec2.clone()), ec2);
+    }
 }

@@ -85,6 +85,10 @@ pub async fn load(
     Ok(config)
 }
 
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}
+
 fn profile_exists(profile: &str) -> bool {
     let home = std::env::var_os("HOME")
         .map(std::path::PathBuf::from)
@@ -142,10 +146,24 @@ impl Aws {
                     ),
                     detail,
                 }
+            } else if let Some(refusal) = e.as_service_error() {
+                // STS answered: a wrong or unknown key is InvalidClientTokenId, a wrong secret
+                // SignatureDoesNotMatch; only expired session credentials mean a new login.
+                use aws_sdk_sts::error::ProvideErrorMetadata as _;
+                match (refusal.code(), profile) {
+                    (Some("ExpiredToken"), Some(p)) => PreflightError::SsoExpired(p.to_string()),
+                    (Some(code), _) => PreflightError::Refused(format!(
+                        "{code}: {}",
+                        refusal.message().unwrap_or_default()
+                    )),
+                    (None, _) => PreflightError::Refused(first_line(&text)),
+                }
             } else if text.contains("SSO") || text.contains("sso") || text.contains("token") {
+                // No request was sent: the credentials could not be had, as when an SSO login
+                // has run out.
                 PreflightError::SsoExpired(profile.unwrap_or("default").to_string())
             } else {
-                PreflightError::Refused(text.lines().next().unwrap_or_default().to_string())
+                PreflightError::Refused(first_line(&text))
             }
         })?;
         let account = who.account().unwrap_or_default().to_string();

@@ -145,3 +145,42 @@ async fn unreachable_endpoints_and_refused_credentials_touch_nothing() {
     let (at_emulators, at_aws) = journals();
     assert!(at_emulators.is_empty() && at_aws.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_refusing_the_credentials_touches_nothing() {
+    let proxy = tokio::task::spawn_blocking(|| clouds::moto_proxy().url.clone())
+        .await
+        .unwrap();
+    // moto checks credentials once told to, as AWS does: our key is no IAM user's there.
+    let auth = reqwest::Client::new()
+        .post(format!("{}/moto-api/reset-auth", clouds::moto()))
+        .body("0")
+        .send()
+        .await
+        .unwrap();
+    assert!(auth.status().is_success());
+    for command in ["create", "delete", "plan"] {
+        let proxy = proxy.clone();
+        let (run, dir) = tokio::task::spawn_blocking(move || {
+            Test::new()
+                .args([command])
+                .args(FULL)
+                .env("AWS_ENDPOINT_URL", &proxy)
+                .status(2)
+                .stderr_has("AWS refused the credentials (InvalidClientTokenId: ")
+                .stderr_has("check --profile or the AWS environment")
+                .stderr_lines(1)
+                .run()
+        })
+        .await
+        .unwrap();
+        assert!(!run.stderr.contains("sso login"), "{}", run.stderr);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{command} left {left:?}");
+        let (at_emulators, at_aws) = journals();
+        assert!(
+            at_emulators.is_empty() && at_aws.is_empty(),
+            "{command}: mutating calls {at_emulators:?} {at_aws:?}"
+        );
+    }
+}
