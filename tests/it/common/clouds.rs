@@ -89,6 +89,29 @@ pub fn moto() -> String {
     .clone()
 }
 
+/// Runs `start` on a runtime of its own thread and hands back the first half of what it returns;
+/// the second half (a server, a key file) stays alive, serving, for the rest of the process.
+fn serve_for_good<T, Keep, F, Fut>(start: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = (T, Keep)>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let (shared, _keep) = start().await;
+            tx.send(shared).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
 pub struct Emulators {
     pub url: String,
     pub admin_key_file: PathBuf,
@@ -103,28 +126,18 @@ pub struct Emulators {
 pub fn emulators() -> &'static Emulators {
     static EMULATORS: OnceLock<Emulators> = OnceLock::new();
     EMULATORS.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let delays = Delays::uniform(Duration::from_millis(100));
-                let own = OwnEmulators::start(delays, FaultConfig::default()).await;
-                tx.send(Emulators {
-                    url: own.cloud.url(),
-                    admin_key_file: own.admin_key_file.path().to_path_buf(),
-                    snowflake: own.snowflake.clone(),
-                    faults: own.cloud.faults.clone(),
-                    journal: own.cloud.journal.clone(),
-                })
-                .unwrap();
-                // `own` (the server and the key file) lives as long as this block: for good.
-                std::future::pending::<()>().await;
-            });
-        });
-        rx.recv().unwrap()
+        serve_for_good(|| async {
+            let delays = Delays::uniform(Duration::from_millis(100));
+            let own = OwnEmulators::start(delays, FaultConfig::default()).await;
+            let shared = Emulators {
+                url: own.cloud.url(),
+                admin_key_file: own.admin_key_file.path().to_path_buf(),
+                snowflake: own.snowflake.clone(),
+                faults: own.cloud.faults.clone(),
+                journal: own.cloud.journal.clone(),
+            };
+            (shared, own)
+        })
     })
 }
 
@@ -189,32 +202,19 @@ pub fn moto_proxy() -> &'static MotoProxy {
     static PROXY: OnceLock<MotoProxy> = OnceLock::new();
     PROXY.get_or_init(|| {
         let moto = moto();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let addr = "127.0.0.1:0".parse().unwrap();
-                let proxy = LocalCloud::start(
-                    addr,
-                    FaultConfig::default(),
-                    local_cloud::aws_proxy::router(&moto),
-                )
+        serve_for_good(move || async move {
+            let addr = "127.0.0.1:0".parse().unwrap();
+            let router = local_cloud::aws_proxy::router(&moto);
+            let proxy = LocalCloud::start(addr, FaultConfig::default(), router)
                 .await
                 .unwrap();
-                tx.send((proxy.url(), proxy.faults.clone(), proxy.journal.clone()))
-                    .unwrap();
-                std::future::pending::<()>().await;
-            });
-        });
-        let (url, faults, journal) = rx.recv().unwrap();
-        MotoProxy {
-            url,
-            faults,
-            journal,
-        }
+            let shared = MotoProxy {
+                url: proxy.url(),
+                faults: proxy.faults.clone(),
+                journal: proxy.journal.clone(),
+            };
+            (shared, proxy)
+        })
     })
 }
 
