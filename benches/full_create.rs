@@ -43,6 +43,10 @@ fn delays() -> Delays {
         tableflow: s(4),
         catalog: s(3),
         publish: s(2),
+        // Keys and bindings take seconds to be honoured; deletes take seconds to finish.
+        key_propagation: (s(1), s(3)),
+        binding_propagation: (s(1), s(3)),
+        deleting: s(2),
     }
 }
 

@@ -197,7 +197,23 @@ async fn kafka_rest_takes_only_a_key_of_its_cluster_whose_owner_is_admin_and_a_d
     assert_eq!(body["error_code"], 40301);
     let (_, c) = send(cc.get(&format!("/cmk/v2/clusters/{lkc}?environment={env}"))).await;
     let crn = c["metadata"]["resource_name"].as_str().unwrap();
-    let (s, rb) = send(cc.post("/iam/v2/role-bindings", json!({"principal": format!("User:{sa}"), "role_name": "CloudClusterAdmin", "crn_pattern": crn}))).await;
+    assert!(
+        crn.ends_with(&format!("/cloud-cluster={lkc}/kafka={lkc}")),
+        "the real form: {crn}"
+    );
+    let bind = |crn: &str| {
+        cc.post(
+            "/iam/v2/role-bindings",
+            json!({"principal": format!("User:{sa}"), "role_name": "CloudClusterAdmin", "crn_pattern": crn}),
+        )
+    };
+    // On the cluster's full name, CloudClusterAdmin is bound at a scope it is not defined for.
+    let (s, rb) = send(bind(crn)).await;
+    assert_eq!(s, 201, "{rb}");
+    let (s, body) = send(create()).await;
+    assert_eq!(s, 403, "a binding at the kafka= scope grants nothing: {body}");
+    let scope = crn.rsplit_once("/kafka=").unwrap().0;
+    let (s, rb) = send(bind(scope)).await;
     assert_eq!(s, 201, "{rb}");
     let (s, _) = send(create()).await;
     assert_eq!(s, 201);
@@ -248,8 +264,9 @@ async fn lists_page_with_a_full_next_url() {
         let (_, page) = send(cc.http.get(&next).basic_auth(KEY, Some(SECRET))).await;
         seen += page["data"].as_array().unwrap().len();
         match page["metadata"]["next"].as_str() {
+            Some("") => break,
             Some(n) => next = n.to_string(),
-            None => break,
+            None => panic!("the real service ends a list with next: \"\", not without it"),
         }
     }
     assert_eq!(seen, 5);

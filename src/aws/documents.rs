@@ -110,7 +110,9 @@ fn glue_arns(region: &str, account: &str) -> Vec<String> {
         .collect()
 }
 
-/// A2's permissions: write Iceberg into the bucket and keep Glue's tables.
+/// A2's permissions: write Iceberg into the bucket and keep Glue's tables. The S3 actions are
+/// exactly those of Confluent's Tableflow BYOS documentation, `s3:DeleteObject` included:
+/// Tableflow compacts and expires files.
 pub fn tableflow_policy(bucket: &str, region: &str, account: &str) -> Document {
     let (bucket_arn, objects) = bucket_arns(bucket);
     document(vec![
@@ -127,6 +129,7 @@ pub fn tableflow_policy(bucket: &str, region: &str, account: &str) -> Document {
                 "s3:PutObject",
                 "s3:PutObjectTagging",
                 "s3:GetObject",
+                "s3:DeleteObject",
                 "s3:AbortMultipartUpload",
                 "s3:ListMultipartUploadParts",
             ],
@@ -154,7 +157,8 @@ pub fn tableflow_policy(bucket: &str, region: &str, account: &str) -> Document {
     ])
 }
 
-/// A3's permissions: read and write the bucket's objects, read Glue's catalog.
+/// A3's permissions: read and write the bucket's objects, read Glue's catalog. The S3 actions are
+/// exactly those of Snowflake's documentation for an S3 external volume.
 pub fn snowflake_policy(bucket: &str, region: &str, account: &str) -> Document {
     let (bucket_arn, objects) = bucket_arns(bucket);
     document(vec![
@@ -165,19 +169,10 @@ pub fn snowflake_policy(bucket: &str, region: &str, account: &str) -> Document {
                 "s3:GetObjectVersion",
                 "s3:DeleteObject",
                 "s3:DeleteObjectVersion",
-                "s3:AbortMultipartUpload",
-                "s3:ListMultipartUploadParts",
             ],
             vec![objects],
         ),
-        allow(
-            &[
-                "s3:ListBucket",
-                "s3:GetBucketLocation",
-                "s3:ListBucketMultipartUploads",
-            ],
-            vec![bucket_arn],
-        ),
+        allow(&["s3:ListBucket", "s3:GetBucketLocation"], vec![bucket_arn]),
         allow(
             &[
                 "glue:GetCatalog",
@@ -274,5 +269,55 @@ mod tests {
         let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
         assert_eq!(Document::parse(&encoded), Some(trust.clone()));
         assert_eq!(Document::parse(&text), Some(trust));
+    }
+}
+
+#[cfg(test)]
+mod documented_actions {
+    use super::*;
+
+    fn s3_actions(doc: &Document) -> std::collections::BTreeSet<String> {
+        doc.statement
+            .iter()
+            .flat_map(|s| s.action.iter())
+            .filter(|a| a.starts_with("s3:"))
+            .cloned()
+            .collect()
+    }
+
+    fn set(actions: &[&str]) -> std::collections::BTreeSet<String> {
+        actions.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn tableflow_gets_exactly_what_its_byos_documentation_lists() {
+        let doc = tableflow_policy("b", "us-east-1", "123456789012");
+        let listed = set(&[
+            "s3:GetBucketLocation",
+            "s3:ListBucketMultipartUploads",
+            "s3:ListBucket",
+            "s3:PutObject",
+            "s3:PutObjectTagging",
+            "s3:GetObject",
+            "s3:DeleteObject",
+            "s3:AbortMultipartUpload",
+            "s3:ListMultipartUploadParts",
+        ]);
+        assert_eq!(s3_actions(&doc), listed);
+    }
+
+    #[test]
+    fn snowflake_gets_exactly_what_its_external_volume_documentation_lists() {
+        let doc = snowflake_policy("b", "us-east-1", "123456789012");
+        let listed = set(&[
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:ListBucket",
+            "s3:GetBucketLocation",
+        ]);
+        assert_eq!(s3_actions(&doc), listed);
     }
 }

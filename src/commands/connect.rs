@@ -43,10 +43,15 @@ impl Connected {
     }
 }
 
+/// How long a new Confluent key or role binding may take to be honoured, unless `--wait-timeout`
+/// says otherwise: the 20 minutes Confluent's Terraform provider waits for a new Kafka key.
+const PROPAGATION: std::time::Duration = std::time::Duration::from_secs(20 * 60);
+
 pub async fn connect(
     clouds: &Clouds,
     names: &Names,
     rotation: Rotation,
+    wait_timeout: Option<std::time::Duration>,
 ) -> Result<Connected, Error> {
     let preflight = |e: &dyn std::fmt::Display| Error::Preflight(e.to_string());
     let profile = clouds.aws.profile.as_deref();
@@ -87,6 +92,7 @@ pub async fn connect(
         clock: clock.clone(),
         vault: vault.clone(),
         retry: retry.clone(),
+        propagation: wait_timeout.unwrap_or(PROPAGATION),
     });
     let sf = Snowflake::new(snowflake::Settings {
         names: names.clone(),

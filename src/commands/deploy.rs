@@ -38,7 +38,13 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
     // Before the lock and any node: who we are in AWS, and whether every cloud takes our
     // credentials. All of it reads, so a refusal leaves nothing behind, not even a lock.
     let connected =
-        super::connect::connect(&settings.clouds, &settings.names, settings.rotation).await?;
+        super::connect::connect(
+        &settings.clouds,
+        &settings.names,
+        settings.rotation,
+        settings.engine.wait_timeout,
+    )
+    .await?;
     // plan only reads, so it neither takes nor waits for the lock.
     let held = match verb {
         Verb::Plan => None,
@@ -112,8 +118,12 @@ fn print_plan(
         }
     }
     let count = |o| report.count(o);
+    let delete = match count(Outcome::WouldDelete) {
+        0 => String::new(),
+        n => format!(", {n} to delete"),
+    };
     text.push_str(&format!(
-        "plan: {} to create, {} to adopt, {} to rotate, {} to wait for, {} unchanged\n",
+        "plan: {} to create, {} to adopt, {} to rotate{delete}, {} to wait for, {} unchanged\n",
         count(Outcome::WouldCreate),
         count(Outcome::WouldAdopt),
         count(Outcome::WouldRotate),

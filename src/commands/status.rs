@@ -31,7 +31,7 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
     };
     let connected = match &clouds {
         Some(c) => {
-            let connected = super::connect::connect(c, &names, rotation).await?;
+            let connected = super::connect::connect(c, &names, rotation, None).await?;
             connected.load_key_secrets().await?;
             Some(connected)
         }

@@ -1,5 +1,5 @@
 //! A small client for the Confluent Cloud REST APIs: HTTP Basic with the Cloud API key or a
-//! resource key, the shared retry policy, `metadata.next` paging, and the three error shapes
+//! resource key, the shared retry policy, `metadata.next` paging (empty on the last page), and the three error shapes
 //! (management `errors[]`, Connect `error`, Kafka REST `error_code`) mapped to one error.
 
 use std::time::Duration;
@@ -18,7 +18,13 @@ pub enum Auth {
     /// The organization's Cloud API key.
     Cloud,
     /// A resource-scoped API key (Kafka, Flink, Tableflow), freshly made or read from the vault.
-    Key { id: String, secret: SecretString },
+    /// While it or a role binding the call relies on may still be propagating, its refusals
+    /// (401, 403) are retried for `patience`; after that, or for old ones, they fail at once.
+    Key {
+        id: String,
+        secret: SecretString,
+        patience: Duration,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,8 +50,8 @@ pub struct Client {
     retry: RetryPolicy,
 }
 
-/// A new resource key can take a while to be accepted; retry its refusals for this long.
-const KEY_ACTIVATION: Duration = Duration::from_secs(60);
+/// How often, at most, a call is tried while its key or role binding propagates.
+pub const PROPAGATION_ATTEMPTS: usize = 60;
 
 impl Client {
     pub fn new(base: url::Url, key: String, secret: SecretString, retry: RetryPolicy) -> Self {
@@ -102,7 +108,7 @@ impl Client {
             let mut req = self.http.request(method.clone(), &url);
             req = match auth {
                 Auth::Cloud => req.basic_auth(&self.key, Some(self.secret.expose_secret())),
-                Auth::Key { id, secret } => req.basic_auth(id, Some(secret.expose_secret())),
+                Auth::Key { id, secret, .. } => req.basic_auth(id, Some(secret.expose_secret())),
             };
             match body {
                 Some(b) => req.json(b),
@@ -110,12 +116,14 @@ impl Client {
             }
         };
         let result = match auth {
-            Auth::Cloud => http::send(&self.retry, build).await,
-            // Refusals of a resource key are retried too, for a bounded while.
-            Auth::Key { .. } => {
+            Auth::Key { patience, .. } if !patience.is_zero() => {
+                // Polls from a second up to half a minute, at most PROPAGATION_ATTEMPTS.
                 let policy = RetryPolicy {
-                    max_elapsed: KEY_ACTIVATION,
-                    ..self.retry.clone()
+                    base: Duration::from_secs(1),
+                    cap: Duration::from_secs(30),
+                    max_attempts: PROPAGATION_ATTEMPTS,
+                    max_elapsed: *patience,
+                    quiet: true,
                 };
                 policy
                     .run(&what, || async {
@@ -124,6 +132,7 @@ impl Client {
                     .await
                     .map_err(|e| e.0)
             }
+            _ => http::send(&self.retry, build).await,
         };
         match result {
             Ok(response) => {
@@ -133,8 +142,18 @@ impl Client {
             Err(HttpError::Status { status: 404, .. }) if missing_ok => Ok(None),
             Err(HttpError::Status { status, body, .. }) => Err(ApiError {
                 status,
+                message: match (auth, status) {
+                    (Auth::Key { id, .. }, 401) => format!(
+                        "API key {id} is not accepted ({}); if it was deleted, `kickstart rotate` makes a new one",
+                        server_message(&body)
+                    ),
+                    (Auth::Key { id, .. }, 403) => format!(
+                        "the owner of API key {id} holds no role binding that allows this ({})",
+                        server_message(&body)
+                    ),
+                    _ => server_message(&body),
+                },
                 what,
-                message: server_message(&body),
             }),
             Err(e @ HttpError::Transport { .. }) => Err(ApiError {
                 status: 0,
@@ -179,7 +198,11 @@ impl Client {
             if let Some(data) = page["data"].as_array() {
                 items.extend(data.iter().cloned());
             }
-            next = page["metadata"]["next"].as_str().map(str::to_string);
+            // The last page says `next: ""` (or leaves it out, or null).
+            next = page["metadata"]["next"]
+                .as_str()
+                .filter(|n| !n.is_empty())
+                .map(str::to_string);
         }
         Ok(items)
     }
@@ -212,7 +235,7 @@ impl std::fmt::Display for KeyRefused {
 
 impl Transient for KeyRefused {
     fn is_transient(&self) -> bool {
-        matches!(self.0.status(), Some(401))
+        matches!(self.0.status(), Some(401 | 403))
     }
 }
 
@@ -224,7 +247,12 @@ fn with_page_size(path: &str) -> String {
 /// The server's message from any of the three error shapes, or the raw body.
 pub fn server_message(body: &str) -> String {
     let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return body.trim().to_string();
+        // Kafka REST answers a refused key with a Jetty HTML page: its title says it.
+        let title = body
+            .split_once("<title>")
+            .and_then(|(_, rest)| rest.split_once("</title>"))
+            .map(|(title, _)| title.trim().to_string());
+        return title.unwrap_or_else(|| body.trim().to_string());
     };
     let pick = [
         v.pointer("/errors/0/detail"),
@@ -256,5 +284,7 @@ mod tests {
         assert_eq!(server_message(connect), "bad config");
         assert_eq!(server_message(kafka), "Topic 'x' already exists.");
         assert_eq!(server_message("<html>busy</html>"), "<html>busy</html>");
+        let jetty = "<html><head><title>Error 401 Unauthorized</title></head><body>…</body></html>";
+        assert_eq!(server_message(jetty), "Error 401 Unauthorized");
     }
 }

@@ -1,21 +1,22 @@
-//! connect/v1: the Datagen source connector. It authenticates with a Kafka API key owned by its
-//! own service account (the spec requires `kafka.api.key`/`kafka.api.secret`), so it acts as that
-//! account and its ACLs apply. When that key rotates, the connector is pointed at the new one.
+//! connect/v1: the Datagen source connector. It runs as its own service account (auth mode
+//! SERVICE_ACCOUNT, as the real service accepts and the seed's Terraform does), so its ACLs apply
+//! and it needs no API key. A connector an earlier version made with a key of that account is
+//! moved to the account, after which the key is retired.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use secrecy::ExposeSecret as _;
 use serde_json::{Map, Value, json};
 
-use super::Confluent;
 use super::client::{Auth, q};
+use super::{Confluent, principal_node};
 use crate::engine::{Change, Inputs, NodeError, Readiness, Record, Resource};
 use crate::stack::{Decl, Spec, ids};
 
 pub struct Connector {
     cc: Arc<Confluent>,
     spec: Spec,
+    account: Result<String, String>,
 }
 
 impl Connector {
@@ -23,7 +24,17 @@ impl Connector {
         Connector {
             cc,
             spec: decl.spec.clone(),
+            account: principal_node(&decl.deps).map_err(|e| e.to_string()),
         }
+    }
+
+    /// The id of the service account the connector runs as.
+    fn account(&self, inputs: &Inputs) -> Result<String, NodeError> {
+        let node = self
+            .account
+            .clone()
+            .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
+        Ok(inputs.id(&node)?.to_string())
     }
 
     fn name(&self) -> &'static str {
@@ -49,7 +60,7 @@ impl Connector {
         ))
     }
 
-    /// The flat config map, with the connector account's active key.
+    /// The flat config map, running as the connector's account.
     fn config(&self, inputs: &Inputs) -> Result<(Map<String, Value>, String), NodeError> {
         let Spec::Connector {
             name,
@@ -61,15 +72,12 @@ impl Connector {
         else {
             unreachable!("a connector node has a connector spec")
         };
-        let Auth::Key { id, secret } = self.cc.key_auth(inputs, ids::CONNECTOR_KEY)? else {
-            unreachable!("key_auth gives a key")
-        };
+        let account = self.account(inputs)?;
         let config = json!({
             "connector.class": class,
             "name": name,
-            "kafka.auth.mode": "KAFKA_API_KEY",
-            "kafka.api.key": id,
-            "kafka.api.secret": secret.expose_secret(),
+            "kafka.auth.mode": "SERVICE_ACCOUNT",
+            "kafka.service.account.id": account,
             "kafka.topic": topic,
             "output.data.format": format,
             "quickstart": quickstart,
@@ -78,11 +86,11 @@ impl Connector {
         let Value::Object(config) = config else {
             unreachable!("a JSON object literal")
         };
-        Ok((config, id))
+        Ok((config, account))
     }
 
-    fn record(&self, key: &str) -> Record {
-        Record::new(self.name()).with("kafka_api_key", key)
+    fn record(&self, account: &str) -> Record {
+        Record::new(self.name()).with("service_account", account)
     }
 }
 
@@ -98,12 +106,12 @@ impl Resource for Connector {
             .client
             .get(&self.path(inputs, "")?, &Auth::Cloud)
             .await?;
-        // The key in use is masked in what Connect shows; the state remembers which it was.
-        let key = known
-            .and_then(|k| k.outputs.get("kafka_api_key"))
+        // What it runs as is what the state remembers (an earlier version ran it with a key).
+        let account = known
+            .and_then(|k| k.outputs.get("service_account"))
             .cloned()
             .unwrap_or_default();
-        Ok(found.map(|_| self.record(&key)))
+        Ok(found.map(|_| self.record(&account)))
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
@@ -145,10 +153,10 @@ impl Resource for Connector {
     }
 
     async fn due(&self, inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {
-        let active = inputs.output(ids::CONNECTOR_KEY, "key")?;
-        let in_use = record.outputs.get("kafka_api_key").map(String::as_str);
-        Ok((in_use != Some(active)).then(|| Change::Rotate {
-            reason: "the connector's account has a newer key".into(),
+        let account = self.account(inputs)?;
+        let runs_as = record.outputs.get("service_account");
+        Ok((runs_as != Some(&account)).then(|| Change::Rotate {
+            reason: format!("the connector moves from an API key to its service account {account}"),
         }))
     }
 
@@ -176,5 +184,15 @@ impl Resource for Connector {
             .delete(&self.path(inputs, "")?, &Auth::Cloud)
             .await?;
         Ok(())
+    }
+
+    /// A connector stops and goes a while after its delete is accepted.
+    async fn gone(&self, inputs: &Inputs, _record: &Record) -> Result<Option<String>, NodeError> {
+        let found = self
+            .cc
+            .client
+            .get(&self.path(inputs, "")?, &Auth::Cloud)
+            .await?;
+        Ok(found.map(|_| "DELETING".to_string()))
     }
 }

@@ -76,6 +76,16 @@ impl Resource for Topic {
         self.cc.client.delete(&url, &auth).await?;
         Ok(())
     }
+
+    /// Kafka removes a deleted topic's partitions in the background.
+    async fn gone(&self, inputs: &Inputs, _record: &Record) -> Result<Option<String>, NodeError> {
+        let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::MANAGER_KEY) else {
+            return Ok(None);
+        };
+        let url = rest(inputs, &format!("/topics/{}", q(&self.name)))?;
+        let found = self.cc.client.get(&url, &auth).await?;
+        Ok(found.map(|_| "DELETING".to_string()))
+    }
 }
 
 /// What names one ACL: a binding equal in all of these is the same ACL.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::client::{Auth, q};
 use super::{Confluent, field, principal_node};
-use crate::engine::{Change, Inputs, NodeError, Record, Resource};
+use crate::engine::{Change, Inputs, NodeError, Readiness, Record, Resource};
 use crate::stack::{Decl, KeyScope, Spec, ids};
 
 pub struct ApiKey {
@@ -88,6 +88,27 @@ impl ApiKey {
         Ok(keys)
     }
 
+    /// A read on the key's own data plane that any accepted key may make.
+    async fn probe(&self, inputs: &Inputs) -> Result<Option<String>, NodeError> {
+        Ok(match self.scope {
+            KeyScope::KafkaCluster => {
+                let base = inputs.output(ids::CLUSTER, "rest_endpoint")?;
+                let lkc = inputs.id(ids::CLUSTER)?;
+                Some(format!(
+                    "{}/kafka/v3/clusters/{lkc}/topics",
+                    base.trim_end_matches('/')
+                ))
+            }
+            KeyScope::FlinkRegion => Some(format!(
+                "{}/sql/v1/organizations/{}/environments/{}/statements?page_size=1",
+                self.cc.flink_endpoint().await?,
+                self.cc.organization().await?,
+                inputs.id(ids::ENV)?
+            )),
+            KeyScope::SchemaRegistry | KeyScope::Tableflow => None,
+        })
+    }
+
     async fn remove(&self, id: &str) -> Result<(), NodeError> {
         self.cc
             .client
@@ -146,6 +167,32 @@ impl Resource for ApiKey {
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
         self.make(inputs).await
+    }
+
+    /// A new key is not accepted at once: its data plane refuses it (401, then 403) until it
+    /// has propagated. Kafka and Flink keys are tried there until they work; a Schema Registry
+    /// key has no data plane the stack calls, and a Tableflow key is first used with patience.
+    async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
+        let Some(url) = self.probe(inputs).await? else {
+            return Ok(Readiness::Ready(record.clone()));
+        };
+        // A key whose secret this run does not hold (a run died before storing it) cannot be
+        // tried; `due` replaces it.
+        let Some(secret) = self.cc.vault.get(&record.id) else {
+            return Ok(Readiness::Ready(record.clone()));
+        };
+        let auth = Auth::Key {
+            id: record.id.clone(),
+            secret,
+            patience: std::time::Duration::ZERO,
+        };
+        match self.cc.client.get(&url, &auth).await {
+            Ok(_) => Ok(Readiness::Ready(record.clone())),
+            Err(e) if matches!(e.status, 401 | 403) => Ok(Readiness::Pending {
+                phase: "PROPAGATING".into(),
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn due(&self, _inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {

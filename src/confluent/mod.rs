@@ -10,6 +10,7 @@ mod rbac;
 mod tableflow;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::Value;
@@ -52,6 +53,9 @@ pub struct Confluent {
     pub rotation: Rotation,
     pub clock: Arc<dyn Clock>,
     pub vault: Arc<Vault>,
+    /// How long a new key or role binding may take to be honoured (Confluent's Terraform
+    /// provider waits up to 20 minutes for a new Kafka key); `--wait-timeout` replaces it.
+    pub propagation: Duration,
     organization: OnceCell<String>,
     flink_endpoint: OnceCell<String>,
 }
@@ -67,6 +71,7 @@ pub struct Settings {
     pub clock: Arc<dyn Clock>,
     pub vault: Arc<Vault>,
     pub retry: RetryPolicy,
+    pub propagation: Duration,
 }
 
 impl Confluent {
@@ -80,6 +85,7 @@ impl Confluent {
             rotation: s.rotation,
             clock: s.clock,
             vault: s.vault,
+            propagation: s.propagation,
             organization: OnceCell::new(),
             flink_endpoint: OnceCell::new(),
         })
@@ -161,7 +167,9 @@ impl Confluent {
         format!("{}.{}", self.cloud.to_ascii_lowercase(), self.region)
     }
 
-    /// Calls with the active key of `key_node`, whose secret this run must hold.
+    /// Calls with the active key of `key_node`, whose secret this run must hold. While the key,
+    /// or a role binding among the caller's inputs, is younger than the propagation window, its
+    /// refusals are waited out for the rest of that window.
     pub fn key_auth(&self, inputs: &Inputs, key_node: &str) -> Result<Auth, NodeError> {
         let id = inputs.output(key_node, "key")?.to_string();
         let secret = self.vault.get(&id).ok_or_else(|| {
@@ -169,7 +177,30 @@ impl Confluent {
                 "the secret of API key {id} ({key_node}) is not held by this run; run `kickstart rotate` to make a new key"
             ))
         })?;
-        Ok(Auth::Key { id, secret })
+        let now = self.clock.now();
+        let left = |created: &str| -> Option<Duration> {
+            let created: jiff::Timestamp = created.parse().ok()?;
+            // A clock behind the cloud's makes a new key look unborn: it is as young as can be.
+            let age = now.duration_since(created);
+            let age = if age.is_negative() { Duration::ZERO } else { age.unsigned_abs() };
+            self.propagation.checked_sub(age)
+        };
+        let key_created = inputs.output(key_node, "created_at").ok();
+        let bindings = inputs
+            .records()
+            .filter(|(node, _)| node.starts_with(ids::ROLE_BINDING))
+            .filter_map(|(_, r)| r.outputs.get("created_at").map(String::as_str));
+        let patience = key_created
+            .into_iter()
+            .chain(bindings)
+            .filter_map(left)
+            .max()
+            .unwrap_or_default();
+        Ok(Auth::Key {
+            id,
+            secret,
+            patience,
+        })
     }
 
     /// Like [`Confluent::key_auth`], for deletes: `None` when the secret is not held, since what

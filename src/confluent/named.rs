@@ -149,6 +149,24 @@ impl Named {
         Ok(r)
     }
 
+    async fn listed(&self, inputs: &Inputs) -> Result<Vec<Value>, NodeError> {
+        let collection = self.collection(inputs)?;
+        Ok(self.cc.client.list(&collection, &Auth::Cloud).await?)
+    }
+
+    async fn still_listed(&self, inputs: &Inputs, id: &str) -> Result<bool, NodeError> {
+        let items = self.listed(inputs).await?;
+        Ok(items.iter().any(|v| v["id"] == id))
+    }
+
+    fn by_name(&self, items: &[Value]) -> Result<Option<Record>, NodeError> {
+        items
+            .iter()
+            .find(|v| self.matches(v))
+            .map(|v| self.record(v))
+            .transpose()
+    }
+
     fn provisions(&self) -> bool {
         matches!(
             self.spec,
@@ -166,20 +184,22 @@ impl Resource for Named {
     ) -> Result<Option<Record>, NodeError> {
         if let Some(known) = known {
             let path = self.item(inputs, &known.id)?;
-            if let Some(v) = self.cc.client.get(&path, &Auth::Cloud).await? {
-                return self.record(&v).map(Some);
+            match self.cc.client.get(&path, &Auth::Cloud).await {
+                Ok(Some(v)) => return self.record(&v).map(Some),
+                Ok(None) => {}
+                // Gone, or not ours to read: the list below tells which.
+                Err(e) if e.status == 403 => {
+                    let items = self.listed(inputs).await?;
+                    if items.iter().any(|v| v["id"] == known.id.as_str()) {
+                        return Err(e.into());
+                    }
+                    return self.by_name(&items);
+                }
+                Err(e) => return Err(e.into()),
             }
         }
-        let items = self
-            .cc
-            .client
-            .list(&self.collection(inputs)?, &Auth::Cloud)
-            .await?;
-        items
-            .iter()
-            .find(|v| self.matches(v))
-            .map(|v| self.record(v))
-            .transpose()
+        let items = self.listed(inputs).await?;
+        self.by_name(&items)
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
@@ -231,7 +251,39 @@ impl Resource for Named {
             return Ok(());
         }
         let path = self.item(inputs, &record.id)?;
-        self.cc.client.delete(&path, &Auth::Cloud).await?;
-        Ok(())
+        match self.cc.client.delete(&path, &Auth::Cloud).await {
+            Ok(()) => Ok(()),
+            // An environment refuses while what it holds is still going.
+            Err(e) if e.status == 409 => Err(NodeError::Busy { message: e.message }),
+            // Already gone, or not ours: gone only if its list no longer holds it.
+            Err(e) if e.status == 403 => match self.still_listed(inputs, &record.id).await? {
+                true => Err(e.into()),
+                false => Ok(()),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Clusters and compute pools deprovision in the background; the real service answers a
+    /// read of one that is gone with 403, which its list confirms.
+    async fn gone(&self, inputs: &Inputs, record: &Record) -> Result<Option<String>, NodeError> {
+        if !self.provisions() || matches!(self.spec, Spec::SchemaRegistry) {
+            return Ok(None);
+        }
+        let path = self.item(inputs, &record.id)?;
+        match self.cc.client.get(&path, &Auth::Cloud).await {
+            Ok(None) => Ok(None),
+            Ok(Some(v)) => Ok(Some(
+                v.pointer("/status/phase")
+                    .and_then(Value::as_str)
+                    .unwrap_or("DEPROVISIONING")
+                    .to_string(),
+            )),
+            Err(e) if e.status == 403 => match self.still_listed(inputs, &record.id).await? {
+                true => Err(e.into()),
+                false => Ok(None),
+            },
+            Err(e) => Err(e.into()),
+        }
     }
 }

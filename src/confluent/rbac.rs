@@ -32,24 +32,59 @@ impl RoleBinding {
         }
     }
 
-    fn principal(&self, inputs: &Inputs) -> Result<String, NodeError> {
+    fn account(&self, inputs: &Inputs) -> Result<String, NodeError> {
         let node = self
             .principal
             .clone()
             .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
-        Ok(format!("User:{}", inputs.id(&node)?))
+        Ok(inputs.id(&node)?.to_string())
     }
 
-    /// The CRN the role is held on: the target's CRN, plus the pattern (`/subject=*`, or the
-    /// provider integration for ResourceOwner).
-    fn crn(&self, inputs: &Inputs) -> Result<String, NodeError> {
-        let base = inputs.output(self.on, "crn")?;
-        let pattern = if self.pattern.contains("<id>") {
-            self.pattern.replace("<id>", inputs.id(ids::PROVIDER)?)
-        } else {
-            self.pattern.to_string()
+    fn principal(&self, inputs: &Inputs) -> Result<String, NodeError> {
+        Ok(format!("User:{}", self.account(inputs)?))
+    }
+
+    /// The CRN the role is held on: the target's CRN (the organization's, or a cluster's RBAC
+    /// scope), plus the pattern with its placeholders filled in.
+    async fn crn(&self, inputs: &Inputs) -> Result<String, NodeError> {
+        let base = match self.on {
+            ids::ORGANIZATION => organization_crn(&self.cc.organization().await?),
+            ids::CLUSTER => rbac_crn(inputs.output(self.on, "crn")?).to_string(),
+            on => inputs.output(on, "crn")?.to_string(),
         };
+        let mut pattern = self.pattern.to_string();
+        for (placeholder, node) in [("<id>", ids::PROVIDER), ("<lkc>", ids::CLUSTER)] {
+            if pattern.contains(placeholder) {
+                pattern = pattern.replace(placeholder, inputs.id(node)?);
+            }
+        }
+        if pattern.contains("<principal>") {
+            pattern = pattern.replace("<principal>", &self.account(inputs)?);
+        }
         Ok(format!("{base}{pattern}"))
+    }
+}
+
+/// Its id and scope, and when it was made: a young binding may still be propagating.
+fn binding_record(rb: &serde_json::Value, crn: &str) -> Result<Record, NodeError> {
+    let mut record = Record::new(field(rb, "/id")?).with("crn_pattern", crn);
+    if let Ok(created) = field(rb, "/metadata/created_at") {
+        record = record.with("created_at", created);
+    }
+    Ok(record)
+}
+
+/// `crn://confluent.cloud/organization=<id>`.
+fn organization_crn(id: &str) -> String {
+    format!("crn://confluent.cloud/organization={id}")
+}
+
+/// A cluster's RBAC scope: its `resource_name` without the trailing `/kafka=<lkc>`, as Confluent's
+/// Terraform provider derives it. A role held on the full name is held on no scope RBAC knows.
+pub fn rbac_crn(cluster_crn: &str) -> &str {
+    match cluster_crn.rsplit_once("/kafka=") {
+        Some((scope, lkc)) if scope.ends_with(&format!("/cloud-cluster={lkc}")) => scope,
+        _ => cluster_crn,
     }
 }
 
@@ -60,7 +95,7 @@ impl Resource for RoleBinding {
         inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let (principal, crn) = (self.principal(inputs)?, self.crn(inputs)?);
+        let (principal, crn) = (self.principal(inputs)?, self.crn(inputs).await?);
         let path = format!(
             "/iam/v2/role-bindings?crn_pattern={}&principal={}&role_name={}",
             q(&crn),
@@ -71,25 +106,45 @@ impl Resource for RoleBinding {
         let exact = found
             .iter()
             .find(|rb| rb["crn_pattern"] == crn.as_str() && rb["principal"] == principal.as_str());
-        exact
-            .map(|rb| Ok(Record::new(field(rb, "/id")?).with("crn_pattern", &crn)))
-            .transpose()
+        exact.map(|rb| binding_record(rb, &crn)).transpose()
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
-        let crn = self.crn(inputs)?;
+        let crn = self.crn(inputs).await?;
         let body = json!({"principal": self.principal(inputs)?, "role_name": self.role, "crn_pattern": crn});
         let made = self
             .cc
             .client
             .post("/iam/v2/role-bindings", &Auth::Cloud, &body)
             .await?;
-        Ok(Record::new(field(&made, "/id")?).with("crn_pattern", crn))
+        binding_record(&made, &crn)
     }
 
-    async fn delete(&self, _inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
+    async fn delete(&self, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
         let path = format!("/iam/v2/role-bindings/{}", record.id);
-        self.cc.client.delete(&path, &Auth::Cloud).await?;
-        Ok(())
+        match self.cc.client.delete(&path, &Auth::Cloud).await {
+            Ok(()) => Ok(()),
+            // A binding that is gone answers 403, as one we may not touch does: the list of
+            // this principal's bindings tells which.
+            Err(e) if e.status == 403 => match self.find(inputs, Some(record)).await? {
+                Some(found) if found.id == record.id => Err(e.into()),
+                _ => Ok(()),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rbac_crn;
+
+    #[test]
+    fn the_rbac_scope_drops_the_kafka_segment() {
+        let org = "crn://confluent.cloud/organization=o/environment=env-1";
+        let real = format!("{org}/cloud-cluster=lkc-1/kafka=lkc-1");
+        assert_eq!(rbac_crn(&real), format!("{org}/cloud-cluster=lkc-1"));
+        let scope = format!("{org}/cloud-cluster=lkc-1");
+        assert_eq!(rbac_crn(&scope), scope);
     }
 }

@@ -26,6 +26,8 @@ pub enum Outcome {
     WouldAdopt,
     WouldWait,
     WouldRotate,
+    /// Recorded, and no longer part of the stack.
+    WouldDelete,
     Exists,
     Missing,
 }
@@ -52,6 +54,7 @@ impl Outcome {
             Outcome::WouldAdopt => "adopt",
             Outcome::WouldWait => "wait",
             Outcome::WouldRotate => "rotate",
+            Outcome::WouldDelete => "delete",
             Outcome::Exists => "exists",
             Outcome::Missing => "missing",
         }

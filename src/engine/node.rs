@@ -102,6 +102,11 @@ impl Inputs {
             })
     }
 
+    /// Every dependency's record, by node id.
+    pub fn records(&self) -> impl Iterator<Item = (&String, &Record)> {
+        self.records.iter()
+    }
+
     pub fn id(&self, node: &str) -> Result<&str, NodeError> {
         Ok(&self.record(node)?.id)
     }
@@ -127,6 +132,10 @@ pub enum NodeError {
     MissingInput { node: String, key: String },
     #[error("not ready after {}s (last phase: {phase}); run the command again to keep waiting", after.as_secs())]
     WaitTimedOut { phase: String, after: Duration },
+    /// The cloud refuses for now and says why (a parent whose children are still going): the
+    /// engine asks again until the node's deadline.
+    #[error("{message}")]
+    Busy { message: String },
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -170,6 +179,12 @@ pub trait Resource: Send + Sync {
 
     /// Delete it. A resource that is already gone counts as deleted.
     async fn delete(&self, inputs: &Inputs, record: &Record) -> Result<(), NodeError>;
+
+    /// One check after `delete`: `None` once it is gone, or the phase it is still in (deletes
+    /// that the cloud carries out in the background). The engine polls until the deadline.
+    async fn gone(&self, _inputs: &Inputs, _record: &Record) -> Result<Option<String>, NodeError> {
+        Ok(None)
+    }
 }
 
 /// A node of the graph: a resource, where it sits, and how long it may take.
@@ -187,6 +202,9 @@ pub struct Node {
     /// How long a readiness wait may last before the run gives up (and the next run resumes).
     pub deadline: Duration,
     pub resource: Arc<dyn Resource>,
+    /// Made by an earlier version of the stack and no longer wanted: `create` deletes it when
+    /// the state records it, and nothing depends on it.
+    pub retired: bool,
 }
 
 impl std::fmt::Debug for Node {

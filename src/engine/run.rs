@@ -13,7 +13,7 @@ use super::event::{Event, Observer, Outcome, Step};
 use super::graph::Graph;
 use super::ledger::Ledger;
 use super::memo::Memo;
-use super::node::{Inputs, Node, NodeError, Record};
+use super::node::{Inputs, Node, NodeError, Readiness, Record};
 use super::poll::PollPolicy;
 use crate::state::{StateDoc, Status};
 
@@ -290,9 +290,18 @@ impl<'a> Engine<'a> {
     async fn create_node(&self, i: usize, state: &StateDoc) -> Result<Outcome, NodeError> {
         let node = self.graph.node(i);
         let resource = &node.resource;
+        let known = state.record(&node.id);
+        if node.retired {
+            let Some(record) = known else {
+                return Ok(Outcome::Absent);
+            };
+            self.start(node);
+            let inputs = self.inputs(i).await;
+            self.remove(node, &inputs, record).await?;
+            return Ok(Outcome::Deleted);
+        }
         self.start(node);
         let inputs = self.inputs(i).await;
-        let known = state.record(&node.id);
         let (mut record, mut outcome) = match resource.find(&inputs, known).await? {
             // What a lookup returns can be less than what readiness once added: keep both.
             Some(found) if state.is_ready(&node.id) => {
@@ -367,6 +376,12 @@ impl<'a> Engine<'a> {
         seen: &Mutex<BTreeMap<String, Record>>,
     ) -> Result<Outcome, NodeError> {
         let node = self.graph.node(i);
+        if node.retired {
+            return Ok(match state.record(&node.id) {
+                Some(_) => Outcome::WouldDelete,
+                None => Outcome::Absent,
+            });
+        }
         let inputs = {
             let seen = seen.lock().unwrap();
             // A dependency that does not exist yet means this node cannot exist either.
@@ -400,7 +415,7 @@ impl<'a> Engine<'a> {
 
     async fn rotate_node(&self, i: usize, state: &StateDoc) -> Result<Outcome, NodeError> {
         let node = self.graph.node(i);
-        let Some(known) = state.record(&node.id) else {
+        let Some(known) = state.record(&node.id).filter(|_| !node.retired) else {
             return Ok(Outcome::Absent);
         };
         let inputs = self.inputs(i).await;
@@ -462,14 +477,54 @@ impl<'a> Engine<'a> {
             return Ok(Outcome::Absent);
         };
         self.start(node);
-        self.step(node, Step::Deleting, None);
         let inputs = self.inputs_from(i, state, &BTreeMap::new());
-        node.resource.delete(&inputs, record).await?;
+        self.remove(node, &inputs, record).await?;
+        Ok(Outcome::Deleted)
+    }
+
+    /// Deletes a node and waits until it is gone, so that what it depends on is deleted only
+    /// after it; a refusal for now (a parent whose children are still going) is asked again.
+    /// Both waits share the node's deadline.
+    async fn remove(&self, node: &Node, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
+        self.step(node, Step::Deleting, None);
+        let started = Instant::now();
+        let deadline = self.deadline(node);
+        let mut last_phase = String::new();
+        let mut shown = |phase: &str| {
+            if phase != last_phase {
+                self.step(node, Step::Waiting, Some(phase));
+                last_phase = phase.to_string();
+            }
+        };
+        let poll = &self.options.poll;
+        poll.until_ready(
+            deadline,
+            || async {
+                match node.resource.delete(inputs, record).await {
+                    Ok(()) => Ok(Readiness::Ready(record.clone())),
+                    Err(NodeError::Busy { message }) => Ok(Readiness::Pending { phase: message }),
+                    Err(e) => Err(e),
+                }
+            },
+            &mut shown,
+        )
+        .await?;
+        poll.until_ready(
+            deadline.saturating_sub(started.elapsed()),
+            || async {
+                Ok(match node.resource.gone(inputs, record).await? {
+                    None => Readiness::Ready(record.clone()),
+                    Some(phase) => Readiness::Pending { phase },
+                })
+            },
+            &mut shown,
+        )
+        .await?;
         self.ledger
             .remove(&node.id)
             .await
             .map_err(anyhow::Error::from)?;
-        Ok(Outcome::Deleted)
+        Ok(())
     }
 }
 

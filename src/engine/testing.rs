@@ -65,6 +65,7 @@ impl FakeCloud {
             deps: deps.iter().map(|d| d.to_string()).collect(),
             typical: latency,
             deadline: Duration::from_secs(600),
+            retired: false,
             resource: Arc::new(FakeResource {
                 cloud: self.clone(),
                 id: id.to_string(),

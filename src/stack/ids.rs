@@ -3,6 +3,8 @@
 
 /// Nodes whose id starts with this are service accounts (the principal of keys, bindings, ACLs).
 pub const SERVICE_ACCOUNT: &str = "confluent.service_account.";
+/// Nodes whose id starts with this are role bindings.
+pub const ROLE_BINDING: &str = "confluent.role_binding.";
 
 pub const ENV: &str = "confluent.environment";
 pub const CLUSTER: &str = "confluent.kafka_cluster";
@@ -16,9 +18,15 @@ pub const TOPIC: &str = "confluent.topic.stock_trades";
 pub const TOTALS_TOPIC: &str = "confluent.topic.stock_trades_with_totals";
 pub const CLUSTER_ADMIN: &str = "confluent.role_binding.app_manager_cluster_admin";
 pub const INTEGRATION_OWNER: &str = "confluent.role_binding.app_manager_integration_owner";
+/// Retired: the runner's EnvironmentAdmin binding of earlier versions.
 pub const FLINK_ADMIN: &str = "confluent.role_binding.flink_runner_environment_admin";
+pub const FLINK_DEVELOPER: &str = "confluent.role_binding.flink_runner_flink_developer";
+/// Not a node: a role binding `on` this is held on the organization's CRN.
+pub const ORGANIZATION: &str = "";
 pub const MANAGER_KEY: &str = "confluent.api_key.app_manager_kafka";
+/// Retired: the connector's own API key and its client secret, of earlier versions.
 pub const CONNECTOR_KEY: &str = "confluent.api_key.app_connector_kafka";
+pub const CONNECTOR_SECRET: &str = "aws.secret.app_connector";
 pub const FLINK_KEY: &str = "confluent.api_key.flink";
 pub const TABLEFLOW_KEY: &str = "confluent.api_key.tableflow";
 pub const BUCKET: &str = "aws.s3_bucket";

@@ -25,6 +25,8 @@ pub struct Decl {
     pub cloud: Cloud,
     pub spec: Spec,
     pub deps: Vec<String>,
+    /// Made by an earlier version of the stack; `create` removes it (see [`Node::retired`]).
+    pub retired: bool,
 }
 
 impl Decl {
@@ -67,6 +69,7 @@ pub fn graph(names: &Names, provider: &dyn Provider) -> Result<Graph, GraphError
                 typical,
                 deadline,
                 resource: provider.resource(&decl),
+                retired: decl.retired,
                 id: decl.id,
                 deps: decl.deps,
             }
@@ -122,6 +125,7 @@ pub fn declare(n: &Names) -> Vec<Decl> {
 
     // C4: role bindings.
     let binding = |role, on, pattern| Spec::RoleBinding { role, on, pattern };
+    let mut flink_bindings = Vec::new();
     let admin = binding("CloudClusterAdmin", CLUSTER, "");
     d.add(CLUSTER_ADMIN, "C4", Confluent, admin, &[&manager, CLUSTER]);
     for (id, role) in [
@@ -134,8 +138,45 @@ pub fn declare(n: &Names) -> Vec<Decl> {
         let spec = binding(role, SR, "/subject=*");
         d.add(id, "C4", Confluent, spec, &[&sr_account, SR]);
     }
-    let env_admin = binding("EnvironmentAdmin", ENV, "");
-    d.add(FLINK_ADMIN, "C4", Confluent, env_admin, &[&runner, ENV]);
+    // The Flink runner, with least privilege as the seed grants it: Flink on the organization,
+    // owner of the cluster's topics and transactional ids and of the Schema Registry's subjects,
+    // and Assigner on itself (statements run as it). Bindings on the cluster are relative to its
+    // RBAC scope, `cloud-cluster=<lkc>`.
+    for (id, role, on, pattern, target) in [
+        (FLINK_DEVELOPER, "FlinkDeveloper", ORGANIZATION, "", None),
+        (
+            "confluent.role_binding.flink_runner_topic_owner",
+            "ResourceOwner",
+            CLUSTER,
+            "/kafka=<lkc>/topic=*",
+            Some(CLUSTER),
+        ),
+        (
+            "confluent.role_binding.flink_runner_transactional_id_owner",
+            "ResourceOwner",
+            CLUSTER,
+            "/kafka=<lkc>/transactional-id=*",
+            Some(CLUSTER),
+        ),
+        (
+            "confluent.role_binding.flink_runner_subject_owner",
+            "ResourceOwner",
+            SR,
+            "/subject=*",
+            Some(SR),
+        ),
+        (
+            "confluent.role_binding.flink_runner_assigner",
+            "Assigner",
+            ORGANIZATION,
+            "/service-account=<principal>",
+            None,
+        ),
+    ] {
+        let deps: Vec<&str> = [Some(runner.as_str()), target].into_iter().flatten().collect();
+        d.add(id, "C4", Confluent, binding(role, on, pattern), &deps);
+        flink_bindings.push(id);
+    }
     let owner = binding("ResourceOwner", ENV, "/provider-integration=<id>");
     let owner_deps = [manager.as_str(), ENV, PROVIDER];
     d.add(INTEGRATION_OWNER, "C4", Confluent, owner, &owner_deps);
@@ -143,14 +184,7 @@ pub fn declare(n: &Names) -> Vec<Decl> {
     // C5: API keys, each owned by a service account and bound to one resource (with its
     // environment where the resource is env-scoped, as the spec's ObjectReference asks).
     let key = |scope| Spec::ApiKey { scope };
-    // The connector's own key: the Connect spec requires kafka.api.key and kafka.api.secret in
-    // every connector config, so the connector authenticates with a key its account owns.
-    for role in [
-        "app_manager",
-        "app_consumer",
-        "app_producer",
-        "app_connector",
-    ] {
+    for role in ["app_manager", "app_consumer", "app_producer"] {
         let id = format!("confluent.api_key.{role}_kafka");
         let spec = key(KeyScope::KafkaCluster);
         d.add(&id, "C5", Confluent, spec, &[&sa(role), CLUSTER, ENV]);
@@ -228,11 +262,21 @@ pub fn declare(n: &Names) -> Vec<Decl> {
         quickstart: "STOCK_TRADES",
         format: "AVRO",
     };
-    let mut deps = vec![ENV, CLUSTER, TOPIC, CONNECTOR_KEY];
+    let mut deps = vec![ENV, CLUSTER, TOPIC];
     let connector_account = sa("app_connector");
     deps.push(&connector_account);
     deps.extend(connector_acls.iter().map(String::as_str));
     d.add(CONNECTOR, "C8", Confluent, connector, &deps);
+    // An earlier version ran the connector with a key of its account, kept in a client secret
+    // of its own: both go once the connector runs as the account.
+    let old_key = key(KeyScope::KafkaCluster);
+    let old_key_deps = [connector_account.as_str(), CLUSTER, ENV, CONNECTOR];
+    d.retire(CONNECTOR_KEY, "C5", Confluent, old_key, &old_key_deps);
+    let old_secret = Spec::Secret {
+        name: n.confluent_secret("kafka_cluster/app_connector/python_client"),
+        body: SecretBody::KafkaClient,
+    };
+    d.retire(CONNECTOR_SECRET, "A4", Aws, old_secret, &[CONNECTOR_KEY, CLUSTER]);
 
     // C10, C11: the compute pool and the CTAS. The CTAS makes its output topic; that topic is a
     // node the statement depends on, so that delete removes it after the statement is gone.
@@ -260,12 +304,16 @@ pub fn declare(n: &Names) -> Vec<Decl> {
         CLUSTER,
         POOL,
         FLINK_KEY,
-        FLINK_ADMIN,
         &runner,
         CONNECTOR,
         TOTALS_TOPIC,
     ];
+    let deps = [&deps[..], &flink_bindings[..]].concat();
     d.add(STATEMENT, "C11", Confluent, statement, &deps);
+    // An earlier version made the runner EnvironmentAdmin; it goes once the statement runs
+    // under the narrower roles.
+    let env_admin = binding("EnvironmentAdmin", ENV, "");
+    d.retire(FLINK_ADMIN, "C4", Confluent, env_admin, &[&runner, ENV, STATEMENT]);
 
     // C12: the provider integration takes A2's ARN, known before the role exists.
     let provider = Spec::ProviderIntegration {
@@ -363,12 +411,6 @@ pub fn declare(n: &Names) -> Vec<Decl> {
             "kafka_cluster/app_producer/python_client",
             SecretBody::KafkaClient,
             vec!["confluent.api_key.app_producer_kafka", CLUSTER],
-        ),
-        // The connector's key, kept like the others so a later run holds its secret too.
-        (
-            "kafka_cluster/app_connector/python_client",
-            SecretBody::KafkaClient,
-            vec![CONNECTOR_KEY, CLUSTER],
         ),
         (
             "schema_registry_cluster/python_client",
@@ -562,7 +604,16 @@ impl Decls {
             cloud,
             spec,
             deps: deps.iter().map(|d| d.to_string()).collect(),
+            retired: false,
         });
+    }
+
+    /// A node an earlier version of the stack made and this one does not want any more.
+    fn retire(&mut self, id: &str, reference: &'static str, cloud: Cloud, spec: Spec, deps: &[&str]) {
+        self.add(id, reference, cloud, spec, deps);
+        if let Some(last) = self.0.last_mut() {
+            last.retired = true;
+        }
     }
 }
 

@@ -24,12 +24,14 @@ fn every_row_of_stack_md_is_a_node() {
             assert!(refs.contains(r.as_str()), "no node for {r}");
         }
     }
-    let count = |f: fn(&Spec) -> bool| decls.iter().filter(|d| f(&d.spec)).count();
+    let live = |f: fn(&Spec) -> bool| decls.iter().filter(|d| !d.retired && f(&d.spec)).count();
+    let count = live;
     assert_eq!(count(|s| matches!(s, Spec::ServiceAccount { .. })), 6);
-    assert_eq!(count(|s| matches!(s, Spec::RoleBinding { .. })), 5);
-    assert_eq!(count(|s| matches!(s, Spec::ApiKey { .. })), 7);
+    // app_manager, the SR account's two, the Flink runner's five, the integration's owner.
+    assert_eq!(count(|s| matches!(s, Spec::RoleBinding { .. })), 9);
+    assert_eq!(count(|s| matches!(s, Spec::ApiKey { .. })), 6);
     assert_eq!(count(|s| matches!(s, Spec::Acl { .. })), 7);
-    assert_eq!(count(|s| matches!(s, Spec::Secret { .. })), 8);
+    assert_eq!(count(|s| matches!(s, Spec::Secret { .. })), 7);
     assert_eq!(count(|s| matches!(s, Spec::IcebergTable { .. })), 2);
 }
 
@@ -65,4 +67,42 @@ fn names_follow_the_stack_name() {
     assert!(has("TEAM_B_WAREHOUSE"));
     assert!(has("/confluent_cloud_resource/team_b/flink"));
     assert!(!has("tableflow_kickstarter"));
+}
+
+#[test]
+fn the_flink_runner_has_least_privilege_and_earlier_grants_are_retired() {
+    let decls = decls();
+    let runner = "confluent.service_account.flink_statements_runner";
+    let roles: Vec<(&str, &str, &str)> = decls
+        .iter()
+        .filter(|d| !d.retired && d.deps.iter().any(|x| x == runner))
+        .filter_map(|d| match d.spec {
+            Spec::RoleBinding { role, on, pattern } => Some((role, on, pattern)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            ("FlinkDeveloper", ids::ORGANIZATION, ""),
+            ("ResourceOwner", CLUSTER, "/kafka=<lkc>/topic=*"),
+            ("ResourceOwner", CLUSTER, "/kafka=<lkc>/transactional-id=*"),
+            ("ResourceOwner", SR, "/subject=*"),
+            ("Assigner", ids::ORGANIZATION, "/service-account=<principal>"),
+        ]
+    );
+    let retired: Vec<&str> = decls
+        .iter()
+        .filter(|d| d.retired)
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(retired, vec![CONNECTOR_KEY, CONNECTOR_SECRET, FLINK_ADMIN]);
+    // Nothing live depends on a retired node.
+    for d in decls.iter().filter(|d| !d.retired) {
+        assert!(
+            d.deps.iter().all(|x| !retired.contains(&x.as_str())),
+            "{} depends on a retired node",
+            d.id
+        );
+    }
 }

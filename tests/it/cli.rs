@@ -349,8 +349,8 @@ fn no_secret_appears_in_any_output_even_at_trace_level() {
     let secrets = tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(stored_secrets());
-    // Seven key secrets, and slot 1 of the key pairs (private and public).
-    assert_eq!(secrets.len(), 9, "what the stack stores");
+    // Six key secrets, and slot 1 of the key pairs (private and public).
+    assert_eq!(secrets.len(), 8, "what the stack stores");
     let state = std::fs::read_to_string(dir.path().join("kickstart.state.json")).unwrap();
     assert!(run.stderr.len() > 10_000, "trace logging ran");
     for secret in secrets.iter().map(String::as_str).chain([cloud_secret]) {

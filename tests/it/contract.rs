@@ -265,6 +265,7 @@ async fn every_client_request_matches_the_official_specs() {
             max_attempts: 1,
             ..RetryPolicy::default()
         },
+        propagation: Duration::ZERO,
     }));
     let inputs = inputs(&me);
     let decls: Vec<_> = stack::declare(&Names::new(DEFAULT_STACK))

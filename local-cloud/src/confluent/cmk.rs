@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use super::Confluent;
 use super::org::{not_found, with_self};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
-    required,
+    Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_content, ok,
+    one_of, page, required,
 };
 use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
 
@@ -78,7 +78,9 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
     let cluster = json!({
         "api_version": "cmk/v2", "kind": "Cluster", "id": id,
         "metadata": {
-            "resource_name": format!("{}/cloud-cluster={id}", env_crn.as_str().unwrap_or_default()),
+            // As the real service names it (`read_created_kafka.json`): the RBAC scope is this
+            // without its last segment.
+            "resource_name": format!("{}/cloud-cluster={id}/kafka={id}", env_crn.as_str().unwrap_or_default()),
             "created_at": now, "updated_at": now,
         },
         "spec": {
@@ -124,7 +126,8 @@ async fn read(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let world = cc.world();
-    let c = scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")?;
+    let c = scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")
+        .map_err(|_| forbidden("Forbidden Access"))?;
     ok(StatusCode::OK, render(&c.json, &base(&headers)))
 }
 
@@ -137,8 +140,12 @@ async fn delete(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")?;
-    world.clusters.remove(&id);
+    scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")
+        .map_err(|_| forbidden("Forbidden Access"))?;
+    // Deprovisioning takes a while; `settle` removes the cluster when it is done.
+    if let Some(c) = world.clusters.get_mut(&id) {
+        c.start_deleting("/status/phase", "DEPROVISIONING");
+    }
     // Everything that lives inside the cluster goes with it, as on the real service.
     world.topics.retain(|(lkc, _), _| lkc != &id);
     world.acls.remove(&id);

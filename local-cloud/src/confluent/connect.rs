@@ -12,7 +12,8 @@ use super::Confluent;
 use super::reply::{Api, Query, Reply, body, error, ok};
 
 const MASK: &str = "****************";
-const SECRET_CONFIGS: &[&str] = &["kafka.api.secret"];
+// Both are masked when read back (`read_created_connectors.json`).
+const SECRET_CONFIGS: &[&str] = &["kafka.api.key", "kafka.api.secret"];
 const DATAGEN_FORMATS: &[&str] = &["AVRO", "JSON", "JSON_SR", "PROTOBUF"];
 
 pub fn routes() -> Router<Confluent> {
@@ -46,31 +47,56 @@ fn scope(
     }
 }
 
-/// The principal a connector config acts as, or why the config is refused.
+/// The principal a connector config acts as, or why the config is refused. As the real service
+/// does (`connector/managed/*.json`, Confluent's Terraform provider), `SERVICE_ACCOUNT` mode names
+/// the account and needs no key; `KAFKA_API_KEY` mode needs a key of this cluster.
 fn kafka_principal(
     world: &super::world::World,
     lkc: &str,
     config: &Map<String, Value>,
 ) -> Result<String, String> {
     let get = |k: &str| config.get(k).and_then(Value::as_str);
-    let (Some(key), Some(secret)) = (get("kafka.api.key"), get("kafka.api.secret")) else {
-        return Err(
-            "config must have required properties 'kafka.api.key' and 'kafka.api.secret'".into(),
-        );
-    };
-    let key = world
-        .keys
-        .get(key)
-        .filter(|k| k.secret == secret && k.resource.as_deref() == Some(lkc))
-        .ok_or("kafka.api.key and kafka.api.secret must be a valid API key of this cluster")?;
     match get("kafka.auth.mode").unwrap_or("KAFKA_API_KEY") {
-        "KAFKA_API_KEY" => Ok(format!("User:{}", key.owner)),
         "SERVICE_ACCOUNT" => match get("kafka.service.account.id") {
             Some(sa) if world.service_accounts.contains_key(sa) => Ok(format!("User:{sa}")),
             _ => Err("kafka.service.account.id must name an existing service account".into()),
         },
+        "KAFKA_API_KEY" => {
+            let (Some(key), Some(secret)) = (get("kafka.api.key"), get("kafka.api.secret"))
+            else {
+                return Err("config must have required properties 'kafka.api.key' and 'kafka.api.secret' in KAFKA_API_KEY mode".into());
+            };
+            let key = world
+                .keys
+                .get(key)
+                .filter(|k| k.secret == secret && k.resource.as_deref() == Some(lkc))
+                .ok_or("kafka.api.key and kafka.api.secret must be a valid API key of this cluster")?;
+            Ok(format!("User:{}", key.owner))
+        }
         other => Err(format!("unknown kafka.auth.mode '{other}'")),
     }
+}
+
+/// What Connect adds to a managed connector's config, as read back (`read_created_connectors.json`).
+fn server_added(world: &super::world::World, lkc: &str) -> Map<String, Value> {
+    let cluster = world.clusters.get(lkc).map(|c| &c.json["spec"]);
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut added = Map::new();
+    added.insert("cloud.environment".into(), json!("prod"));
+    added.insert(
+        "cloud.provider".into(),
+        json!(text(cluster.map(|c| &c["cloud"])).to_ascii_lowercase()),
+    );
+    added.insert(
+        "kafka.endpoint".into(),
+        json!(text(cluster.map(|c| &c["kafka_bootstrap_endpoint"]))),
+    );
+    added.insert("kafka.region".into(), json!(text(cluster.map(|c| &c["region"]))));
+    added.insert(
+        "kafka.max.partition.validation.disable".into(),
+        json!("false"),
+    );
+    added
 }
 
 fn no_connector(name: &str) -> axum::response::Response {
@@ -186,7 +212,9 @@ async fn create(
         .unwrap_or(1))
         .map(|t| json!({"connector": name, "task": t}))
         .collect();
-    let stored = json!({"name": name, "config": Value::Object(config.clone()), "tasks": tasks, "state": "PROVISIONING", "trace": "", "principal": principal});
+    let mut config = config.clone();
+    config.extend(server_added(&world, &lkc));
+    let stored = json!({"name": name, "config": Value::Object(config), "tasks": tasks, "state": "PROVISIONING", "trace": "", "principal": principal});
     let item = world.item(stored.clone());
     world.connectors.insert(key, item);
     ok(StatusCode::CREATED, view(&stored))
@@ -269,9 +297,13 @@ async fn delete(
     cc.caller_cloud(&headers)?;
     let mut world = cc.world();
     scope(&world, &env, &lkc)?;
-    match world.connectors.remove(&(env, lkc, name.clone())) {
-        Some(_) => ok(StatusCode::OK, json!({"error": null})),
-        None => Err(no_connector(&name)),
+    // The connector stops and goes a while later; `settle` removes it.
+    match world.connectors.get_mut(&(env, lkc, name.clone())) {
+        Some(c) if c.deleting.is_none() => {
+            c.deleting = Some(std::time::Instant::now());
+            ok(StatusCode::OK, json!({"error": null}))
+        }
+        _ => Err(no_connector(&name)),
     }
 }
 
@@ -295,6 +327,8 @@ async fn update(
     }
     let principal = kafka_principal(&world, &lkc, &config)
         .map_err(|m| connect_error(StatusCode::BAD_REQUEST, m))?;
+    let mut config = config;
+    config.extend(server_added(&world, &lkc));
     let Some(item) = world.connectors.get_mut(&(env, lkc, name.clone())) else {
         return Err(no_connector(&name));
     };

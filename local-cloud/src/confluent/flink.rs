@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 
 use super::org::{not_found, with_self};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
-    required,
+    Api, Query, Reply, bad_field, base, basic_auth, body, created, error, forbidden, need,
+    no_content, ok, one_of, page, required,
 };
-use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
-use super::{Caller, Confluent};
+use super::world::{SPEC_ENV, World, in_order, now_rfc3339, scoped};
+use super::{Caller, Confluent, rbac};
 
 /// The regions the emulator offers, as `GET /fcpm/v2/regions` lists them.
 const REGIONS: &[(&str, &str, &str)] = &[
@@ -140,7 +140,8 @@ async fn get_pool(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let world = cc.world();
-    let p = scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")?;
+    let p = scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")
+        .map_err(|_| forbidden(format!("The compute pool {id} was not found.")))?;
     ok(StatusCode::OK, pool_view(&p.json, &base(&headers)))
 }
 
@@ -153,8 +154,11 @@ async fn delete_pool(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")?;
-    world.compute_pools.remove(&id);
+    scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")
+        .map_err(|_| forbidden(format!("The compute pool {id} was not found.")))?;
+    if let Some(p) = world.compute_pools.get_mut(&id) {
+        p.start_deleting("/status/phase", "DEPROVISIONING");
+    }
     no_content()
 }
 
@@ -209,6 +213,38 @@ fn flink_key(cc: &Confluent, headers: &HeaderMap, org: &str, env: &str) -> Resul
     Ok(())
 }
 
+/// Running a statement takes a Flink role over the environment, and Assigner on the service
+/// account it runs as unless that is the key's own owner; bindings count once propagated.
+fn may_run(
+    world: &World,
+    headers: &HeaderMap,
+    env: &str,
+    principal: Option<&str>,
+) -> Result<(), Response> {
+    let owner = basic_auth(headers)
+        .and_then(|(id, _)| world.keys.get(&id))
+        .map(|k| k.owner.clone())
+        .unwrap_or_default();
+    let env_crn = world
+        .environments
+        .get(env)
+        .and_then(|e| e.json["metadata"]["resource_name"].as_str())
+        .unwrap_or_default();
+    let user = format!("User:{owner}");
+    let may = |roles: &[&str], crn: &str| rbac::allows(world, &user, roles, crn, |rb| rb.settled());
+    let denied = |what: String| Err(error(Api::Management, StatusCode::FORBIDDEN, what));
+    if !may(rbac::FLINK_USERS, env_crn) {
+        return denied(format!("{user} may not run statements in {env}: it needs FlinkDeveloper"));
+    }
+    if let Some(sa) = principal.filter(|p| *p != owner) {
+        let org = env_crn.split("/environment=").next().unwrap_or_default();
+        if !may(&["Assigner"], &format!("{org}/service-account={sa}")) {
+            return denied(format!("{user} may not run statements as {sa}: it needs Assigner on it"));
+        }
+    }
+    Ok(())
+}
+
 fn statement_name_ok(name: &str) -> bool {
     let label = |l: &str| {
         !l.is_empty()
@@ -247,6 +283,12 @@ async fn create_statement(
     }
     let sql = need(&v, "/spec/statement")?;
     let mut world = cc.world();
+    may_run(
+        &world,
+        &headers,
+        &env,
+        v.pointer("/spec/principal").and_then(Value::as_str),
+    )?;
     if let Some(pool) = v.pointer("/spec/compute_pool_id").and_then(Value::as_str) {
         scoped(&world.compute_pools, pool, SPEC_ENV, &env, "compute pool").map_err(|_| {
             bad_field(
@@ -353,10 +395,12 @@ async fn delete_statement(
 ) -> Reply {
     flink_key(&cc, &headers, &org, &env)?;
     let mut world = cc.world();
+    // Deleting takes a while, shown as phase DELETING (`read_deleting_flink_statement.json`).
     world
         .statements
-        .remove(&(env, name.clone()))
-        .ok_or_else(|| not_found("statement", &name))?;
+        .get_mut(&(env, name.clone()))
+        .ok_or_else(|| not_found("statement", &name))?
+        .start_deleting("/status/phase", "DELETING");
     Ok(axum::response::IntoResponse::into_response(
         StatusCode::ACCEPTED,
     ))

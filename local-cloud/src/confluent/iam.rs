@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use super::org::{not_found, with_self};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, page, required,
+    Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_binding,
+    no_content, ok, page, required,
 };
 use super::world::{Key, in_order, now_rfc3339};
 use super::{Confluent, flink_region_id};
@@ -247,7 +248,7 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     if let Some(r) = &resource {
         key["spec"]["resource"] = r.clone();
     }
-    let item = world.item(key.clone());
+    let item = world.item_settling(key.clone(), cc.config.delays.key_propagation);
     world.keys.insert(
         id.clone(),
         Key {
@@ -297,7 +298,7 @@ async fn get_key(State(cc): State<Confluent>, headers: HeaderMap, Path(id): Path
     let k = world
         .keys
         .get(&id)
-        .ok_or_else(|| not_found("API key", &id))?;
+        .ok_or_else(|| forbidden("Forbidden Access"))?;
     ok(
         StatusCode::OK,
         self_of(&k.item.json, &base(&headers), "api-keys"),
@@ -314,7 +315,7 @@ async fn delete_key(
     world
         .keys
         .remove(&id)
-        .ok_or_else(|| not_found("API key", &id))?;
+        .ok_or_else(|| forbidden("Forbidden Access"))?;
     no_content()
 }
 
@@ -361,7 +362,7 @@ async fn create_binding(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
         "metadata": {"resource_name": format!("{org_prefix}/role-binding={id}"), "created_at": now, "updated_at": now},
         "principal": principal, "role_name": role, "crn_pattern": crn,
     });
-    let item = world.item(binding.clone());
+    let item = world.item_settling(binding.clone(), cc.config.delays.binding_propagation);
     world.role_bindings.insert(id.clone(), item);
     let b = base(&headers);
     created(
@@ -420,7 +421,7 @@ async fn get_binding(
     let rb = world
         .role_bindings
         .get(&id)
-        .ok_or_else(|| not_found("role binding", &id))?;
+        .ok_or_else(no_binding)?;
     ok(
         StatusCode::OK,
         self_of(&rb.json, &base(&headers), "role-bindings"),
@@ -437,7 +438,7 @@ async fn delete_binding(
     let rb = world
         .role_bindings
         .remove(&id)
-        .ok_or_else(|| not_found("role binding", &id))?;
+        .ok_or_else(no_binding)?;
     ok(
         StatusCode::OK,
         self_of(&rb.json, &base(&headers), "role-bindings"),

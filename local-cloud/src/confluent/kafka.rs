@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::Confluent;
-use super::reply::{Api, Query, Reply, base, basic_auth, body, error, ok};
+use super::{Confluent, rbac};
+use super::reply::{Api, Query, Reply, base, basic_auth, body, ok};
 use super::world::World;
 
 const RESOURCE_TYPES: &[&str] = &[
@@ -70,22 +70,62 @@ fn rest_error(status: StatusCode, code: u32, message: impl Into<String>) -> Resp
         .into_response()
 }
 
-/// Only a key bound to this cluster, whose owner administers it, may use its REST API.
+/// What a call needs of its caller beyond a working key of this cluster.
+enum Need<'a> {
+    /// Any working key: listing and reading topics.
+    Key,
+    /// Create or delete this topic: a cluster admin, or an owner of the topic.
+    Topic(&'a str),
+    /// ACLs: a cluster admin.
+    Admin,
+}
+
+/// Kafka REST's 401: the Jetty page it answers with, not JSON (`apikey/read_list_topics_401.html`).
+fn unauthorized_page(lkc: &str) -> Response {
+    let page = format!(
+        "<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n\
+         <title>Error 401 Unauthorized</title>\n</head>\n<body><h2>HTTP ERROR 401 Unauthorized</h2>\n\
+         <table>\n<tr><th>URI:</th><td>/kafka/v3/clusters/{lkc}/topics</td></tr>\n\
+         <tr><th>STATUS:</th><td>401</td></tr>\n<tr><th>MESSAGE:</th><td>Unauthorized</td></tr>\n\
+         <tr><th>SERVLET:</th><td>default</td></tr>\n</table>\n\n</body>\n</html>\n"
+    );
+    (
+        StatusCode::UNAUTHORIZED,
+        [(axum::http::header::CONTENT_TYPE, "text/html;charset=utf-8")],
+        page,
+    )
+        .into_response()
+}
+
+/// Only a key bound to this cluster, once it has propagated, may use its REST API (a new key is
+/// refused with 401 for the first half of its propagation, then 403); what it may do is what its
+/// owner's role bindings grant, as RBAC grants them.
 fn authorize(
     cc: &Confluent,
     world: &World,
     headers: &HeaderMap,
     lkc: &str,
+    need: Need,
 ) -> Result<(), Response> {
-    let unauthorized = || error(Api::KafkaRest, StatusCode::UNAUTHORIZED, "Unauthorized");
-    let (id, secret) = basic_auth(headers).ok_or_else(unauthorized)?;
+    let (id, secret) = basic_auth(headers).ok_or_else(|| unauthorized_page(lkc))?;
     let key = world
         .keys
         .get(&id)
-        .filter(|k| k.secret == secret)
-        .ok_or_else(unauthorized)?;
-    if key.resource.as_deref() != Some(lkc) {
-        return Err(unauthorized());
+        .filter(|k| k.secret == secret && k.resource.as_deref() == Some(lkc))
+        .ok_or_else(|| unauthorized_page(lkc))?;
+    let age = key.item.born.elapsed();
+    if age < key.item.settles / 2 {
+        return Err(unauthorized_page(lkc));
+    }
+    let forbidden = |what: String| {
+        rest_error(
+            StatusCode::FORBIDDEN,
+            40301,
+            format!("Request is not authorized: {what}"),
+        )
+    };
+    if !key.item.settled() {
+        return Err(forbidden(format!("API key {id} is not active yet")));
     }
     let Some(cluster) = world.clusters.get(lkc) else {
         return Err(rest_error(
@@ -98,25 +138,24 @@ fn authorize(
         .as_str()
         .unwrap_or_default();
     let principal = format!("User:{}", key.owner);
-    let admin = world.role_bindings.values().any(|rb| {
-        rb.json["principal"] == principal.as_str()
-            && matches!(
-                rb.json["role_name"].as_str(),
-                Some("CloudClusterAdmin" | "EnvironmentAdmin" | "OrganizationAdmin")
-            )
-            && rb.json["crn_pattern"]
-                .as_str()
-                .is_some_and(|p| crn.starts_with(p))
-    });
+    let may = |roles: &[&str], resource: &str| {
+        rbac::allows(world, &principal, roles, resource, |rb| rb.settled())
+    };
     let _ = cc;
-    if admin {
+    let allowed = match need {
+        Need::Key => true,
+        Need::Admin => may(rbac::CLUSTER_ADMINS, crn),
+        Need::Topic(name) => {
+            may(rbac::CLUSTER_ADMINS, crn)
+                || may(rbac::TOPIC_OWNERS, &format!("{crn}/topic={name}"))
+        }
+    };
+    if allowed {
         Ok(())
     } else {
-        Err(rest_error(
-            StatusCode::FORBIDDEN,
-            40301,
-            format!("Request is not authorized: {principal} has no admin role on {lkc}"),
-        ))
+        Err(forbidden(format!(
+            "{principal} holds no role on {lkc} that allows this"
+        )))
     }
 }
 
@@ -141,7 +180,7 @@ async fn create_topic(
     bytes: Bytes,
 ) -> Reply {
     let mut world = cc.world();
-    authorize(&cc, &world, &headers, &lkc)?;
+    authorize(&cc, &world, &headers, &lkc, Need::Key)?;
     let v = body(Api::KafkaRest, &bytes)?;
     let Some(name) = v
         .get("topic_name")
@@ -154,6 +193,7 @@ async fn create_topic(
             "topic_name is required",
         ));
     };
+    authorize(&cc, &world, &headers, &lkc, Need::Topic(name))?;
     let partitions = v
         .get("partitions_count")
         .and_then(Value::as_u64)
@@ -180,7 +220,7 @@ async fn list_topics(
     Path(lkc): Path<String>,
 ) -> Reply {
     let world = cc.world();
-    authorize(&cc, &world, &headers, &lkc)?;
+    authorize(&cc, &world, &headers, &lkc, Need::Key)?;
     let b = base(&headers);
     let data: Vec<Value> = world
         .topics
@@ -207,7 +247,7 @@ async fn get_topic(
     Path((lkc, name)): Path<(String, String)>,
 ) -> Reply {
     let world = cc.world();
-    authorize(&cc, &world, &headers, &lkc)?;
+    authorize(&cc, &world, &headers, &lkc, Need::Key)?;
     match world.topics.get(&(lkc.clone(), name.clone())) {
         Some(t) => ok(
             StatusCode::OK,
@@ -232,10 +272,14 @@ async fn delete_topic(
     Path((lkc, name)): Path<(String, String)>,
 ) -> Reply {
     let mut world = cc.world();
-    authorize(&cc, &world, &headers, &lkc)?;
-    match world.topics.remove(&(lkc.clone(), name)) {
-        Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
-        None => Err(rest_error(
+    authorize(&cc, &world, &headers, &lkc, Need::Topic(&name))?;
+    // Kafka deletes a topic's partitions in the background; `settle` removes it.
+    match world.topics.get_mut(&(lkc.clone(), name)) {
+        Some(t) if t.deleting.is_none() => {
+            t.deleting = Some(std::time::Instant::now());
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        _ => Err(rest_error(
             StatusCode::NOT_FOUND,
             40403,
             "This server does not host this topic-partition.",
@@ -275,7 +319,7 @@ async fn create_acl(
     bytes: Bytes,
 ) -> Reply {
     let mut world = cc.world();
-    authorize(&cc, &world, &headers, &lkc)?;
+    authorize(&cc, &world, &headers, &lkc, Need::Admin)?;
     let v = body(Api::KafkaRest, &bytes)?;
     field(&v, "resource_type", Some(RESOURCE_TYPES))?;
     field(&v, "resource_name", None)?;
@@ -328,7 +372,7 @@ async fn list_acls(
     Q(q): Q<Query>,
 ) -> Reply {
     let world = cc.world();
-    authorize(&cc, &world, &headers, &lkc)?;
+    authorize(&cc, &world, &headers, &lkc, Need::Admin)?;
     let b = base(&headers);
     let data: Vec<Value> = world
         .acls
@@ -351,7 +395,7 @@ async fn delete_acls(
     Q(q): Q<Query>,
 ) -> Reply {
     let mut world = cc.world();
-    authorize(&cc, &world, &headers, &lkc)?;
+    authorize(&cc, &world, &headers, &lkc, Need::Admin)?;
     for required in ["resource_type", "pattern_type", "operation", "permission"] {
         if !q.contains_key(required) {
             return Err(rest_error(

@@ -12,6 +12,7 @@ mod flink;
 mod iam;
 mod kafka;
 mod org;
+mod rbac;
 mod reply;
 mod settle;
 mod sync;
@@ -109,9 +110,10 @@ impl Confluent {
             return Ok(Caller::Cloud);
         }
         let world = self.world.lock().unwrap_or_else(|e| e.into_inner());
-        // A deleted key is simply gone: it is refused like any unknown one.
+        // A deleted key is simply gone: it is refused like any unknown one, and so is a new key
+        // until it has propagated.
         match world.keys.get(&key) {
-            Some(k) if k.secret == secret => Ok(match &k.resource {
+            Some(k) if k.secret == secret && k.item.settled() => Ok(match &k.resource {
                 Some(resource) => Caller::Resource {
                     resource: resource.clone(),
                     environment: k.item.json["spec"]["resource"]["environment"]

@@ -37,6 +37,29 @@ pub fn error(api: Api, status: StatusCode, detail: impl Into<String>) -> Respons
     (status, Json(body)).into_response()
 }
 
+/// What the real service answers a read or delete of a cluster, API key or compute pool that does
+/// not exist (any more): 403, not 404 (`read_deleted_kafka.json`, `read_deleted_kafka_api_key.json`,
+/// `read_deleted_compute_pool.json`), so that "gone" and "not allowed" look alike.
+pub fn forbidden(detail: impl Into<String>) -> Response {
+    let body = json!({"errors": [{
+        "id": uuid::Uuid::new_v4().simple().to_string(),
+        "status": "403",
+        "code": "forbidden_access",
+        "detail": detail.into(),
+        "source": {},
+    }]});
+    (StatusCode::FORBIDDEN, Json(body)).into_response()
+}
+
+/// A role binding that does not exist: 403 in Kafka REST's shape (`read_deleted_role_binding.json`).
+pub fn no_binding() -> Response {
+    let body = json!({
+        "error_code": 40301,
+        "message": "Either unauthorized to access role binding or role binding does not exist",
+    });
+    (StatusCode::FORBIDDEN, Json(body)).into_response()
+}
+
 /// A management 400 naming the field that is wrong, as the `Failure` schema's `source.pointer`.
 pub fn bad_field(pointer: &str, detail: impl Into<String>) -> Response {
     let body = json!({"errors": [{
@@ -141,7 +164,7 @@ pub fn required<'a>(q: &'a Query, name: &str) -> Result<&'a str, Response> {
 }
 
 /// The management list envelope with `page_size`/`page_token` paging; `metadata.next` is a
-/// full URL that repeats the caller's filters.
+/// full URL that repeats the caller's filters, and empty on the last page.
 pub fn page(
     base: &str,
     path: &str,
@@ -187,10 +210,14 @@ pub fn page(
             format!("{base}{path}?{query}")
         }
     };
-    let mut metadata = json!({"first": url(None), "total_size": total});
-    if start + size < total {
-        metadata["next"] = json!(url(Some(start + size)));
-    }
+    // The real service ends a list with an empty `next` rather than leaving it out
+    // (`flink_region/read_regions.json`).
+    let next = if start + size < total {
+        url(Some(start + size))
+    } else {
+        String::new()
+    };
+    let mut metadata = json!({"first": url(None), "total_size": total, "next": next});
     if start > 0 {
         metadata["prev"] = json!(url(Some(start.saturating_sub(size))));
     }

@@ -6,12 +6,17 @@ use serde_json::{Value, json};
 
 use super::ConfluentConfig;
 use super::sync::{Job, Table};
-use super::world::{World, phase};
+use super::world::{World, phase, reap};
 use crate::customer_aws::Role;
 
 /// Settles the world; gives the jobs to start in the customer's AWS account, if there is one.
 pub fn settle(world: &mut World, config: &ConfluentConfig) -> Vec<Job> {
     let d = &config.delays;
+    reap(&mut world.clusters, d.deleting);
+    reap(&mut world.compute_pools, d.deleting);
+    reap(&mut world.connectors, d.deleting);
+    reap(&mut world.topics, d.deleting);
+    reap(&mut world.statements, d.deleting);
     for c in world.clusters.values_mut() {
         phase(c, d.cluster, "PROVISIONING", "PROVISIONED");
     }

@@ -18,6 +18,12 @@ pub struct Delays {
     pub catalog: Duration,
     /// From a topic's first snapshot to its table in Glue: the catalog sync's lag.
     pub publish: Duration,
+    /// How long a new API key takes to be accepted by the data planes, drawn in this range.
+    pub key_propagation: (Duration, Duration),
+    /// How long a new role binding takes to grant anything, drawn in this range.
+    pub binding_propagation: (Duration, Duration),
+    /// How long an asynchronous delete (cluster, pool, connector, topic, statement) lasts.
+    pub deleting: Duration,
 }
 
 impl Delays {
@@ -31,7 +37,18 @@ impl Delays {
             tableflow: d,
             catalog: d,
             publish: d,
+            key_propagation: (d / 2, d * 2),
+            binding_propagation: (d / 2, d * 2),
+            deleting: d,
         }
+    }
+
+    /// No propagation delay and no deleting phase: everything takes effect at once.
+    pub fn immediate(mut self) -> Self {
+        self.key_propagation = (Duration::ZERO, Duration::ZERO);
+        self.binding_propagation = (Duration::ZERO, Duration::ZERO);
+        self.deleting = Duration::ZERO;
+        self
     }
 }
 
@@ -41,6 +58,40 @@ pub struct Item {
     pub json: Value,
     pub born: Instant,
     pub order: u64,
+    /// How long after its birth it takes effect (a key or binding propagating).
+    pub settles: Duration,
+    /// When its asynchronous delete began.
+    pub deleting: Option<Instant>,
+}
+
+impl Item {
+    /// Whether it has propagated: a key is accepted, a binding grants its role.
+    pub fn settled(&self) -> bool {
+        self.born.elapsed() >= self.settles
+    }
+
+    /// Starts an asynchronous delete: the item shows `phase` until `reap` removes it.
+    pub fn start_deleting(&mut self, pointer: &str, phase: &str) {
+        if self.deleting.is_none() {
+            self.deleting = Some(Instant::now());
+        }
+        if let Some(slot) = self.json.pointer_mut(pointer) {
+            *slot = json!(phase);
+        }
+    }
+}
+
+/// Removes the items whose asynchronous delete has lasted `after`; gives their keys.
+pub fn reap<K: Ord + Clone>(items: &mut BTreeMap<K, Item>, after: Duration) -> Vec<K> {
+    let done: Vec<K> = items
+        .iter()
+        .filter(|(_, i)| i.deleting.is_some_and(|t| t.elapsed() >= after))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in &done {
+        items.remove(k);
+    }
+    done
 }
 
 /// An API key, with the secret that only its create response shows.
@@ -91,7 +142,19 @@ impl World {
             json,
             born: Instant::now(),
             order: self.seq,
+            settles: Duration::ZERO,
+            deleting: None,
         }
+    }
+
+    /// An item that takes effect after a delay drawn from `range` (propagation).
+    pub fn item_settling(&mut self, json: Value, range: (Duration, Duration)) -> Item {
+        let mut item = self.item(json);
+        let (lo, hi) = range;
+        let span = hi.saturating_sub(lo).as_millis() as u64;
+        let mut rng = fastrand::Rng::with_seed(self.seq.wrapping_mul(0xA24B_AED4_963E_E407));
+        item.settles = lo + Duration::from_millis(if span == 0 { 0 } else { rng.u64(..=span) });
+        item
     }
 
     /// A fresh id like the service's: a prefix and lowercase letters and digits.
@@ -131,6 +194,9 @@ pub fn now_rfc3339() -> String {
 
 /// Sets `status.phase` from the item's age: `first` until `delay` has passed, then `then`.
 pub fn phase(item: &mut Item, delay: Duration, first: &str, then: &str) -> bool {
+    if item.deleting.is_some() {
+        return false;
+    }
     let ready = item.born.elapsed() >= delay;
     item.json["status"]["phase"] = json!(if ready { then } else { first });
     ready
