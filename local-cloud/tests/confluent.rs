@@ -211,7 +211,10 @@ async fn kafka_rest_takes_only_a_key_of_its_cluster_whose_owner_is_admin_and_a_d
     let (s, rb) = send(bind(crn)).await;
     assert_eq!(s, 201, "{rb}");
     let (s, body) = send(create()).await;
-    assert_eq!(s, 403, "a binding at the kafka= scope grants nothing: {body}");
+    assert_eq!(
+        s, 403,
+        "a binding at the kafka= scope grants nothing: {body}"
+    );
     let scope = crn.rsplit_once("/kafka=").unwrap().0;
     let (s, rb) = send(bind(scope)).await;
     assert_eq!(s, 201, "{rb}");

@@ -37,8 +37,7 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Err
     let backend = Backend::open(&settings.state, &settings.clouds.aws).await?;
     // Before the lock and any node: who we are in AWS, and whether every cloud takes our
     // credentials. All of it reads, so a refusal leaves nothing behind, not even a lock.
-    let connected =
-        super::connect::connect(
+    let connected = super::connect::connect(
         &settings.clouds,
         &settings.names,
         settings.rotation,

@@ -182,7 +182,11 @@ impl Confluent {
             let created: jiff::Timestamp = created.parse().ok()?;
             // A clock behind the cloud's makes a new key look unborn: it is as young as can be.
             let age = now.duration_since(created);
-            let age = if age.is_negative() { Duration::ZERO } else { age.unsigned_abs() };
+            let age = if age.is_negative() {
+                Duration::ZERO
+            } else {
+                age.unsigned_abs()
+            };
             self.propagation.checked_sub(age)
         };
         let key_created = inputs.output(key_node, "created_at").ok();

@@ -173,7 +173,10 @@ pub fn declare(n: &Names) -> Vec<Decl> {
             None,
         ),
     ] {
-        let deps: Vec<&str> = [Some(runner.as_str()), target].into_iter().flatten().collect();
+        let deps: Vec<&str> = [Some(runner.as_str()), target]
+            .into_iter()
+            .flatten()
+            .collect();
         d.add(id, "C4", Confluent, binding(role, on, pattern), &deps);
         flink_bindings.push(id);
     }
@@ -276,7 +279,13 @@ pub fn declare(n: &Names) -> Vec<Decl> {
         name: n.confluent_secret("kafka_cluster/app_connector/python_client"),
         body: SecretBody::KafkaClient,
     };
-    d.retire(CONNECTOR_SECRET, "A4", Aws, old_secret, &[CONNECTOR_KEY, CLUSTER]);
+    d.retire(
+        CONNECTOR_SECRET,
+        "A4",
+        Aws,
+        old_secret,
+        &[CONNECTOR_KEY, CLUSTER],
+    );
 
     // C10, C11: the compute pool and the CTAS. The CTAS makes its output topic; that topic is a
     // node the statement depends on, so that delete removes it after the statement is gone.
@@ -313,7 +322,13 @@ pub fn declare(n: &Names) -> Vec<Decl> {
     // An earlier version made the runner EnvironmentAdmin; it goes once the statement runs
     // under the narrower roles.
     let env_admin = binding("EnvironmentAdmin", ENV, "");
-    d.retire(FLINK_ADMIN, "C4", Confluent, env_admin, &[&runner, ENV, STATEMENT]);
+    d.retire(
+        FLINK_ADMIN,
+        "C4",
+        Confluent,
+        env_admin,
+        &[&runner, ENV, STATEMENT],
+    );
 
     // C12: the provider integration takes A2's ARN, known before the role exists.
     let provider = Spec::ProviderIntegration {
@@ -609,7 +624,14 @@ impl Decls {
     }
 
     /// A node an earlier version of the stack made and this one does not want any more.
-    fn retire(&mut self, id: &str, reference: &'static str, cloud: Cloud, spec: Spec, deps: &[&str]) {
+    fn retire(
+        &mut self,
+        id: &str,
+        reference: &'static str,
+        cloud: Cloud,
+        spec: Spec,
+        deps: &[&str],
+    ) {
         self.add(id, reference, cloud, spec, deps);
         if let Some(last) = self.0.last_mut() {
             last.retired = true;

@@ -88,7 +88,11 @@ fn the_flink_runner_has_least_privilege_and_earlier_grants_are_retired() {
             ("ResourceOwner", CLUSTER, "/kafka=<lkc>/topic=*"),
             ("ResourceOwner", CLUSTER, "/kafka=<lkc>/transactional-id=*"),
             ("ResourceOwner", SR, "/subject=*"),
-            ("Assigner", ids::ORGANIZATION, "/service-account=<principal>"),
+            (
+                "Assigner",
+                ids::ORGANIZATION,
+                "/service-account=<principal>"
+            ),
         ]
     );
     let retired: Vec<&str> = decls

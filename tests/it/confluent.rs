@@ -342,7 +342,10 @@ async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
         if status == 200 {
             break;
         }
-        assert!(matches!(status, 401 | 403), "refused only while propagating: {status}");
+        assert!(
+            matches!(status, 401 | 403),
+            "refused only while propagating: {status}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(status, 200, "Kafka REST accepts the new key");

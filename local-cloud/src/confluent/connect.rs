@@ -62,15 +62,16 @@ fn kafka_principal(
             _ => Err("kafka.service.account.id must name an existing service account".into()),
         },
         "KAFKA_API_KEY" => {
-            let (Some(key), Some(secret)) = (get("kafka.api.key"), get("kafka.api.secret"))
-            else {
+            let (Some(key), Some(secret)) = (get("kafka.api.key"), get("kafka.api.secret")) else {
                 return Err("config must have required properties 'kafka.api.key' and 'kafka.api.secret' in KAFKA_API_KEY mode".into());
             };
             let key = world
                 .keys
                 .get(key)
                 .filter(|k| k.secret == secret && k.resource.as_deref() == Some(lkc))
-                .ok_or("kafka.api.key and kafka.api.secret must be a valid API key of this cluster")?;
+                .ok_or(
+                    "kafka.api.key and kafka.api.secret must be a valid API key of this cluster",
+                )?;
             Ok(format!("User:{}", key.owner))
         }
         other => Err(format!("unknown kafka.auth.mode '{other}'")),
@@ -91,7 +92,10 @@ fn server_added(world: &super::world::World, lkc: &str) -> Map<String, Value> {
         "kafka.endpoint".into(),
         json!(text(cluster.map(|c| &c["kafka_bootstrap_endpoint"]))),
     );
-    added.insert("kafka.region".into(), json!(text(cluster.map(|c| &c["region"]))));
+    added.insert(
+        "kafka.region".into(),
+        json!(text(cluster.map(|c| &c["region"]))),
+    );
     added.insert(
         "kafka.max.partition.validation.disable".into(),
         json!("false"),

@@ -234,12 +234,16 @@ fn may_run(
     let may = |roles: &[&str], crn: &str| rbac::allows(world, &user, roles, crn, |rb| rb.settled());
     let denied = |what: String| Err(error(Api::Management, StatusCode::FORBIDDEN, what));
     if !may(rbac::FLINK_USERS, env_crn) {
-        return denied(format!("{user} may not run statements in {env}: it needs FlinkDeveloper"));
+        return denied(format!(
+            "{user} may not run statements in {env}: it needs FlinkDeveloper"
+        ));
     }
     if let Some(sa) = principal.filter(|p| *p != owner) {
         let org = env_crn.split("/environment=").next().unwrap_or_default();
         if !may(&["Assigner"], &format!("{org}/service-account={sa}")) {
-            return denied(format!("{user} may not run statements as {sa}: it needs Assigner on it"));
+            return denied(format!(
+                "{user} may not run statements as {sa}: it needs Assigner on it"
+            ));
         }
     }
     Ok(())

@@ -418,10 +418,7 @@ async fn get_binding(
 ) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let rb = world
-        .role_bindings
-        .get(&id)
-        .ok_or_else(no_binding)?;
+    let rb = world.role_bindings.get(&id).ok_or_else(no_binding)?;
     ok(
         StatusCode::OK,
         self_of(&rb.json, &base(&headers), "role-bindings"),
@@ -435,10 +432,7 @@ async fn delete_binding(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    let rb = world
-        .role_bindings
-        .remove(&id)
-        .ok_or_else(no_binding)?;
+    let rb = world.role_bindings.remove(&id).ok_or_else(no_binding)?;
     ok(
         StatusCode::OK,
         self_of(&rb.json, &base(&headers), "role-bindings"),

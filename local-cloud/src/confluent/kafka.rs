@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::{Confluent, rbac};
 use super::reply::{Api, Query, Reply, base, basic_auth, body, ok};
 use super::world::World;
+use super::{Confluent, rbac};
 
 const RESOURCE_TYPES: &[&str] = &[
     "TOPIC",

@@ -42,13 +42,16 @@ pub fn covers(pattern: &str, resource: &str) -> bool {
         return false;
     }
     let last = p.len() - 1;
-    p.iter().zip(&r).enumerate().all(|(i, ((pt, pv), (rt, rv)))| {
-        pt == rt
-            && match pv.strip_suffix('*') {
-                Some(prefix) if i == last => rv.starts_with(prefix),
-                _ => pv == rv,
-            }
-    })
+    p.iter()
+        .zip(&r)
+        .enumerate()
+        .all(|(i, ((pt, pv), (rt, rv)))| {
+            pt == rt
+                && match pv.strip_suffix('*') {
+                    Some(prefix) if i == last => rv.starts_with(prefix),
+                    _ => pv == rv,
+                }
+        })
 }
 
 /// Whether the binding holds its role at a scope where the role exists.
