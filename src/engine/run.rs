@@ -129,7 +129,8 @@ impl<'a> Engine<'a> {
     /// Whether each recorded node still exists.
     pub async fn check(&self) -> Report {
         let state = self.ledger.snapshot().await;
-        self.schedule(Direction::Forward, |i| self.check_node(i, &state))
+        let missing = Mutex::new(std::collections::BTreeSet::new());
+        self.schedule(Direction::Forward, |i| self.check_node(i, &state, &missing))
             .await
     }
 
@@ -432,16 +433,34 @@ impl<'a> Engine<'a> {
         Ok(Outcome::Rotated)
     }
 
-    async fn check_node(&self, i: usize, state: &StateDoc) -> Result<Outcome, NodeError> {
+    async fn check_node(
+        &self,
+        i: usize,
+        state: &StateDoc,
+        missing: &Mutex<std::collections::BTreeSet<usize>>,
+    ) -> Result<Outcome, NodeError> {
         let node = self.graph.node(i);
         let Some(known) = state.record(&node.id) else {
             return Ok(Outcome::Absent);
         };
-        let inputs = self.inputs_from(i, state, &BTreeMap::new());
-        Ok(match node.resource.find(&inputs, Some(known)).await? {
-            Some(_) => Outcome::Exists,
-            None => Outcome::Missing,
-        })
+        // What lived in something that is gone (a topic in a deleted cluster, reached with a key
+        // that went with it) is gone too: asking would only be refused.
+        let orphaned = {
+            let missing = missing.lock().unwrap();
+            self.graph.deps(i).iter().any(|d| missing.contains(d))
+        };
+        let found = !orphaned
+            && node
+                .resource
+                .find(&self.inputs_from(i, state, &BTreeMap::new()), Some(known))
+                .await?
+                .is_some();
+        if found {
+            Ok(Outcome::Exists)
+        } else {
+            missing.lock().unwrap().insert(i);
+            Ok(Outcome::Missing)
+        }
     }
 
     async fn discover_node(&self, i: usize) -> Result<Outcome, NodeError> {
