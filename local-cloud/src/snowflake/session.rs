@@ -173,3 +173,88 @@ pub async fn heartbeat(State(sf): State<Snowflake>, headers: HeaderMap) -> Respo
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::super::jwt::tests::{key, token};
+    use super::super::{Snowflake, SnowflakeConfig, router};
+
+    async fn post(url: &str, token: Option<&str>, body: Value) -> Value {
+        let mut request = reqwest::Client::new().post(url).json(&body);
+        if let Some(t) = token {
+            request = request.header("Authorization", format!("Snowflake Token=\"{t}\""));
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_master_token_renews_the_session_and_a_logout_ends_both() {
+        let (private, public) = key();
+        let sf = Snowflake::new(SnowflakeConfig {
+            account: "ORG-ACCT".into(),
+            admin_user: "ADMIN".into(),
+            admin_public_key: public.clone(),
+            iam_user_arn: String::new(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router(sf)).await });
+
+        let now = jiff::Timestamp::now().as_second();
+        let jwt = token(&private, &public, "ORG-ACCT.ADMIN", now, now + 600);
+        let login = json!({"data": {"ACCOUNT_NAME": "org-acct", "LOGIN_NAME": "admin",
+            "AUTHENTICATOR": "SNOWFLAKE_JWT", "TOKEN": jwt}});
+        let url = format!("{base}/session/v1/login-request?roleName=SYSADMIN");
+        let opened = post(&url, None, login).await;
+        assert_eq!(opened["success"], true, "{opened}");
+        let data = &opened["data"];
+        assert_eq!(data["sessionInfo"]["roleName"], "SYSADMIN");
+        let (first, master) = (
+            data["token"].as_str().unwrap(),
+            data["masterToken"].as_str().unwrap(),
+        );
+        assert_ne!(first, master);
+
+        let query = format!("{base}/queries/v1/query-request");
+        let select = || json!({"sqlText": "SELECT CURRENT_ROLE()"});
+        let answer = post(&query, Some(first), select()).await;
+        assert_eq!(answer["data"]["rowset"], json!([["SYSADMIN"]]), "{answer}");
+
+        let renewed = post(
+            &format!("{base}/session/token-request"),
+            Some(master),
+            json!({"oldSessionToken": first, "requestType": "RENEW"}),
+        )
+        .await;
+        let second = renewed["data"]["sessionToken"].as_str().unwrap();
+        assert_eq!(renewed["data"]["masterToken"], master);
+        assert_eq!(post(&query, Some(first), select()).await["code"], "390112");
+        assert_eq!(post(&query, Some(second), select()).await["success"], true);
+        // Only the master token renews.
+        let wrong = post(
+            &format!("{base}/session/token-request"),
+            Some(second),
+            json!({}),
+        )
+        .await;
+        assert_eq!(wrong["code"], "390114");
+
+        let bye = post(
+            &format!("{base}/session?delete=true"),
+            Some(second),
+            json!({}),
+        )
+        .await;
+        assert_eq!(bye["success"], true);
+        assert_eq!(post(&query, Some(second), select()).await["code"], "390112");
+        let late = post(
+            &format!("{base}/session/token-request"),
+            Some(master),
+            json!({}),
+        )
+        .await;
+        assert_eq!(late["code"], "390114");
+    }
+}
