@@ -113,11 +113,25 @@ impl From<SqlError> for NodeError {
     }
 }
 
+/// Snowflake's code for a failed statement, if the error is one.
+fn code(e: &NodeError) -> Option<&str> {
+    match e {
+        NodeError::Other(e) => e.downcast_ref::<SqlError>()?.code.as_deref(),
+        _ => None,
+    }
+}
+
 /// Snowflake's 002003, "does not exist or not authorized".
 pub(crate) fn does_not_exist(e: &NodeError) -> bool {
-    matches!(e, NodeError::Other(e) if e
-        .downcast_ref::<SqlError>()
-        .is_some_and(|s| s.code.as_deref() == Some("002003")))
+    code(e) == Some("002003")
+}
+
+/// A `CREATE ICEBERG TABLE` whose table the catalog does not hold yet: Snowflake answers 004109
+/// ("Catalog table <ns>.<table> does not exist in catalog integration <NAME>.") until Tableflow's
+/// sync publishes it, and 002003 where it reads the table's absence as a missing object. Both
+/// are a wait for the sync, not a failure.
+pub(crate) fn catalog_table_not_yet_there(e: &NodeError) -> bool {
+    matches!(code(e), Some("004109" | "002003"))
 }
 
 fn sql_error(what: &str, e: &snowflake_connector_rs::Error) -> SqlError {
@@ -316,5 +330,34 @@ impl Provider for SnowflakeProvider {
             Spec::Grant(_) => Arc::new(grants::GrantNode::new(self.0.clone(), decl)),
             _ => Arc::new(objects::Object::new(self.0.clone(), decl)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(code: Option<&str>) -> NodeError {
+        SqlError {
+            code: code.map(str::to_string),
+            what: "CREATE ICEBERG TABLE".into(),
+            message: "refused".into(),
+            transient: false,
+        }
+        .into()
+    }
+
+    #[test]
+    fn a_catalog_table_not_yet_synced_is_a_wait_and_other_refusals_are_not() {
+        assert!(catalog_table_not_yet_there(&refused(Some("004109"))));
+        assert!(catalog_table_not_yet_there(&refused(Some("002003"))));
+        // Snowflake refusing the role, a syntax error, a privilege, or an answer without a code.
+        for other in [Some("091003"), Some("001003"), Some("003001"), None] {
+            assert!(!catalog_table_not_yet_there(&refused(other)), "{other:?}");
+        }
+        assert!(!catalog_table_not_yet_there(&NodeError::Other(
+            anyhow::anyhow!("004109")
+        )));
+        assert!(!does_not_exist(&refused(Some("004109"))));
     }
 }

@@ -30,10 +30,10 @@ pub struct Object {
 }
 
 impl Object {
-    /// An Iceberg table's "does not exist": its volume, integration and schema are made before
-    /// it, so what is missing is the table in Glue.
+    /// An Iceberg table refused because its table is not in Glue yet: its volume, integration
+    /// and schema are made before it, so what is missing is Tableflow's sync.
     fn awaits_glue(&self, e: &NodeError) -> bool {
-        matches!(self.spec, Spec::IcebergTable { .. }) && super::does_not_exist(e)
+        matches!(self.spec, Spec::IcebergTable { .. }) && super::catalog_table_not_yet_there(e)
     }
 
     pub fn new(sf: Arc<Snowflake>, decl: &Decl) -> Self {

@@ -11,6 +11,7 @@ mod engine;
 mod faults;
 mod graph;
 mod http;
+mod official_driver;
 mod preflight;
 mod rerun;
 mod resume;

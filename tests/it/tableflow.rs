@@ -1,6 +1,7 @@
 //! Tableflow publishes a topic's table to Glue on its own schedule, a while after the topic runs.
-//! Until then Snowflake refuses `CREATE ICEBERG TABLE` (the Glue table does not exist), and the
-//! Iceberg table node waits for the table instead of failing the run.
+//! Until then Snowflake refuses `CREATE ICEBERG TABLE` with 004109 (the catalog table does not
+//! exist in the catalog integration), and the Iceberg table node waits for the table instead of
+//! failing the run.
 
 use crate::common;
 
@@ -41,6 +42,18 @@ async fn an_iceberg_table_waits_for_tableflow_to_publish_it_to_glue() {
             run.stderr
         );
     }
+    // What the wait was on: Snowflake's 004109, the real answer before the sync, and nothing else.
+    let refused: Vec<_> = own
+        .snowflake
+        .refused()
+        .into_iter()
+        .filter(|(statement, _)| statement == "CREATE ICEBERG")
+        .collect();
+    assert!(!refused.is_empty(), "no CREATE ICEBERG TABLE was refused");
+    assert!(
+        refused.iter().all(|(_, code)| code == "004109"),
+        "{refused:?}"
+    );
     let env = own.env();
     tokio::task::spawn_blocking(move || {
         let mut t = Test::new().in_dir(dir.path()).args(["delete"]).args(FULL);

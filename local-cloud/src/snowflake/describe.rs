@@ -4,8 +4,24 @@
 use serde_json::json;
 
 use super::jwt;
-use super::registry::{Registry, Session, SfError, Table, missing, syntax};
+use super::registry::{Object, Registry, Session, SfError, missing, syntax};
 use super::sql::{Kind, Props, Value, like};
+use super::table::{Table, bool_cell, boolean, text, timestamp, timestamp_cell};
+
+/// SHOW GRANTS' `granted_on` for an object kind, as Snowflake writes it (an external volume is a
+/// `VOLUME`, a catalog integration an `INTEGRATION`).
+fn granted_on(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Warehouse => "WAREHOUSE",
+        Kind::Database => "DATABASE",
+        Kind::Schema => "SCHEMA",
+        Kind::Role => "ROLE",
+        Kind::User => "USER",
+        Kind::ExternalVolume => "VOLUME",
+        Kind::CatalogIntegration => "INTEGRATION",
+        Kind::IcebergTable => "TABLE",
+    }
+}
 
 impl Registry {
     pub(super) fn show(
@@ -15,7 +31,7 @@ impl Registry {
         within: Option<&[String]>,
     ) -> Table {
         let prefix = within.map(|w| format!("{}.", w.join(".")));
-        let rows = self
+        let found = self
             .objects
             .iter()
             .filter(|((k, _), _)| *k == kind)
@@ -24,39 +40,83 @@ impl Registry {
                 let short = o.name.rsplit('.').next().unwrap_or(&o.name);
                 pattern.is_none_or(|p| like(p, short))
             })
-            .map(|(_, o)| {
-                let mut parts: Vec<&str> = o.name.split('.').collect();
-                let short = parts.pop().unwrap_or_default().to_string();
-                let owner = match kind {
-                    Kind::ExternalVolume | Kind::CatalogIntegration => "ACCOUNTADMIN",
-                    Kind::User | Kind::Role => "SECURITYADMIN",
-                    _ => "SYSADMIN",
-                };
+            .map(|(_, o)| o);
+        let s = |v: &str| Some(v.to_string());
+        let enabled = |o: &Object, key: &str, default: bool| {
+            bool_cell(
+                o.props
+                    .get(key)
+                    .map_or(default, |v| v.text().eq_ignore_ascii_case("TRUE")),
+            )
+        };
+        // The columns the official Terraform provider reads from the real SHOW of each kind.
+        let (columns, rows) = match kind {
+            Kind::ExternalVolume => (
+                vec![text("name"), boolean("allow_writes"), text("comment")],
+                found
+                    .map(|o| vec![s(&o.name), enabled(o, "ALLOW_WRITES", true), s("")])
+                    .collect(),
+            ),
+            Kind::CatalogIntegration => (
                 vec![
-                    Some(o.created_on.clone()),
-                    Some(short),
-                    parts.first().map(|s| s.to_string()),
-                    parts.get(1).map(|s| s.to_string()),
-                    Some(owner.into()),
-                    Some(String::new()),
-                ]
-            })
-            .collect();
+                    text("name"),
+                    boolean("enabled"),
+                    text("type"),
+                    text("category"),
+                    text("comment"),
+                    timestamp("created_on"),
+                ],
+                found
+                    .map(|o| {
+                        vec![
+                            s(&o.name),
+                            enabled(o, "ENABLED", false),
+                            s("CATALOG"),
+                            s("CATALOG"),
+                            s(""),
+                            timestamp_cell(&o.created_on),
+                        ]
+                    })
+                    .collect(),
+            ),
+            _ => (
+                vec![
+                    timestamp("created_on"),
+                    text("name"),
+                    text("database_name"),
+                    text("schema_name"),
+                    text("owner"),
+                    text("comment"),
+                ],
+                found
+                    .map(|o| {
+                        let mut parts: Vec<&str> = o.name.split('.').collect();
+                        let short = parts.pop().unwrap_or_default();
+                        let owner = match kind {
+                            Kind::User | Kind::Role => "SECURITYADMIN",
+                            _ => "SYSADMIN",
+                        };
+                        vec![
+                            timestamp_cell(&o.created_on),
+                            s(short),
+                            parts.first().and_then(|p| s(p)),
+                            parts.get(1).and_then(|p| s(p)),
+                            s(owner),
+                            s(""),
+                        ]
+                    })
+                    .collect(),
+            ),
+        };
         Table {
-            columns: vec![
-                "created_on",
-                "name",
-                "database_name",
-                "schema_name",
-                "owner",
-                "comment",
-            ],
+            columns,
             rows,
             read_only: true,
         }
     }
 
     pub(super) fn show_grants(&self, to_user: bool, name: &str) -> Table {
+        let s = |v: &str| Some(v.to_string());
         if to_user {
             let rows = self
                 .roles_of
@@ -64,21 +124,21 @@ impl Registry {
                 .filter(|(_, u)| u == name)
                 .map(|(r, u)| {
                     vec![
-                        Some(String::new()),
-                        Some(r.clone()),
-                        Some("USER".into()),
-                        Some(u.clone()),
-                        Some("SECURITYADMIN".into()),
+                        timestamp_cell(self.granted_at(&format!("ROLE {r} TO {u}"))),
+                        s(r),
+                        s("USER"),
+                        s(u),
+                        s("SECURITYADMIN"),
                     ]
                 })
                 .collect();
             return Table {
                 columns: vec![
-                    "created_on",
-                    "role",
-                    "granted_to",
-                    "grantee_name",
-                    "granted_by",
+                    timestamp("created_on"),
+                    text("role"),
+                    text("granted_to"),
+                    text("grantee_name"),
+                    text("granted_by"),
                 ],
                 rows,
                 read_only: true,
@@ -89,29 +149,28 @@ impl Registry {
             .iter()
             .filter(|(_, _, r)| r == name)
             .map(|(k, o, r)| {
-                let on = k.word().to_ascii_uppercase().replace(' ', "_");
                 vec![
-                    Some(String::new()),
-                    Some("USAGE".into()),
-                    Some(on),
-                    Some(o.clone()),
-                    Some("ROLE".into()),
-                    Some(r.clone()),
-                    Some("false".into()),
-                    Some("SECURITYADMIN".into()),
+                    timestamp_cell(self.granted_at(&format!("USAGE ON {o} TO {r}"))),
+                    s("USAGE"),
+                    s(granted_on(*k)),
+                    s(o),
+                    s("ROLE"),
+                    s(r),
+                    bool_cell(false),
+                    s("SECURITYADMIN"),
                 ]
             })
             .collect();
         Table {
             columns: vec![
-                "created_on",
-                "privilege",
-                "granted_on",
-                "name",
-                "granted_to",
-                "grantee_name",
-                "grant_option",
-                "granted_by",
+                timestamp("created_on"),
+                text("privilege"),
+                text("granted_on"),
+                text("name"),
+                text("granted_to"),
+                text("grantee_name"),
+                boolean("grant_option"),
+                text("granted_by"),
             ],
             rows,
             read_only: true,
@@ -132,7 +191,7 @@ impl Registry {
             .objects
             .get(&(kind, full.clone()))
             .ok_or_else(|| missing(kind, &full))?;
-        let text = |k: &str| o.props.get(k).map(Value::text).unwrap_or_default();
+        let prop = |k: &str| o.props.get(k).map(Value::text).unwrap_or_default();
         let s = |v: &str| Some(v.to_string());
         let table = match kind {
             Kind::ExternalVolume => {
@@ -158,11 +217,11 @@ impl Registry {
                     };
                 Table {
                     columns: vec![
-                        "parent_property",
-                        "property",
-                        "property_type",
-                        "property_value",
-                        "property_default",
+                        text("parent_property"),
+                        text("property"),
+                        text("property_type"),
+                        text("property_value"),
+                        text("property_default"),
                     ],
                     rows: vec![
                         vec![s(""), s("ALLOW_WRITES"), s("Boolean"), s(allow), s("true")],
@@ -188,25 +247,27 @@ impl Registry {
                 let row = |p: &str, t: &str, v: String, d: &str| vec![s(p), s(t), Some(v), s(d)];
                 Table {
                     columns: vec![
-                        "property",
-                        "property_type",
-                        "property_value",
-                        "property_default",
+                        text("property"),
+                        text("property_type"),
+                        text("property_value"),
+                        text("property_default"),
                     ],
+                    // In the order the real DESCRIBE lists them (the provider's SDK reads them so).
                     rows: vec![
+                        row("CATALOG_SOURCE", "String", prop("CATALOG_SOURCE"), ""),
+                        row("TABLE_FORMAT", "String", prop("TABLE_FORMAT"), ""),
                         row(
                             "ENABLED",
                             "Boolean",
-                            text("ENABLED").to_lowercase(),
+                            prop("ENABLED").to_lowercase(),
                             "false",
                         ),
-                        row("CATALOG_SOURCE", "String", text("CATALOG_SOURCE"), ""),
-                        row("CATALOG_NAMESPACE", "String", text("CATALOG_NAMESPACE"), ""),
-                        row("TABLE_FORMAT", "String", text("TABLE_FORMAT"), ""),
                         row("REFRESH_INTERVAL_SECONDS", "Integer", "30".into(), "30"),
-                        row("GLUE_AWS_ROLE_ARN", "String", text("GLUE_AWS_ROLE_ARN"), ""),
-                        row("GLUE_CATALOG_ID", "String", text("GLUE_CATALOG_ID"), ""),
-                        row("GLUE_REGION", "String", text("GLUE_REGION"), ""),
+                        row("COMMENT", "String", String::new(), ""),
+                        row("GLUE_AWS_ROLE_ARN", "String", prop("GLUE_AWS_ROLE_ARN"), ""),
+                        row("GLUE_CATALOG_ID", "String", prop("GLUE_CATALOG_ID"), ""),
+                        row("GLUE_REGION", "String", prop("GLUE_REGION"), ""),
+                        row("CATALOG_NAMESPACE", "String", prop("CATALOG_NAMESPACE"), ""),
                         row(
                             "GLUE_AWS_IAM_USER_ARN",
                             "String",
@@ -214,22 +275,34 @@ impl Registry {
                             "",
                         ),
                         row("GLUE_AWS_EXTERNAL_ID", "String", o.external_id.clone(), ""),
-                        row("COMMENT", "String", String::new(), ""),
                     ],
                     read_only: true,
                 }
             }
             Kind::User => {
-                let fp = |k: &str| o.props.get(k).and_then(|v| jwt::fingerprint(&v.text()));
-                let row = |p: &str, v: Option<String>| vec![s(p), v, s("null"), s("")];
+                // DESCRIBE USER writes an unset property as the four letters `null`, not NULL.
+                let unset = || "null".to_string();
+                let fp = |k: &str| {
+                    o.props
+                        .get(k)
+                        .and_then(|v| jwt::fingerprint(&v.text()))
+                        .unwrap_or_else(unset)
+                };
+                let set = |k: &str| o.props.get(k).map(Value::text).unwrap_or_else(unset);
+                let row = |p: &str, v: String| vec![s(p), Some(v), s("null"), s("")];
                 Table {
-                    columns: vec!["property", "value", "default", "description"],
+                    columns: vec![
+                        text("property"),
+                        text("value"),
+                        text("default"),
+                        text("description"),
+                    ],
                     rows: vec![
-                        row("NAME", Some(o.name.clone())),
-                        row("TYPE", Some(text("TYPE"))),
-                        row("DEFAULT_WAREHOUSE", Some(text("DEFAULT_WAREHOUSE"))),
-                        row("DEFAULT_NAMESPACE", Some(text("DEFAULT_NAMESPACE"))),
-                        row("DEFAULT_ROLE", Some(text("DEFAULT_ROLE"))),
+                        row("NAME", o.name.clone()),
+                        row("TYPE", set("TYPE")),
+                        row("DEFAULT_WAREHOUSE", set("DEFAULT_WAREHOUSE")),
+                        row("DEFAULT_NAMESPACE", set("DEFAULT_NAMESPACE")),
+                        row("DEFAULT_ROLE", set("DEFAULT_ROLE")),
                         row("RSA_PUBLIC_KEY_FP", fp("RSA_PUBLIC_KEY")),
                         row("RSA_PUBLIC_KEY_2_FP", fp("RSA_PUBLIC_KEY_2")),
                     ],

@@ -2,7 +2,8 @@
 //! catalog integration: it assumes the integration's role as its IAM user with the integration's
 //! external id, and the volume's role with the volume's, then reads the table from Glue. A trust
 //! that does not let it in, or a table Glue does not hold, fails the statement. Without an AWS
-//! endpoint the emulator skips this.
+//! endpoint the emulator skips this. A table Glue does not hold yet (Tableflow's catalog sync has
+//! not published it) is answered as Snowflake answers it: 004109, naming the catalog integration.
 
 use serde_json::json;
 
@@ -12,6 +13,7 @@ use crate::customer_aws::{CustomerAws, Role};
 
 /// Everything the check needs, taken from the registry so that no lock is held while it runs.
 pub struct Check {
+    integration: String,
     catalog: Role,
     volume: Vec<Role>,
     region: String,
@@ -52,6 +54,7 @@ impl Registry {
             _ => Vec::new(),
         };
         Some(Check {
+            integration: catalog.name.clone(),
             catalog: role(of("GLUE_AWS_ROLE_ARN"), &catalog.external_id),
             volume: volume_roles,
             region: of("GLUE_REGION"),
@@ -83,11 +86,11 @@ pub async fn check(aws: &CustomerAws, c: &Check) -> Result<(), SfError> {
     match aws.glue_call(&session, "GetTable", table).await {
         Ok(_) => Ok(()),
         Err(e) if e.contains("EntityNotFoundException") => Err(SfError {
-            code: "002003",
-            sql_state: "02000",
+            code: "004109",
+            sql_state: "42704",
             message: format!(
-                "SQL compilation error:\nTable '{}' does not exist in the AWS Glue database '{}'.",
-                c.table, c.namespace
+                "Catalog table {}.{} does not exist in catalog integration {}.",
+                c.namespace, c.table, c.integration
             ),
         }),
         Err(e) => Err(refused("the AWS Glue catalog", e)),

@@ -90,7 +90,7 @@ pub fn verify(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use rsa::RsaPrivateKey;
     use rsa::pkcs1v15::SigningKey;
     use rsa::pkcs8::EncodePublicKey as _;
@@ -98,13 +98,21 @@ mod tests {
 
     use super::*;
 
-    fn key() -> (RsaPrivateKey, String) {
+    /// A new key pair: the private key, and the public key's base64 SPKI body.
+    pub(crate) fn key() -> (RsaPrivateKey, String) {
         let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
         let der = private.to_public_key().to_public_key_der().unwrap();
         (private, STANDARD.encode(der.as_bytes()))
     }
 
-    fn token(private: &RsaPrivateKey, body: &str, sub: &str, iat: i64, exp: i64) -> String {
+    /// A JWT for `sub` naming `body`'s fingerprint, signed by `private`.
+    pub(crate) fn token(
+        private: &RsaPrivateKey,
+        body: &str,
+        sub: &str,
+        iat: i64,
+        exp: i64,
+    ) -> String {
         let b64 = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
         let iss = format!("{sub}.{}", fingerprint(body).unwrap());
         let head = format!(

@@ -1,6 +1,6 @@
-//! Snowflake, emulated at its wire protocol as snowflake-connector-rs speaks it
-//! (`shared/specs/snowflake/WIRE.md`): key-pair login checked for real, and the statements the
-//! stack sends, run against a registry of the account's objects.
+//! Snowflake, emulated at its wire protocol (`shared/specs/snowflake/WIRE.md`) with the real
+//! login and query envelopes, so that any official driver can use it: key-pair login checked for
+//! real, and the statements the stack sends, run against a registry of the account's objects.
 
 // Handlers answer `Result<Response, Response>`, axum's idiom.
 #![allow(clippy::result_large_err)]
@@ -10,21 +10,25 @@ mod glue;
 pub mod jwt;
 mod lex;
 mod registry;
+mod session;
 mod sql;
+mod table;
+mod wire;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::journal::ReadOnly;
-use registry::{Registry, Session, SfError, Table};
+use registry::{Registry, SfError};
+use session::Sessions;
 pub use sql::Kind;
 
 #[derive(Clone, Debug)]
@@ -42,17 +46,24 @@ pub struct SnowflakeConfig {
 pub struct Snowflake {
     config: Arc<SnowflakeConfig>,
     registry: Arc<Mutex<Registry>>,
-    sessions: Arc<Mutex<HashMap<String, Session>>>,
+    sessions: Arc<Mutex<Sessions>>,
     /// The first two words of every statement that succeeded, in order, for tests.
     executed: Arc<Mutex<Vec<String>>>,
+    /// The first two words and the code of every statement refused, in order, for tests.
+    refused: Arc<Mutex<Vec<(String, String)>>>,
     /// The customer's AWS account, where Iceberg tables are read from Glue.
     aws: Option<crate::customer_aws::CustomerAws>,
 }
 
 impl Snowflake {
     pub fn new(config: SnowflakeConfig) -> Self {
+        let since = jiff::Timestamp::now()
+            .round(jiff::Unit::Second)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
         let mut registry = Registry {
             iam_user_arn: config.iam_user_arn.clone(),
+            since: since.clone(),
             ..Registry::default()
         };
         let admin = config.admin_user.to_ascii_uppercase();
@@ -66,7 +77,7 @@ impl Snowflake {
             registry::Object {
                 name: admin.clone(),
                 props,
-                created_on: String::new(),
+                created_on: since,
                 external_id: String::new(),
             },
         );
@@ -78,6 +89,7 @@ impl Snowflake {
             registry: Arc::new(Mutex::new(registry)),
             sessions: Arc::default(),
             executed: Arc::default(),
+            refused: Arc::default(),
             aws: None,
         }
     }
@@ -105,6 +117,11 @@ impl Snowflake {
         self.executed.lock().unwrap().clone()
     }
 
+    /// The first two words and the code of every statement refused, in order.
+    pub fn refused(&self) -> Vec<(String, String)> {
+        self.refused.lock().unwrap().clone()
+    }
+
     /// Every grant, as `(what, to)`: roles to users, and USAGE on objects to roles; for tests.
     pub fn grants(&self) -> Vec<(String, String)> {
         let registry = self.registry.lock().unwrap();
@@ -122,122 +139,33 @@ impl Snowflake {
 
 pub fn router(snowflake: Snowflake) -> Router {
     Router::new()
-        .route("/session/v1/login-request", post(login))
+        .route("/session/v1/login-request", post(session::login))
+        .route("/session/token-request", post(session::renew))
+        .route("/session/heartbeat", post(session::heartbeat))
+        .route("/session", post(session::logout))
         .route("/queries/v1/query-request", post(query))
         .with_state(snowflake)
 }
 
-/// A refused login changes nothing, so the journal leaves it out.
-fn login_failure(code: &str, message: String) -> Response {
-    let body = json!({"success": false, "code": code, "message": message, "data": null});
-    let mut response = Json(body).into_response();
-    response.extensions_mut().insert(ReadOnly);
-    response
-}
-
-async fn login(
-    State(sf): State<Snowflake>,
-    Query(q): Query<BTreeMap<String, String>>,
-    bytes: Bytes,
-) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
-        return login_failure("390100", "Malformed login request.".into());
-    };
-    let data = &body["data"];
-    let account = data["ACCOUNT_NAME"]
-        .as_str()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    let user = data["LOGIN_NAME"]
-        .as_str()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    let invalid = || {
-        login_failure(
-            "390144",
-            format!("JWT token is invalid. [{}]", uuid::Uuid::new_v4()),
-        )
-    };
-    if account != sf.config.account.to_ascii_uppercase() || data["AUTHENTICATOR"] != "SNOWFLAKE_JWT"
-    {
-        return invalid();
-    }
-    let token = data["TOKEN"].as_str().unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
-    let registry = sf.registry.lock().unwrap();
-    if let Err(why) = jwt::verify(token, &account, &user, &registry.user_keys(&user), now) {
-        tracing::debug!(%user, "login refused: {why}");
-        return invalid();
-    }
-    let role = match q.get("roleName") {
-        Some(r) if !registry.user_has_role(&user, r) => {
-            return login_failure(
-                "390189",
-                format!("Role '{r}' specified in the connect string is not granted to this user."),
-            );
-        }
-        Some(r) => r.clone(),
-        None => "PUBLIC".into(),
-    };
-    drop(registry);
-    let session_token = format!("local-{}", uuid::Uuid::new_v4().simple());
-    sf.sessions.lock().unwrap().insert(
-        session_token.clone(),
-        Session {
-            user,
-            role: role.clone(),
-            warehouse: q.get("warehouse").cloned(),
-        },
-    );
-    let mut response = Json(json!({
-        "success": true, "code": null, "message": null,
-        "data": {"token": session_token, "validityInSeconds": 3600, "sessionInfo": {"roleName": role}},
-    }))
-    .into_response();
-    response.extensions_mut().insert(ReadOnly);
-    response
-}
-
-fn table_json(t: &Table, query_id: &str) -> Value {
-    let rowtype: Vec<Value> = t
-        .columns
-        .iter()
-        .map(|c| json!({"name": c, "database": "", "schema": "", "table": "", "type": "text", "nullable": true, "scale": null, "precision": null, "length": 16777216, "byteLength": 16777216}))
-        .collect();
-    json!({
-        "success": true, "code": null, "message": null,
-        "data": {
-            "queryId": query_id, "queryResultFormat": "json", "rowtype": rowtype,
-            "rowset": t.rows, "total": t.rows.len(), "returned": t.rows.len(), "sqlState": "00000",
-        },
-    })
-}
-
-fn error_json(e: &SfError, query_id: &str) -> Value {
-    json!({
-        "success": false, "code": e.code, "message": e.message,
-        "data": {"queryId": query_id, "sqlState": e.sql_state, "errorCode": e.code, "internalError": false},
-    })
+/// The first two words of a statement, upper-cased: what tests and logs may see of it (the rest
+/// can carry public keys).
+fn head(sql: &str) -> String {
+    let words: Vec<&str> = sql.split_whitespace().take(2).collect();
+    words.join(" ").to_ascii_uppercase()
 }
 
 async fn query(State(sf): State<Snowflake>, headers: HeaderMap, bytes: Bytes) -> Response {
     let query_id = uuid::Uuid::new_v4().to_string();
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Snowflake Token=\""))
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or_default()
-        .to_string();
+    let token = session::bearer(&headers);
     let expired = || {
         let e = SfError {
             code: "390112",
             sql_state: "08001",
             message: "Your session has expired. Please login again.".into(),
         };
-        Json(error_json(&e, &query_id)).into_response()
+        Json(wire::error(&e, &query_id)).into_response()
     };
-    if !sf.sessions.lock().unwrap().contains_key(&token) {
+    if sf.sessions.lock().unwrap().get_mut(&token).is_none() {
         return expired();
     }
     let sql_text = serde_json::from_slice::<Value>(&bytes)
@@ -273,14 +201,22 @@ async fn query(State(sf): State<Snowflake>, headers: HeaderMap, bytes: Bytes) ->
         .and_then(|stmt| sf.registry.lock().unwrap().execute(session, stmt));
     let (body, read_only) = match result {
         Ok(table) => {
-            let words: Vec<&str> = sql_text.split_whitespace().take(2).collect();
-            sf.executed
+            sf.executed.lock().unwrap().push(head(&sql_text));
+            let cx = wire::Context {
+                warehouse: session.warehouse.as_deref(),
+            };
+            (
+                wire::result(&table, &query_id, &sql_text, &cx),
+                table.read_only,
+            )
+        }
+        Err(e) => {
+            sf.refused
                 .lock()
                 .unwrap()
-                .push(words.join(" ").to_ascii_uppercase());
-            (table_json(&table, &query_id), table.read_only)
+                .push((head(&sql_text), e.code.to_string()));
+            (wire::error(&e, &query_id), true)
         }
-        Err(e) => (error_json(&e, &query_id), true),
     };
     // Statements carry public keys; the emulator logs only their first word.
     let verb = sql_text.split_whitespace().next().unwrap_or_default();

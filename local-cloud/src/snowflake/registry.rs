@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::jwt;
 use super::sql::{Kind, Props, Stmt, Value};
+use super::table::{self, Table};
 
 #[derive(Clone, Debug)]
 pub struct Object {
@@ -69,18 +70,9 @@ fn invalid(message: String) -> SfError {
     }
 }
 
-/// A result: column names and rows of text (or NULL).
-#[derive(Debug, Default)]
-pub struct Table {
-    pub columns: Vec<&'static str>,
-    pub rows: Vec<Vec<Option<String>>>,
-    /// Changed nothing (SHOW, DESCRIBE, USE, SELECT): the journal leaves it out.
-    pub read_only: bool,
-}
-
 fn status(text: String) -> Table {
     Table {
-        columns: vec!["status"],
+        columns: vec![table::text("status")],
         rows: vec![vec![Some(text)]],
         read_only: false,
     }
@@ -102,6 +94,11 @@ pub struct Registry {
     pub roles_of: BTreeSet<(String, String)>,
     pub iam_user_arn: String,
     pub seq: u64,
+    /// When the account began (RFC 3339): the time of what it starts with, such as the admin's
+    /// roles.
+    pub since: String,
+    /// When each grant was made, by `USAGE ON <object> TO <role>` or `ROLE <role> TO <user>`.
+    pub granted: BTreeMap<String, String>,
 }
 
 const SYSTEM_ROLES: &[&str] = &[
@@ -130,6 +127,11 @@ impl Registry {
             .filter_map(|k| u.props.get(*k))
             .map(Value::text)
             .collect()
+    }
+
+    /// When a grant was made, as SHOW GRANTS' `created_on` gives it.
+    pub(super) fn granted_at(&self, grant: &str) -> &str {
+        self.granted.get(grant).unwrap_or(&self.since)
     }
 
     fn now(&mut self) -> String {
@@ -222,7 +224,7 @@ impl Registry {
                     _ => return Err(syntax(&format!("unexpected '{function}'"))),
                 };
                 Ok(Table {
-                    columns: vec!["VALUE"],
+                    columns: vec![table::text("VALUE")],
                     rows: vec![vec![Some(value)]],
                     read_only: true,
                 })
@@ -375,11 +377,14 @@ impl Registry {
         if !self.has(Kind::Role, role) && !SYSTEM_ROLES.contains(&role) {
             return Err(missing(Kind::Role, role));
         }
+        let key = format!("USAGE ON {full} TO {role}");
         let grant = (kind, full, role.to_string());
         if revoke {
             self.usage.remove(&grant);
-        } else {
-            self.usage.insert(grant);
+            self.granted.remove(&key);
+        } else if self.usage.insert(grant) {
+            let now = self.now();
+            self.granted.insert(key, now);
         }
         Ok(status("Statement executed successfully.".into()))
     }
@@ -400,11 +405,14 @@ impl Registry {
         if !self.has(Kind::User, user) {
             return Err(missing(Kind::User, user));
         }
+        let key = format!("ROLE {role} TO {user}");
         let pair = (role.to_string(), user.to_string());
         if revoke {
             self.roles_of.remove(&pair);
-        } else {
-            self.roles_of.insert(pair);
+            self.granted.remove(&key);
+        } else if self.roles_of.insert(pair) {
+            let now = self.now();
+            self.granted.insert(key, now);
         }
         Ok(status("Statement executed successfully.".into()))
     }
