@@ -14,6 +14,7 @@ mod http;
 mod preflight;
 mod rerun;
 mod resume;
+mod secrets;
 mod snowflake;
 mod state;
 mod tableflow;
