@@ -28,7 +28,9 @@ pub struct Effect {
 }
 
 /// Snowflake's statements that only read or set the session up.
-const SQL_READS: &[&str] = &["SHOW", "DESCRIBE", "DESC", "SELECT", "USE", "LIST", "EXPLAIN"];
+const SQL_READS: &[&str] = &[
+    "SHOW", "DESCRIBE", "DESC", "SELECT", "USE", "LIST", "EXPLAIN",
+];
 
 /// Confluent's non-GET calls that change nothing: Connect's validation of a configuration
 /// (`PUT …/connector-plugins/{plugin}/config/validate`).
@@ -70,8 +72,8 @@ pub fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
     if path.starts_with("/session") || path.starts_with("/queries/") {
         return snowflake(path, headers, body);
     }
-    let changes = !is_read_method(method)
-        && !CONFLUENT_READ_SUFFIXES.iter().any(|s| path.ends_with(s));
+    let changes =
+        !is_read_method(method) && !CONFLUENT_READ_SUFFIXES.iter().any(|s| path.ends_with(s));
     Effect {
         cloud: Cloud::Confluent,
         changes,
@@ -185,9 +187,19 @@ mod tests {
     fn snowflake_reads_are_told_by_the_first_keyword_even_gzipped() {
         let q: Uri = "/queries/v1/query-request?requestId=1".parse().unwrap();
         let body = |sql: &str| serde_json::json!({"sqlText": sql}).to_string().into_bytes();
-        let e = classify(&Method::POST, &q, &HeaderMap::new(), &body("show users like 'X'"));
+        let e = classify(
+            &Method::POST,
+            &q,
+            &HeaderMap::new(),
+            &body("show users like 'X'"),
+        );
         assert_eq!((e.changes, e.call.as_str()), (false, "SHOW USERS"));
-        let e = classify(&Method::POST, &q, &HeaderMap::new(), &body("CREATE WAREHOUSE W"));
+        let e = classify(
+            &Method::POST,
+            &q,
+            &HeaderMap::new(),
+            &body("CREATE WAREHOUSE W"),
+        );
         assert_eq!((e.changes, e.call.as_str()), (true, "CREATE WAREHOUSE"));
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &body("DESC USER U")).unwrap();
@@ -204,7 +216,12 @@ mod tests {
         let signed = headers(&[SIGNED]);
         let e = classify(&Method::POST, &root, &signed, b"Action=ListRoles&Version=1");
         assert_eq!((e.cloud, e.changes), (Cloud::Aws, false));
-        let e = classify(&Method::POST, &root, &signed, b"Action=CreateRole&Version=1");
+        let e = classify(
+            &Method::POST,
+            &root,
+            &signed,
+            b"Action=CreateRole&Version=1",
+        );
         assert_eq!((e.changes, e.call.as_str()), (true, "CreateRole"));
         let sts = classify(&Method::POST, &root, &signed, b"Action=GetCallerIdentity");
         assert!(!sts.changes);
@@ -225,9 +242,10 @@ mod tests {
         let e = classify(&Method::POST, &keys, &h, b"{}");
         assert_eq!((e.cloud, e.changes), (Cloud::Confluent, true));
         assert!(!classify(&Method::GET, &keys, &h, b"").changes);
-        let validate: Uri = "/connect/v1/environments/e/clusters/c/connector-plugins/S3/config/validate"
-            .parse()
-            .unwrap();
+        let validate: Uri =
+            "/connect/v1/environments/e/clusters/c/connector-plugins/S3/config/validate"
+                .parse()
+                .unwrap();
         assert!(!classify(&Method::PUT, &validate, &h, b"{}").changes);
     }
 }

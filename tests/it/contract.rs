@@ -217,8 +217,9 @@ async fn every_client_request_matches_the_official_specs() {
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/specs/confluent-cloud"
     ));
-    let prism = std::env::var("PRISM")
-        .expect("PRISM is not set: ./test installs Prism and sets it (or set it to prism's binary)");
+    let prism = std::env::var("PRISM").expect(
+        "PRISM is not set: ./test installs Prism and sets it (or set it to prism's binary)",
+    );
     assert!(
         specs.is_dir(),
         "the official specs are not at {}",

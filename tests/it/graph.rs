@@ -68,8 +68,9 @@ fn graph_is_valid_dot_with_every_node_and_edge() {
 /// written here would pass whatever STACK.md says.
 fn stack_md_rows() -> Vec<String> {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/STACK.md");
-    let text = std::fs::read_to_string(shared)
-        .unwrap_or_else(|e| panic!("STACK.md is not at {shared} ({e}): the graph is checked against it"));
+    let text = std::fs::read_to_string(shared).unwrap_or_else(|e| {
+        panic!("STACK.md is not at {shared} ({e}): the graph is checked against it")
+    });
     text.lines()
         .filter_map(|l| l.strip_prefix("| "))
         .filter_map(|l| l.split(' ').next())
