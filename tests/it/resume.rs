@@ -158,6 +158,9 @@ fn a_create_killed_at_any_change_is_finished_by_the_next_with_one_of_each() {
         let after = format!("after a kill at {point} and delete");
         census::assert_back_to(&census::shared(), &pristine, &after);
     }
-    // The coverage, for the run's report (`--no-capture` shows it).
-    eprintln!("kill points:\n  {}", report.join("\n  "));
+    // The coverage, for the run's report: in the target directory, and with `--no-capture`.
+    let coverage = format!("kill points:\n  {}\n", report.join("\n  "));
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("resume-kill-points.txt");
+    std::fs::write(&file, &coverage).unwrap();
+    eprint!("{coverage}");
 }
