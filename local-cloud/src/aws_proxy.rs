@@ -1,15 +1,13 @@
 //! A reverse proxy in front of moto, which has no fault layer of its own: every call is forwarded
 //! unchanged, so local-cloud's latency, throttling, server errors, hangs and journal apply to AWS
-//! too. One answer is mended on the way back (see [`aws_error_shape`]). Reads (GET, and Get/List/Describe actions of the query and JSON protocols) are marked as
-//! such, so the journal lists only what changed.
+//! too. One answer is mended on the way back (see [`aws_error_shape`]). Which calls change
+//! something is told by [`crate::effect`], for the journal and the fault layer alike.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-
-use crate::journal::ReadOnly;
 
 #[derive(Clone)]
 struct Proxy {
@@ -29,27 +27,6 @@ pub fn router(upstream: &str) -> Router {
         .with_state(proxy)
 }
 
-/// Whether an AWS call only reads: its HTTP method, or its action's verb.
-fn reads(method: &Method, headers: &HeaderMap, uri: &Uri, body: &[u8]) -> bool {
-    if matches!(*method, Method::GET | Method::HEAD) {
-        return true;
-    }
-    let read_verb = |action: &str| {
-        ["Get", "List", "Describe"]
-            .iter()
-            .any(|v| action.starts_with(v))
-    };
-    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
-        return read_verb(target.rsplit('.').next().unwrap_or(target));
-    }
-    let form = String::from_utf8_lossy(body);
-    let query = uri.query().unwrap_or_default();
-    [form.as_ref(), query].iter().any(|text| {
-        text.split('&')
-            .any(|pair| pair.strip_prefix("Action=").is_some_and(read_verb))
-    })
-}
-
 async fn forward(
     State(p): State<Proxy>,
     method: Method,
@@ -57,7 +34,6 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let read_only = reads(&method, &headers, &uri, &body);
     let url = format!(
         "{}{}",
         p.upstream,
@@ -86,13 +62,9 @@ async fn forward(
     if failed {
         bytes = aws_error_shape(bytes);
     }
-    let mut response = response
-        .body(Body::from(bytes))
-        .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response());
-    if read_only {
-        response.extensions_mut().insert(ReadOnly);
-    }
     response
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
 }
 
 /// moto answers a refused credential (InvalidClientTokenId, SignatureDoesNotMatch) with

@@ -1,5 +1,7 @@
 //! Fault injection in front of every service: added latency, throttling with `Retry-After`, and
-//! server errors, at rates drawn from a seeded generator so a failing run can be replayed.
+//! server errors, at rates drawn from a seeded generator so a failing run can be replayed. Some
+//! faults come after the service did the work (a 5xx or a cut connection in place of its answer),
+//! as a real network loses answers; a held call can likewise wait before or after the service.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::effect::Effect;
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultConfig {
@@ -21,17 +25,23 @@ pub struct FaultConfig {
     pub throttle_rate: f64,
     /// Share of calls answered 500 or 503.
     pub error_rate: f64,
+    /// Share of changes the service carries out whose answer is then lost: half replaced by a
+    /// 500 or 503, half by a connection cut before any byte of the answer.
+    pub lost_answer_rate: f64,
     pub retry_after_secs: u64,
     pub seed: u64,
     /// The mutating call with this number (1-based, counted from when it is set) never gets an
     /// answer: it hangs, so a test can kill the client at exactly that step.
     pub hang_at: Option<u64>,
+    /// The change with this number (1-based, as `hang_at`) is carried out by the service, and its
+    /// answer is then held forever: the client dies after the change, before it learns of it.
+    pub hold_after: Option<u64>,
 }
 
 impl FaultConfig {
     pub fn check(&self) -> Result<(), String> {
         let rate = |r: f64| (0.0..=1.0).contains(&r);
-        if !rate(self.throttle_rate) || !rate(self.error_rate) {
+        if !rate(self.throttle_rate) || !rate(self.error_rate) || !rate(self.lost_answer_rate) {
             return Err("rates must be between 0 and 1".into());
         }
         if self.min_latency_ms > self.max_latency_ms {
@@ -45,6 +55,16 @@ impl FaultConfig {
 #[derive(Clone, Copy, Debug)]
 pub struct Injected;
 
+/// Marks a response the fault layer made after the service had done the work.
+#[derive(Clone, Copy, Debug)]
+pub struct LostAnswer;
+
+/// What happens to an answer the service gave to a change.
+enum Lost {
+    Status(StatusCode),
+    Cut,
+}
+
 #[derive(Clone)]
 pub struct Faults {
     config: Arc<Mutex<FaultConfig>>,
@@ -55,6 +75,8 @@ pub struct Faults {
     hanging: Arc<std::sync::atomic::AtomicBool>,
     /// Every call to a service since the stand-in started, reads included.
     all: Arc<std::sync::atomic::AtomicU64>,
+    /// The changes seen since the configuration was set, in order: what the k-th one was.
+    changes: Arc<Mutex<Vec<Effect>>>,
 }
 
 impl Faults {
@@ -66,6 +88,7 @@ impl Faults {
             mutating: Arc::default(),
             hanging: Arc::default(),
             all: Arc::default(),
+            changes: Arc::default(),
         }
     }
 
@@ -79,7 +102,13 @@ impl Faults {
         self.mutating.store(0, std::sync::atomic::Ordering::SeqCst);
         self.hanging
             .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.changes.lock().unwrap().clear();
         *self.config.lock().unwrap() = config;
+    }
+
+    /// The changes seen since the configuration was last set, in order (the k-th is `[k - 1]`).
+    pub fn changes(&self) -> Vec<Effect> {
+        self.changes.lock().unwrap().clone()
     }
 
     pub fn hanging(&self) -> bool {
@@ -119,46 +148,100 @@ impl Faults {
         };
         (Duration::from_millis(latency), fault)
     }
+
+    /// Whether the answer to a change the service carried out is lost, and how.
+    fn roll_after(&self) -> Option<Lost> {
+        let rate = self.config().lost_answer_rate;
+        let mut rng = self.rng.lock().unwrap();
+        if rate == 0.0 || rng.f64() >= rate {
+            return None;
+        }
+        Some(match rng.u8(0..3) {
+            0 => Lost::Status(StatusCode::INTERNAL_SERVER_ERROR),
+            1 => Lost::Status(StatusCode::SERVICE_UNAVAILABLE),
+            _ => Lost::Cut,
+        })
+    }
+
+    /// Holds the call forever, saying so, so that a test can kill the client at this step.
+    async fn hold(&self) -> Response {
+        self.hanging
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        std::future::pending::<()>().await;
+        unreachable!("a pending future never completes")
+    }
 }
 
-/// Middleware: delays, and sometimes answers instead of the service.
+/// Middleware: delays, sometimes answers instead of the service, and sometimes loses the answer
+/// the service gave to a change.
 pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> Response {
     if crate::is_control(request.uri().path()) {
         return next.run(request).await;
     }
     faults.all.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    if crate::journal::is_mutating(request.method()) {
+    let (request, effect) = crate::effect::of_request(request).await;
+    let config = faults.config();
+    let step = if effect.changes {
+        faults.changes.lock().unwrap().push(effect);
         let n = faults
             .mutating
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             + 1;
-        if faults.config().hang_at == Some(n) {
-            faults
-                .hanging
-                .store(true, std::sync::atomic::Ordering::SeqCst);
-            // Never answers: the client is killed while it waits.
-            std::future::pending::<()>().await;
+        if config.hang_at == Some(n) {
+            return faults.hold().await;
         }
-    }
+        Some(n)
+    } else {
+        None
+    };
+    let headers = request.headers().clone();
     let (latency, fault) = faults.roll();
     tokio::time::sleep(latency).await;
-    let Some(status) = fault else {
-        return next.run(request).await;
-    };
-    let mut response = answer(&request, status);
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        let secs = faults.config().retry_after_secs.to_string();
-        let value = HeaderValue::from_str(&secs).expect("digits are a valid header value");
-        response.headers_mut().insert(RETRY_AFTER, value);
+    if let Some(status) = fault {
+        let mut response = answer(&headers, status);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let secs = config.retry_after_secs.to_string();
+            let value = HeaderValue::from_str(&secs).expect("digits are a valid header value");
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        response.extensions_mut().insert(Injected);
+        return response;
     }
-    response.extensions_mut().insert(Injected);
+    let response = next.run(request).await;
+    let Some(n) = step else {
+        return response;
+    };
+    if config.hold_after == Some(n) {
+        return faults.hold().await;
+    }
+    let mut lost = match faults.roll_after() {
+        None => return response,
+        Some(Lost::Status(status)) => answer(&headers, status),
+        Some(Lost::Cut) => cut(),
+    };
+    lost.extensions_mut().insert(LostAnswer);
+    lost
+}
+
+/// An answer that never arrives: the body fails before its first byte, so the server drops the
+/// connection, as when a network path breaks after the service acted.
+fn cut() -> Response {
+    let broken = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "local-cloud cut the connection",
+        ))
+    });
+    let mut response = Response::new(axum::body::Body::from_stream(broken));
+    response
+        .headers_mut()
+        .insert("content-length", HeaderValue::from_static("64"));
     response
 }
 
 /// The fault's answer in the shape of the caller's API: AWS's three protocols for signed AWS calls
 /// (JSON with `__type`, the query protocol's XML, S3's XML with SlowDown), else Confluent's.
-fn answer(request: &Request, status: StatusCode) -> Response {
-    let headers = request.headers();
+fn answer(headers: &axum::http::HeaderMap, status: StatusCode) -> Response {
     let signed = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

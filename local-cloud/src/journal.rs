@@ -9,16 +9,22 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
 
-use crate::faults::Injected;
+use crate::effect::{Cloud, Effect};
+use crate::faults::{Injected, LostAnswer};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Call {
     pub seq: u64,
     pub method: String,
     pub path: String,
+    /// The service, and the call's name (an AWS action, a statement's first words, a path).
+    pub cloud: Cloud,
+    pub call: String,
     pub status: u16,
     /// The fault layer answered instead of the service.
     pub injected: bool,
+    /// The service did the work; the fault layer then lost its answer (a 5xx or a cut).
+    pub answer_lost: bool,
     pub at_ms: u64,
 }
 
@@ -51,43 +57,42 @@ impl Journal {
         self.calls.lock().unwrap().clear();
     }
 
-    fn push(&self, method: String, path: String, status: u16, injected: bool) {
+    fn push(&self, mut call: Call) {
         let mut calls = self.calls.lock().unwrap();
-        let seq = calls.len() as u64 + 1;
-        calls.push(Call {
-            seq,
-            method,
-            path,
-            status,
-            injected,
-            at_ms: self.origin.elapsed().as_millis() as u64,
-        });
+        call.seq = calls.len() as u64 + 1;
+        call.at_ms = self.origin.elapsed().as_millis() as u64;
+        calls.push(call);
     }
 }
 
-/// Marks a response to a POST that changed nothing (a Snowflake SHOW, say), so the journal,
-/// which lists what changed, leaves it out.
+/// Marks the answer to a change that changed nothing after all (a Snowflake statement that
+/// failed, say), so the journal, which lists what changed, leaves it out.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadOnly;
 
-pub fn is_mutating(method: &axum::http::Method) -> bool {
-    !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS")
-}
-
-/// Middleware: records each mutating call with the status it was answered with.
+/// Middleware: records each call that changes something (as [`crate::effect`] tells) with the
+/// status it was answered with.
 pub async fn record(State(journal): State<Journal>, request: Request, next: Next) -> Response {
-    let method = request.method().clone();
+    if crate::is_control(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let (request, effect): (Request, Effect) = crate::effect::of_request(request).await;
+    let method = request.method().to_string();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
     let read_only = response.extensions().get::<ReadOnly>().is_some();
-    if is_mutating(&method) && !read_only && !crate::is_control(&path) {
-        let injected = response.extensions().get::<Injected>().is_some();
-        journal.push(
-            method.to_string(),
+    if effect.changes && !read_only {
+        journal.push(Call {
+            seq: 0,
+            method,
             path,
-            response.status().as_u16(),
-            injected,
-        );
+            cloud: effect.cloud,
+            call: effect.call,
+            status: response.status().as_u16(),
+            injected: response.extensions().get::<Injected>().is_some(),
+            answer_lost: response.extensions().get::<LostAnswer>().is_some(),
+            at_ms: 0,
+        });
     }
     response
 }

@@ -5,6 +5,7 @@
 pub mod aws_proxy;
 pub mod confluent;
 pub mod customer_aws;
+pub mod effect;
 pub mod faults;
 pub mod journal;
 pub mod snowflake;
@@ -124,12 +125,15 @@ async fn get_faults(State(c): State<Control>) -> Json<FaultConfig> {
     Json(c.faults.config())
 }
 
-/// How many mutating calls came since the faults were set, whether one is being held, and how
-/// many calls of any kind came since the start.
+/// How many changes came since the faults were set (and what each was), whether one is being
+/// held, and how many calls of any kind came since the start.
 async fn get_calls(State(c): State<Control>) -> Json<serde_json::Value> {
-    Json(
-        json!({"mutating": c.faults.mutating(), "hanging": c.faults.hanging(), "all": c.faults.all()}),
-    )
+    Json(json!({
+        "mutating": c.faults.mutating(),
+        "changes": c.faults.changes(),
+        "hanging": c.faults.hanging(),
+        "all": c.faults.all(),
+    }))
 }
 
 async fn put_faults(

@@ -29,6 +29,10 @@ struct Args {
     /// Share of calls answered 500/503 (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     error_rate: f64,
+    /// Share of changes carried out whose answer is then lost: a 500/503 or a cut connection
+    /// (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    lost_answer_rate: f64,
     /// Retry-After seconds on throttled answers.
     #[arg(long, default_value_t = 1)]
     retry_after: u64,
@@ -114,9 +118,11 @@ async fn main() -> anyhow::Result<()> {
         max_latency_ms: args.latency_ms.1,
         throttle_rate: args.throttle_rate,
         error_rate: args.error_rate,
+        lost_answer_rate: args.lost_answer_rate,
         retry_after_secs: args.retry_after,
         seed: args.seed,
         hang_at: None,
+        hold_after: None,
     };
     let addr = SocketAddr::new(args.host, args.port);
     let delays = Delays::uniform(std::time::Duration::from_millis(args.provisioning_ms));

@@ -180,3 +180,92 @@ async fn rates_are_seeded_and_latency_is_added() {
     // 50% expected; a seeded draw of 40 lands well inside this band.
     assert!((8..=32).contains(&faulted), "{faulted} of 40 faulted");
 }
+
+/// A service that counts what it was asked to make, to tell work done from work refused.
+fn counting() -> (Router, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    let made = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = made.clone();
+    let router = Router::new().route(
+        "/things",
+        post(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (axum::http::StatusCode::CREATED, "made")
+            }
+        }),
+    );
+    (router, made)
+}
+
+#[tokio::test]
+async fn a_lost_answer_comes_after_the_work_as_a_server_error_or_a_cut_connection() {
+    let lost = FaultConfig {
+        lost_answer_rate: 1.0,
+        seed: 3,
+        ..FaultConfig::default()
+    };
+    let (router, made) = counting();
+    let cloud = LocalCloud::start(loopback(), lost, router).await.unwrap();
+    let http = reqwest::Client::new();
+    let (mut errors, mut cuts) = (0, 0);
+    for _ in 0..20 {
+        match http.post(format!("{}/things", cloud.url())).send().await {
+            Ok(answer) => {
+                assert!(answer.status().is_server_error(), "{}", answer.status());
+                errors += 1;
+            }
+            Err(_) => cuts += 1,
+        }
+    }
+    assert!(errors > 0 && cuts > 0, "{errors} errors, {cuts} cuts");
+    assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 20);
+    let calls = cloud.journal.calls();
+    assert!(calls.iter().all(|c| c.answer_lost && !c.injected));
+    assert_eq!(calls.len(), 20);
+    cloud.stop().await;
+}
+
+#[tokio::test]
+async fn a_change_is_held_before_or_after_the_service_does_it() {
+    let (router, made) = counting();
+    let cloud = LocalCloud::start(loopback(), FaultConfig::default(), router)
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let url = format!("{}/things", cloud.url());
+    for (config, done) in [
+        (
+            FaultConfig {
+                hang_at: Some(2),
+                ..FaultConfig::default()
+            },
+            1,
+        ),
+        (
+            FaultConfig {
+                hold_after: Some(2),
+                ..FaultConfig::default()
+            },
+            2,
+        ),
+    ] {
+        made.store(0, std::sync::atomic::Ordering::SeqCst);
+        cloud.faults.set(config);
+        // Reads are not counted as steps.
+        http.get(format!("{}/nothing", cloud.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(http.post(&url).send().await.is_ok());
+        assert!(!cloud.faults.hanging());
+        assert!(http.post(&url).send().await.is_err(), "the second is held");
+        assert!(cloud.faults.hanging());
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), done);
+        assert_eq!(cloud.faults.changes().len(), 2);
+    }
+    cloud.stop().await;
+}

@@ -130,11 +130,26 @@ impl ApiKey {
             "owner": {"id": self.owner(inputs)?},
             "resource": resource,
         }});
-        let made: Value = self
+        let before: Vec<String> = self
+            .listed(inputs)
+            .await?
+            .into_iter()
+            .map(|k| k.id)
+            .collect();
+        let made = self
             .cc
             .client
             .post("/iam/v2/api-keys", &Auth::Cloud, &body)
-            .await?;
+            .await;
+        // A try whose answer was lost (and then re-tried) still made a key, and its secret was
+        // only in that answer: no one can use it, so it goes.
+        let kept = made.as_ref().ok().and_then(|m| field(m, "/id").ok());
+        for key in self.listed(inputs).await? {
+            if !before.contains(&key.id) && kept.as_ref() != Some(&key.id) {
+                self.remove(&key.id).await?;
+            }
+        }
+        let made: Value = made?;
         let id = field(&made, "/id")?;
         // The secret is shown only now: it goes to the vault, never to the record.
         self.cc

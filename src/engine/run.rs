@@ -318,7 +318,15 @@ impl<'a> Engine<'a> {
             }
             None => {
                 self.step(node, Step::Creating, None);
-                let made = resource.create(&inputs).await?;
+                let made = match resource.create(&inputs).await {
+                    Ok(made) => made,
+                    // An answer lost after the service acted makes the re-try find the thing
+                    // the first try made (a 409, "already exists"): look again, and adopt it.
+                    Err(e) => match resource.find(&inputs, known).await {
+                        Ok(Some(found)) => found,
+                        _ => return Err(e),
+                    },
+                };
                 self.ledger
                     .put(&node.id, made.clone(), Status::Creating)
                     .await

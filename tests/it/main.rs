@@ -15,6 +15,7 @@ mod official_driver;
 mod preflight;
 mod rerun;
 mod resume;
+mod secrets;
 mod snowflake;
 mod state;
 mod tableflow;

@@ -2,6 +2,7 @@
 //! and a builder that checks exit status, stdout and stderr together, with ids and times redacted.
 
 pub mod capture;
+pub mod census;
 pub mod clouds;
 pub mod stand_in;
 
