@@ -31,7 +31,8 @@ fn latency() -> FaultConfig {
     }
 }
 
-/// Seconds where the real service takes minutes, in the same proportions.
+/// Seconds where the real service takes minutes, in the same proportions (propagation and
+/// deletes included).
 fn delays() -> Delays {
     let s = Duration::from_secs;
     Delays {
@@ -213,6 +214,12 @@ fn critical_path(stdout: &str) -> (Duration, Duration) {
     (graph.critical_path(|n| of(&n.id)), work)
 }
 
+/// The longest readiness deadline of any node.
+fn graph_deadlines() -> Duration {
+    let graph = stack::graph(&Names::new(DEFAULT_STACK), &NotBuilt).unwrap();
+    graph.nodes().iter().map(|n| n.deadline).max().unwrap()
+}
+
 fn engine_ms(stdout: &str) -> u64 {
     stdout
         .lines()
@@ -242,6 +249,7 @@ fn main() {
     let rerun = run(&stand, dir.path(), &[&["create"][..], &json].concat());
     let after = stand.calls();
     let delete = run(&stand, dir.path(), &[&["delete"][..], &json].concat());
+    let (delete_critical, _) = critical_path(&delete.stdout);
 
     let serial_dir = tempfile::tempdir().unwrap();
     let serial = run(
@@ -299,6 +307,25 @@ fn main() {
     println!(
         "delete wall time                      {:>8.0} ms",
         ms(delete.wall)
+    );
+    println!(
+        "delete critical path (measured)       {:>8.0} ms",
+        ms(delete_critical)
+    );
+    println!(
+        "ratio delete wall / critical path     {:>8.3}    (goal <= 1.10)",
+        ms(delete.wall) / ms(delete_critical)
+    );
+    let poll = kickstart::engine::PollPolicy::default();
+    let deadlines = graph_deadlines();
+    println!(
+        "polls per readiness or delete wait    {:>8}    (at most, at the longest deadline, {} min)",
+        poll.max_polls(deadlines),
+        deadlines.as_secs() / 60
+    );
+    println!(
+        "tries per call while a key propagates {:>8}    (at most)",
+        kickstart::confluent::PROPAGATION_ATTEMPTS
     );
     println!(
         "peak RSS of the create                {:>8.1} MiB",

@@ -70,6 +70,14 @@ struct Args {
     /// How long asynchronous Confluent resources stay in their first phase (PROVISIONING, PENDING).
     #[arg(long, default_value_t = 1000)]
     provisioning_ms: u64,
+    /// How long new Confluent API keys and role bindings take to be honoured, drawn per key or
+    /// binding: N or MIN..MAX in milliseconds. Default: half to twice --provisioning-ms.
+    #[arg(long, value_parser = latency)]
+    propagation_ms: Option<(u64, u64)>,
+    /// How long Confluent deletes take (clusters, pools, connectors, topics, statements).
+    /// Default: --provisioning-ms.
+    #[arg(long)]
+    deleting_ms: Option<u64>,
     /// The AWS endpoint of the customer's account (moto), where Tableflow writes its tables and
     /// publishes them to Glue, and Snowflake reads them, as the real services do (each assuming
     /// its role only if the role's trust lets it in). Without it, neither touches AWS.
@@ -125,7 +133,15 @@ async fn main() -> anyhow::Result<()> {
         hold_after: None,
     };
     let addr = SocketAddr::new(args.host, args.port);
-    let delays = Delays::uniform(std::time::Duration::from_millis(args.provisioning_ms));
+    let ms = std::time::Duration::from_millis;
+    let mut delays = Delays::uniform(ms(args.provisioning_ms));
+    if let Some((lo, hi)) = args.propagation_ms {
+        delays.key_propagation = (ms(lo), ms(hi));
+        delays.binding_propagation = (ms(lo), ms(hi));
+    }
+    if let Some(d) = args.deleting_ms {
+        delays.deleting = ms(d);
+    }
     let mut confluent =
         ConfluentConfig::new(&args.confluent_api_key, &args.confluent_api_secret, delays);
     if let Some(aws) = &args.aws_endpoint {

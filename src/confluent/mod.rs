@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-pub use client::{ApiError, Auth, Client};
+pub use client::{ApiError, Auth, Client, PROPAGATION_ATTEMPTS};
 
 use crate::clock::Clock;
 use crate::engine::{Inputs, NodeError, Resource, RetryPolicy};

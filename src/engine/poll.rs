@@ -25,6 +25,17 @@ impl Default for PollPolicy {
 }
 
 impl PollPolicy {
+    /// The most checks one wait can make before `deadline`: the bound on polls per wait.
+    pub fn max_polls(&self, deadline: Duration) -> usize {
+        let (mut at, mut interval, mut polls) = (Duration::ZERO, self.first, 1);
+        while at < deadline {
+            at += interval.min(deadline - at);
+            interval = interval.mul_f64(self.factor).min(self.cap);
+            polls += 1;
+        }
+        polls
+    }
+
     /// Calls `check` until it reports ready, or fails with [`NodeError::WaitTimedOut`] once
     /// `deadline` has passed. `pending` hears every phase the cloud reports on the way.
     pub async fn until_ready<F, Fut>(
@@ -89,6 +100,20 @@ mod tests {
             matches!(result, Err(NodeError::WaitTimedOut { ref phase, .. }) if phase == "PROVISIONING")
         );
         assert_eq!(*seen.lock().unwrap(), vec![0, 1, 3, 7, 11, 15, 19, 20]);
+    }
+
+    #[test]
+    fn polls_per_wait_are_bounded() {
+        let policy = PollPolicy {
+            first: Duration::from_secs(1),
+            cap: Duration::from_secs(4),
+            factor: 2.0,
+        };
+        // The schedule of the test above: checks at 0, 1, 3, 7, 11, 15, 19 and 20 s.
+        assert_eq!(policy.max_polls(Duration::from_secs(20)), 8);
+        // An hour at the default policy: about two minutes of growing steps, then every 30 s.
+        let hour = PollPolicy::default().max_polls(Duration::from_secs(3600));
+        assert!((120..=130).contains(&hour), "{hour}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -296,6 +296,7 @@ async fn every_client_request_matches_the_official_specs() {
     let rejected: Vec<String> = seen
         .iter()
         .filter(|(_, _, status, _)| !(200..300).contains(status))
+        .filter(|(_, p, _, v)| !spec_stricter_than_the_service(p, v))
         .map(|(m, p, s, v)| format!("{m} {p} -> {s} {v}"))
         .collect();
     assert!(
@@ -304,4 +305,22 @@ async fn every_client_request_matches_the_official_specs() {
         rejected.len(),
         rejected.join("\n")
     );
+}
+
+/// The one place the Connect spec is stricter than Confluent Cloud, with the evidence: the spec
+/// requires `kafka.api.key` and `kafka.api.secret` in every connector config, but the real service
+/// runs a connector as a service account without them (`kafka.auth.mode=SERVICE_ACCOUNT` and
+/// `kafka.service.account.id`: `connector/managed/*.json` recorded by Confluent's Terraform
+/// provider, whose SERVICE_ACCOUNT mode sends no key). Only exactly those violations are excused.
+fn spec_stricter_than_the_service(path: &str, violations: &str) -> bool {
+    let Ok(serde_json::Value::Array(list)) = serde_json::from_str(violations) else {
+        return false;
+    };
+    path.contains("/connectors")
+        && !list.is_empty()
+        && list.iter().all(|v| {
+            let message = v["message"].as_str().unwrap_or_default();
+            v["code"] == "required"
+                && (message.ends_with("'kafka.api.key'") || message.ends_with("'kafka.api.secret'"))
+        })
 }
