@@ -34,6 +34,20 @@ pub struct Global {
     /// More log detail on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides it.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Detailed logs, as deploy.sh's --debug: the same as -vv.
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+impl Global {
+    /// The log detail asked for, by -v count or --debug, whichever asks more.
+    pub fn verbosity(&self) -> u8 {
+        if self.debug {
+            self.verbose.max(2)
+        } else {
+            self.verbose
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -119,11 +133,15 @@ pub struct CloudArgs {
     /// File holding the admin user's unencrypted PKCS#8 PEM private key.
     #[arg(long, env = "SNOWFLAKE_PRIVATE_KEY_FILE")]
     pub snowflake_private_key_file: Option<PathBuf>,
-    /// Secrets Manager secret holding the admin connection, used when the three flags above are not given.
+    /// Secrets Manager secret holding the admin connection, used when the three flags above are
+    /// not given; deploy.sh's --admin-service-user-secrets-root-path names the same secret.
     #[arg(
         long,
         env = "SNOWFLAKE_ADMIN_SECRET",
-        default_value = "/snowflake_admin_credentials"
+        default_value = "/snowflake_admin_credentials",
+        visible_alias = "admin-service-user-secrets-root-path",
+        alias = "admin-user-secrets-root-path",
+        value_parser = parse::secret_name
     )]
     pub snowflake_admin_secret: String,
 }
@@ -232,6 +250,16 @@ pub mod parse {
             Err("must not be empty".into())
         } else {
             Ok(s.to_string())
+        }
+    }
+
+    /// A Secrets Manager secret name: 1 to 512 of the characters AWS allows.
+    pub fn secret_name(s: &str) -> Result<String, String> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c);
+        if (1..=512).contains(&s.len()) && s.chars().all(allowed) {
+            Ok(s.to_string())
+        } else {
+            Err("give a Secrets Manager secret name, e.g. /snowflake_admin_service_user (letters, digits and /_+=.@-)".into())
         }
     }
 
