@@ -70,6 +70,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// Only the key rotations that are due, for a scheduled job.
     Rotate(RunArgs),
+    /// Take over a stack that deploy.sh built, from its Terraform state; changes no cloud.
+    Import(ImportArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -88,6 +90,7 @@ impl Command {
             Command::Status(_) => "status",
             Command::Graph(_) => "graph",
             Command::Rotate(_) => "rotate",
+            Command::Import(_) => "import",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
         }
@@ -176,6 +179,30 @@ pub struct EngineArgs {
     /// Replaces every resource's own readiness deadline (e.g. 2h for slow connectors).
     #[arg(long, value_parser = parse::duration)]
     pub wait_timeout: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub from: ImportFrom,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// Record every resource of deploy.sh's Terraform state (`terraform state pull > FILE`,
+    /// format version 4) by its real id; nothing in any cloud is read or changed.
+    Terraform {
+        /// The state file `terraform state pull` wrote.
+        state_file: PathBuf,
+        #[command(flatten)]
+        stack: StackArgs,
+        /// AWS profile, for a kickstart state kept in S3.
+        #[arg(long, env = "AWS_PROFILE")]
+        profile: Option<String>,
+        /// AWS region, for a kickstart state kept in S3.
+        #[arg(long, env = "AWS_REGION", value_parser = parse::region)]
+        region: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

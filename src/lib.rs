@@ -9,6 +9,7 @@ pub mod confluent;
 pub mod engine;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod printer;
 pub mod settings;
 pub mod snowflake;
