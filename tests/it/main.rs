@@ -17,3 +17,4 @@ mod resume;
 mod snowflake;
 mod state;
 mod tableflow;
+mod takeover;
