@@ -7,6 +7,7 @@ mod aws;
 mod cli;
 mod confluent;
 mod contract;
+mod deploy_sh;
 mod engine;
 mod faults;
 mod graph;
