@@ -111,7 +111,13 @@ pub fn parse(name: &str, text: &str) -> Result<Admin, AdminSecretError> {
     ];
     if has_any(&newest) {
         newest_layout(name, &v)
-    } else if has_any(&["account", "user", "private_key", "private_key_1", "private_key_2"]) {
+    } else if has_any(&[
+        "account",
+        "user",
+        "private_key",
+        "private_key_1",
+        "private_key_2",
+    ]) {
         first_layout(name, &v)
     } else {
         Err(AdminSecretError::Unknown {
@@ -135,9 +141,15 @@ fn newest_layout(name: &str, v: &Value) -> Result<Admin, AdminSecretError> {
     let key = field(v, &key_name);
     let mut missing = Vec::new();
     for (present, key) in [
-        (account.is_some(), "snowflake_account_identifier".to_string()),
+        (
+            account.is_some(),
+            "snowflake_account_identifier".to_string(),
+        ),
         (user.is_some(), "admin_service_user".to_string()),
-        (field(v, "active_key_number").is_some(), "active_key_number".to_string()),
+        (
+            field(v, "active_key_number").is_some(),
+            "active_key_number".to_string(),
+        ),
         (key.is_some(), key_name.clone()),
     ] {
         if !present {
@@ -169,7 +181,14 @@ fn first_layout(name: &str, v: &Value) -> Result<Admin, AdminSecretError> {
     for (present, key) in [
         (account.is_some(), "account"),
         (user.is_some(), "user"),
-        (key.is_some(), if n == 1 { "private_key_1" } else { "private_key_2" }),
+        (
+            key.is_some(),
+            if n == 1 {
+                "private_key_1"
+            } else {
+                "private_key_2"
+            },
+        ),
     ] {
         if !present {
             missing.push(key.to_string());
@@ -212,7 +231,10 @@ mod tests {
         })
         .to_string();
         let admin = parse("/a", &text).unwrap();
-        assert_eq!((admin.account.as_str(), admin.user.as_str()), ("ORG-ACCT", "ADMIN"));
+        assert_eq!(
+            (admin.account.as_str(), admin.user.as_str()),
+            ("ORG-ACCT", "ADMIN")
+        );
         assert_eq!(admin.private_key_pem.expose_secret(), PEM);
     }
 
@@ -225,16 +247,26 @@ mod tests {
 
     #[test]
     fn names_the_missing_keys_and_never_the_key_material() {
-        let text = json!({"admin_service_user": "ADMIN", "snowflake_rsa_private_key_1_pem": b64(PEM)})
-            .to_string();
+        let text =
+            json!({"admin_service_user": "ADMIN", "snowflake_rsa_private_key_1_pem": b64(PEM)})
+                .to_string();
         let e = parse("/a", &text).err().unwrap().to_string();
-        assert!(e.contains("lacks snowflake_account_identifier, active_key_number:"), "{e}");
+        assert!(
+            e.contains("lacks snowflake_account_identifier, active_key_number:"),
+            "{e}"
+        );
         assert!(!e.contains(&b64(PEM)));
         let e = parse("/a", r#"{"foo": 1}"#).err().unwrap().to_string();
-        assert!(e.contains("admin_service_user") && e.contains("private_key_1"), "{e}");
+        assert!(
+            e.contains("admin_service_user") && e.contains("private_key_1"),
+            "{e}"
+        );
         let e = parse("/a", "not json").err().unwrap();
         assert!(matches!(e, AdminSecretError::NotJson { .. }));
         let bad = json!({"account": "o-a", "user": "U", "private_key_1": "%%"}).to_string();
-        assert!(matches!(parse("/a", &bad), Err(AdminSecretError::BadKey { .. })));
+        assert!(matches!(
+            parse("/a", &bad),
+            Err(AdminSecretError::BadKey { .. })
+        ));
     }
 }

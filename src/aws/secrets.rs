@@ -149,10 +149,12 @@ pub async fn load_key_secrets(aws: &Aws) -> Result<(), NodeError> {
 pub async fn snowflake_admin(aws: &Aws, name: &str) -> Result<Admin, NodeError> {
     use super::admin_secret::{AdminSecretError, parse};
     let text = read(aws, name).await?.ok_or_else(|| {
-        NodeError::Other(AdminSecretError::Missing {
-            name: name.to_string(),
-        }
-        .into())
+        NodeError::Other(
+            AdminSecretError::Missing {
+                name: name.to_string(),
+            }
+            .into(),
+        )
     })?;
     parse(name, text.expose_secret()).map_err(|e| NodeError::Other(e.into()))
 }

@@ -90,7 +90,10 @@ async fn locked(
         print_plan(printer, &graph, &report)?;
     }
     if verb == Verb::Create && report.count(Outcome::Adopted) > 0 {
-        printer.warn(&unidentified(&settings.names, report.count(Outcome::Adopted)));
+        printer.warn(&unidentified(
+            &settings.names,
+            report.count(Outcome::Adopted),
+        ));
     }
     if verb == Verb::Delete && report.ok() && ledger.snapshot().await.nodes.is_empty() {
         backend.remove().await?;

@@ -59,9 +59,8 @@ async fn record(
         doc.put(&node, record, Status::Creating)?;
     }
     backend.sink().save(&doc).await?;
-    let mut text = format!(
-        "imported {count} resources into {location}; nothing in any cloud was changed\n"
-    );
+    let mut text =
+        format!("imported {count} resources into {location}; nothing in any cloud was changed\n");
     for (address, how) in &takeover.not_managed {
         text.push_str(&format!("not managed: {address}: remove it with {how}\n"));
     }

@@ -61,11 +61,19 @@ impl Resource for Statement {
     ) -> Result<Option<Record>, NodeError> {
         let auth = self.cc.key_auth(inputs, ids::FLINK_KEY)?;
         if let Some(known) = known {
-            let found = self.cc.client.get(&self.item(inputs, &known.id).await?, &auth).await?;
+            let found = self
+                .cc
+                .client
+                .get(&self.item(inputs, &known.id).await?, &auth)
+                .await?;
             return Ok(found.map(|_| Record::new(&known.id)));
         }
         // Without a record the name's UUID is unknown: look for the one statement with our prefix.
-        let all = self.cc.client.list(&self.collection(inputs).await?, &auth).await?;
+        let all = self
+            .cc
+            .client
+            .list(&self.collection(inputs).await?, &auth)
+            .await?;
         let ours: Vec<&str> = all
             .iter()
             .filter_map(|s| s.get("name").and_then(Value::as_str))

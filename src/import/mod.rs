@@ -46,7 +46,11 @@ pub fn take_over(path: &str, text: &str, names: &Names) -> Result<Takeover, Terr
     let missing: Vec<&str> = SEED_MARKS
         .iter()
         .copied()
-        .filter(|m| !managed.iter().any(|i| i.module.is_none() && i.local() == *m))
+        .filter(|m| {
+            !managed
+                .iter()
+                .any(|i| i.module.is_none() && i.local() == *m)
+        })
         .collect();
     if !missing.is_empty() {
         return Err(TerraformError::OtherConfiguration {
@@ -81,9 +85,8 @@ pub fn take_over(path: &str, text: &str, names: &Names) -> Result<Takeover, Terr
         }
         match classify(i, names, &decls) {
             Some(Place::Node(node, record)) => {
-                if !out.records.contains_key(&node) {
-                    out.records.insert(node, record);
-                }
+                // The first instance of a module's keys stands for them all.
+                out.records.entry(node).or_insert(record);
             }
             Some(Place::NotManaged(how)) => out.not_managed.push((i.address.clone(), how)),
             None => out.unknown.push(i.address.clone()),
@@ -142,7 +145,10 @@ const SECRETS: &[(&str, &str)] = &[
         "schema_registry_cluster_api_key_python_client",
         "aws.secret.schema_registry",
     ),
-    ("kafka_app_manager_cluster_api_key", "aws.secret.app_manager"),
+    (
+        "kafka_app_manager_cluster_api_key",
+        "aws.secret.app_manager",
+    ),
     ("kafka_app_consumer_api_key", "aws.secret.app_consumer"),
     ("kafka_app_producer_api_key", "aws.secret.app_producer"),
     ("flink_api_key", "aws.secret.flink"),
@@ -253,9 +259,11 @@ fn top_level(
             "a second Flink key beside the rotated ones: `confluent api-key delete {}`",
             id_of(i)
         )),
-        "confluent_tableflow_topic" => {
-            node(&format!("confluent.tableflow.{name}"), i, text("display_name"))
-        }
+        "confluent_tableflow_topic" => node(
+            &format!("confluent.tableflow.{name}"),
+            i,
+            text("display_name"),
+        ),
         "aws_secretsmanager_secret" => SECRETS
             .iter()
             .find(|(n, _)| *n == name)
@@ -264,17 +272,15 @@ fn top_level(
             "a second role the seed made to update A3's trust (kickstart updates A3 itself): `aws iam delete-role --role-name {}`",
             text("name")
         )),
-        "snowflake_grant_privileges_to_account_role" => {
-            grant(i, name, names, text).or_else(|| {
-                not_managed(format!(
-                    "a grant kickstart does not make: `REVOKE {} ON {} {} FROM ROLE {}`",
-                    text("privileges").trim_matches(['[', ']', '"']),
-                    upper_object(i),
-                    object_name(i),
-                    text("account_role_name")
-                ))
-            })
-        }
+        "snowflake_grant_privileges_to_account_role" => grant(i, name, names, text).or_else(|| {
+            not_managed(format!(
+                "a grant kickstart does not make: `REVOKE {} ON {} {} FROM ROLE {}`",
+                text("privileges").trim_matches(['[', ']', '"']),
+                upper_object(i),
+                object_name(i),
+                text("account_role_name")
+            ))
+        }),
         _ => match local {
             "confluent_environment.tableflow_kickstarter" => node(ids::ENV, i, id_of(i)),
             "confluent_kafka_cluster.kafka_cluster" => node(ids::CLUSTER, i, id_of(i)),
@@ -391,7 +397,12 @@ fn binding_node(i: &Instance, decls: &[Decl]) -> Option<String> {
     let last = crn.rsplit('/').next()?;
     let (kind, value) = last.split_once('=')?;
     decls.iter().find_map(|d| {
-        let Spec::RoleBinding { role: r, on, pattern } = &d.spec else {
+        let Spec::RoleBinding {
+            role: r,
+            on,
+            pattern,
+        } = &d.spec
+        else {
             return None;
         };
         let (want_kind, want_value) = match pattern.rsplit('/').next().filter(|p| !p.is_empty()) {

@@ -11,15 +11,25 @@ pub const FORMAT_VERSION: u64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TerraformError {
-    #[error("cannot read the Terraform state {path}: {reason}; give the file `terraform state pull > FILE` wrote")]
+    #[error(
+        "cannot read the Terraform state {path}: {reason}; give the file `terraform state pull > FILE` wrote"
+    )]
     Read { path: String, reason: String },
-    #[error("the Terraform state {path} is damaged ({reason}); pull it again with `terraform state pull > FILE`")]
+    #[error(
+        "the Terraform state {path} is damaged ({reason}); pull it again with `terraform state pull > FILE`"
+    )]
     Damaged { path: String, reason: String },
-    #[error("the Terraform state {path} has format version {found}; kickstart reads version {FORMAT_VERSION}: pull it with Terraform 0.12 or newer, or upgrade kickstart if Terraform wrote a newer one")]
+    #[error(
+        "the Terraform state {path} has format version {found}; kickstart reads version {FORMAT_VERSION}: pull it with Terraform 0.12 or newer, or upgrade kickstart if Terraform wrote a newer one"
+    )]
     Version { path: String, found: u64 },
-    #[error("the Terraform state {path} is not of deploy.sh's configuration (it lacks {missing}); import only the state of the Tableflow kickstarter's Terraform")]
+    #[error(
+        "the Terraform state {path} is not of deploy.sh's configuration (it lacks {missing}); import only the state of the Tableflow kickstarter's Terraform"
+    )]
     OtherConfiguration { path: String, missing: String },
-    #[error("the Terraform state {path} is of the stack '{found}', not '{expected}'; pass --stack-name {found}")]
+    #[error(
+        "the Terraform state {path} is of the stack '{found}', not '{expected}'; pass --stack-name {found}"
+    )]
     OtherStack {
         path: String,
         found: String,
@@ -84,13 +94,13 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Instance>, TerraformError> {
         reason: e.to_string(),
     };
     let head: Value = serde_json::from_str(text).map_err(damaged)?;
-    let version = head
-        .get("version")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| TerraformError::Damaged {
-            path: path.to_string(),
-            reason: "no format version".into(),
-        })?;
+    let version =
+        head.get("version")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| TerraformError::Damaged {
+                path: path.to_string(),
+                reason: "no format version".into(),
+            })?;
     if version != FORMAT_VERSION {
         return Err(TerraformError::Version {
             path: path.to_string(),
@@ -150,8 +160,17 @@ mod tests {
         );
         assert_eq!(all[0].text("id"), Some("env-1"));
         let newer = r#"{"version": 5, "resources": []}"#;
-        assert!(matches!(parse("f", newer), Err(TerraformError::Version { found: 5, .. })));
-        assert!(matches!(parse("f", "{\"version\": 4, \"resources\": [{"), Err(TerraformError::Damaged { .. })));
-        assert!(matches!(parse("f", "{}"), Err(TerraformError::Damaged { .. })));
+        assert!(matches!(
+            parse("f", newer),
+            Err(TerraformError::Version { found: 5, .. })
+        ));
+        assert!(matches!(
+            parse("f", "{\"version\": 4, \"resources\": [{"),
+            Err(TerraformError::Damaged { .. })
+        ));
+        assert!(matches!(
+            parse("f", "{}"),
+            Err(TerraformError::Damaged { .. })
+        ));
     }
 }

@@ -86,25 +86,46 @@ fn records_the_seeds_resources_by_real_id_and_lists_what_kickstart_does_not_mana
         "sa-9"
     );
     assert!(t.records[ids::BUCKET].id.ends_with("0c1e2f3a4b5c"));
-    assert!(t.records[ids::STATEMENT].id.starts_with("ctas-stock-trades-with-totals-"));
+    assert!(
+        t.records[ids::STATEMENT]
+            .id
+            .starts_with("ctas-stock-trades-with-totals-")
+    );
     assert_eq!(t.records[ids::TABLEFLOW_KEY].id, "KEY1");
     let text = format!("{t:?}");
-    assert!(!text.contains("never-recorded"), "no secret is taken out of the state");
+    assert!(
+        !text.contains("never-recorded"),
+        "no secret is taken out of the state"
+    );
     let not_managed: Vec<&str> = t.not_managed.iter().map(|(a, _)| a.as_str()).collect();
     assert!(not_managed.contains(&"module.drop.confluent_flink_statement.statement"));
     assert!(not_managed.contains(
         &"module.snowflake_user_rsa_key_pairs_rotation.aws_lambda_function.lambda_function"
     ));
-    assert!(t.not_managed.iter().any(|(_, how)| how.contains("aws lambda delete-function --function-name tableflow_kickstarter")));
+    assert!(t.not_managed.iter().any(|(_, how)| {
+        how.contains("aws lambda delete-function --function-name tableflow_kickstarter")
+    }));
     assert_eq!(t.unknown, ["aws_sns_topic.something_else"]);
 }
 
 #[test]
 fn refuses_another_configuration_and_another_stack() {
-    let other = state(vec![resource(None, "aws_s3_bucket", "b", json!({"id": "b"}))]);
+    let other = state(vec![resource(
+        None,
+        "aws_s3_bucket",
+        "b",
+        json!({"id": "b"}),
+    )]);
     let e = take_over("f", &other, &Names::new(DEFAULT_STACK)).unwrap_err();
     assert!(matches!(e, TerraformError::OtherConfiguration { .. }));
-    assert!(e.to_string().contains("confluent_environment.tableflow_kickstarter"));
+    assert!(
+        e.to_string()
+            .contains("confluent_environment.tableflow_kickstarter")
+    );
     let e = take_over("f", &state(seed_core()), &Names::new("team_b")).unwrap_err();
-    assert!(e.to_string().contains("pass --stack-name tableflow_kickstarter"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("pass --stack-name tableflow_kickstarter"),
+        "{e}"
+    );
 }

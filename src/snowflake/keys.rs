@@ -479,7 +479,9 @@ mod tests {
 
         // The seed's Lambda writes no fingerprint: it is computed from the public key.
         let mut seed = v.clone();
-        seed.as_object_mut().unwrap().retain(|k, _| !k.ends_with("_fingerprint"));
+        seed.as_object_mut()
+            .unwrap()
+            .retain(|k, _| !k.ends_with("_fingerprint"));
         let from_seed = Secret::from_json(&seed.to_string()).unwrap();
         assert_eq!(from_seed.slot(1).unwrap().fingerprint, pair.fingerprint);
 
@@ -487,7 +489,10 @@ mod tests {
             "key_1": {"public_key": slot.public_key, "private_key": slot.private_key,
             "fingerprint": slot.fingerprint, "created_at": slot.created_at}, "key_2": null});
         let read = Secret::from_json(&first.to_string()).unwrap();
-        assert!(read.first_layout, "a first-layout secret is marked for migration");
+        assert!(
+            read.first_layout,
+            "a first-layout secret is marked for migration"
+        );
         assert_eq!(read.slot(1).unwrap().public_key, pair.public_body);
         assert!(Secret::from_json(r#"{"snowflake_service_user": "U"}"#).is_err());
     }

@@ -311,8 +311,20 @@ pub fn declare(n: &Names) -> Vec<Decl> {
     let bucket = Spec::Bucket { prefix: n.dashed() };
     d.add(BUCKET, "A1", Aws, bucket, &[]);
     for (who, role, policy, reference, trust) in [
-        ("tableflow", n.tableflow_role(), n.tableflow_policy(), "A2", PROVIDER),
-        ("snowflake", n.snowflake_role(), n.snowflake_policy(), "A3", ""),
+        (
+            "tableflow",
+            n.tableflow_role(),
+            n.tableflow_policy(),
+            "A2",
+            PROVIDER,
+        ),
+        (
+            "snowflake",
+            n.snowflake_role(),
+            n.snowflake_policy(),
+            "A3",
+            "",
+        ),
     ] {
         let policy_id = format!("aws.iam_policy.{who}");
         let role_id = format!("aws.iam_role.{who}");

@@ -145,7 +145,10 @@ mod tests {
         assert_eq!(n.compute_pool(), "team_b_flink_statement_runner");
         assert_eq!(n.provider_integration(), "team_b_aws_integration");
         assert_eq!(n.catalog_integration(), "team_b_aws_glue_catalog_sync");
-        assert_eq!(n.tableflow_policy(), "team_b_tableflow_s3_glue_access_policy");
+        assert_eq!(
+            n.tableflow_policy(),
+            "team_b_tableflow_s3_glue_access_policy"
+        );
         assert_eq!(
             n.snowflake_policy(),
             "team_b_snowflake_s3_glue_role_access_policy"

@@ -252,7 +252,9 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
         });
         assert!(found, "{node} is not trusted: {trust}");
     }
-    let all = policy_of("snowflake_s3_glue_role_access_policy").await.to_string();
+    let all = policy_of("snowflake_s3_glue_role_access_policy")
+        .await
+        .to_string();
     assert!(
         all.contains("s3:DeleteObjectVersion") && all.contains("glue:GetTables"),
         "{all}"
@@ -310,7 +312,10 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
     let pairs = secret_of("/snowflake_resource/tableflow_kickstarter").await;
     assert_eq!(pairs["active_key_number"], 1);
     // In the seed's key names, so that its readers keep working.
-    assert_eq!(pairs["snowflake_service_user"], "TABLEFLOW_KICKSTARTER_USER");
+    assert_eq!(
+        pairs["snowflake_service_user"],
+        "TABLEFLOW_KICKSTARTER_USER"
+    );
     assert!(pairs["snowflake_rsa_private_key_1_pem"].is_string());
 
     // A second create makes no new AWS resource. Tableflow publishes a table to Glue on its own

@@ -21,7 +21,9 @@ fn newest(verb: &str) -> Test {
             "--confluent-api-secret=cloud-secret-do-not-print",
             "--snowflake-warehouse=COMPUTE_WH",
         ])
-        .args([format!("--admin-service-user-secrets-root-path={ADMIN_SECRET}")])
+        .args([format!(
+            "--admin-service-user-secrets-root-path={ADMIN_SECRET}"
+        )])
         .without("SNOWFLAKE_ACCOUNT")
         .without("SNOWFLAKE_USER")
         .without("SNOWFLAKE_PRIVATE_KEY_FILE")
@@ -65,7 +67,11 @@ async fn the_newest_command_line_reads_the_seeds_admin_secret_and_runs_the_stack
     assert!(run.stderr.contains("DEBUG"), "--debug logs in detail");
     let d = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        newest("delete").in_dir(&d).status(0).stderr_has("delete done").run()
+        newest("delete")
+            .in_dir(&d)
+            .status(0)
+            .stderr_has("delete done")
+            .run()
     })
     .await
     .unwrap();
@@ -96,18 +102,23 @@ async fn an_admin_secret_lacking_keys_is_refused_naming_them_with_nothing_touche
         "active_key_number",
     ])
     .await;
-    let (run, dir) = tokio::task::spawn_blocking(|| newest("create").status(2).stderr_lines(1).run())
-        .await
-        .unwrap();
+    let (run, dir) =
+        tokio::task::spawn_blocking(|| newest("create").status(2).stderr_lines(1).run())
+            .await
+            .unwrap();
     assert!(
-        run.stderr.contains("lacks snowflake_account_identifier, active_key_number"),
+        run.stderr
+            .contains("lacks snowflake_account_identifier, active_key_number"),
         "{}",
         run.stderr
     );
     assert!(!run.stderr.contains("BEGIN PRIVATE KEY"));
     assert!(!dir.path().join("kickstart.state.json").exists());
     // The journal keeps the mutating calls: the preflight only reads.
-    assert!(emulators().journal.calls().is_empty(), "no call changed a stand-in");
+    assert!(
+        emulators().journal.calls().is_empty(),
+        "no call changed a stand-in"
+    );
 }
 
 #[test]

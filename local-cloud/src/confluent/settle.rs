@@ -228,7 +228,10 @@ fn settle_statements(world: &mut World, config: &ConfluentConfig) {
             Some(c) if !world.topics.contains_key(&(lkc.clone(), c.source.clone())) => {
                 fail(&mut s.json, &format!("Table '{}' not found", c.source))
             }
-            Some(c) if !c.if_not_exists && world.topics.contains_key(&(lkc.clone(), c.sink.clone())) => {
+            Some(c)
+                if !c.if_not_exists
+                    && world.topics.contains_key(&(lkc.clone(), c.sink.clone())) =>
+            {
                 let detail = super::flink::table_exists(&lkc, &c.sink, env_name);
                 fail(&mut s.json, &detail)
             }
