@@ -417,7 +417,8 @@ fn binding_node(i: &Instance, decls: &[Decl]) -> Option<String> {
 /// The CRN segment naming a node's resource kind.
 fn crn_kind(node: &str) -> Option<&'static str> {
     Some(match node {
-        ids::CLUSTER => "kafka",
+        // A cluster's rbac CRN ends in `/cloud-cluster=<lkc>`.
+        ids::CLUSTER => "cloud-cluster",
         ids::ENV => "environment",
         ids::SR => "schema-registry",
         _ => "organization",

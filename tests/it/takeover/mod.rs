@@ -113,6 +113,17 @@ async fn a_stack_deploy_sh_built_is_imported_planned_taken_over_and_deleted() {
     );
     let nodes = &recorded["nodes"];
     assert_eq!(nodes["aws.s3_bucket"]["id"], seed_bucket);
+    let binding = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "app_manager_kafka_cluster_admin")
+        .expect("the cluster admin binding was read back")["instances"][0]["attributes"]["id"]
+        .clone();
+    assert_eq!(
+        nodes["confluent.role_binding.app_manager_cluster_admin"]["id"],
+        binding
+    );
     let tf_statement = state["resources"]
         .as_array()
         .unwrap()

@@ -347,6 +347,7 @@ pub(super) async fn terraform_state() -> Value {
         "resouce_api_key",
         tableflow_keys,
     ));
+    r.extend(role_bindings(org.as_str().unwrap()));
     for topic in ["stock_trades", "stock_trades_with_totals"] {
         r.push(managed(
             "confluent_tableflow_topic",
@@ -495,4 +496,40 @@ pub(super) async fn plain_create_table_fails() -> String {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("the statement stayed PENDING")
+}
+
+/// The role bindings the stand-in holds, under the seed's resource names (a binding the seed does
+/// not make, such as an EnvironmentAdmin, is left out as it would be from its state).
+fn role_bindings(org: &str) -> Vec<Value> {
+    let all = data(get(&format!(
+        "/iam/v2/role-bindings?page_size=100&crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3D{org}"
+    )));
+    all.iter()
+        .filter_map(|rb| {
+            let role = rb["role_name"].as_str()?;
+            let crn = rb["crn_pattern"].as_str()?;
+            let last = crn.rsplit('/').next()?.split('=').next()?;
+            let name = match (role, last) {
+                ("CloudClusterAdmin", "cloud-cluster") => "app_manager_kafka_cluster_admin",
+                ("DeveloperRead", "subject") => "schema_registry_developer_read_all_subjects",
+                ("DeveloperWrite", "subject") => "schema_registry_developer_write_all_subjects",
+                ("ResourceOwner", "provider-integration") => {
+                    "app_manager_provider_integration_resource_owner"
+                }
+                ("FlinkDeveloper", _) => "flink_sql_runner_as_flink_developer",
+                ("ResourceOwner", "topic") => "flink_sql_runner_as_resource_owner_topic_access",
+                ("ResourceOwner", "transactional-id") => {
+                    "flink_sql_runner_as_resource_owner_transactional_access"
+                }
+                ("ResourceOwner", "subject") => "flink_sql_runner_schema_registry_access",
+                ("Assigner", _) => "flink_sql_runner_as_assigner",
+                _ => return None,
+            };
+            Some(managed(
+                "confluent_role_binding",
+                name,
+                json!({"id": rb["id"], "principal": rb["principal"], "role_name": role, "crn_pattern": crn}),
+            ))
+        })
+        .collect()
 }
