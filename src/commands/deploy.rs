@@ -89,7 +89,9 @@ async fn locked(
     if verb == Verb::Plan && report.ok() {
         print_plan(printer, &graph, &report)?;
     }
-    if verb == Verb::Create && report.count(Outcome::Adopted) > 0 {
+    // Some nodes are always looked up (the Schema Registry, the Glue database); an adopted
+    // environment is what shows a stack that something else built.
+    if verb == Verb::Create && report.outcome(stack::ids::ENV) == Some(Outcome::Adopted) {
         printer.warn(&unidentified(
             &settings.names,
             report.count(Outcome::Adopted),

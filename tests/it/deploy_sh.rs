@@ -78,13 +78,27 @@ async fn the_newest_command_line_reads_the_seeds_admin_secret_and_runs_the_stack
 }
 
 #[test]
-fn the_older_command_line_runs_the_stack_unchanged() {
-    let (_, dir) = Test::new()
+fn the_older_command_line_runs_the_stack_unchanged_and_adopts_a_stack_by_name() {
+    let (run, dir) = Test::new()
         .args(["create"])
         .args(FULL)
         .status(0)
         .stderr_has("create done")
         .run();
+    // A stack made from nothing has nothing of deploy.sh's to point out.
+    assert!(!run.stderr.contains("could not identify"), "{}", run.stderr);
+    // Without any state (as after deploy.sh without its Terraform state), create adopts the
+    // stack by name, makes nothing, and says what it could not identify.
+    std::fs::remove_file(dir.path().join("kickstart.state.json")).unwrap();
+    let (again, _) = Test::new()
+        .in_dir(dir.path())
+        .args(["create"])
+        .args(FULL)
+        .status(0)
+        .stderr_has("could not identify")
+        .stderr_has("key-pair rotation Lambda `tableflow_kickstarter`")
+        .run();
+    assert!(!again.stderr.contains("created "), "{}", again.stderr);
     Test::new()
         .in_dir(dir.path())
         .args(["delete"])
