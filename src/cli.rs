@@ -34,6 +34,20 @@ pub struct Global {
     /// More log detail on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides it.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Detailed logs, as deploy.sh's --debug: the same as -vv.
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+impl Global {
+    /// The log detail asked for, by -v count or --debug, whichever asks more.
+    pub fn verbosity(&self) -> u8 {
+        if self.debug {
+            self.verbose.max(2)
+        } else {
+            self.verbose
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -56,6 +70,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// Only the key rotations that are due, for a scheduled job.
     Rotate(RunArgs),
+    /// Take over a stack that deploy.sh built, from its Terraform state; changes no cloud.
+    Import(ImportArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -74,6 +90,7 @@ impl Command {
             Command::Status(_) => "status",
             Command::Graph(_) => "graph",
             Command::Rotate(_) => "rotate",
+            Command::Import(_) => "import",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
         }
@@ -119,11 +136,15 @@ pub struct CloudArgs {
     /// File holding the admin user's unencrypted PKCS#8 PEM private key.
     #[arg(long, env = "SNOWFLAKE_PRIVATE_KEY_FILE")]
     pub snowflake_private_key_file: Option<PathBuf>,
-    /// Secrets Manager secret holding the admin connection, used when the three flags above are not given.
+    /// Secrets Manager secret holding the admin connection, used when the three flags above are
+    /// not given; deploy.sh's --admin-service-user-secrets-root-path names the same secret.
     #[arg(
         long,
         env = "SNOWFLAKE_ADMIN_SECRET",
-        default_value = "/snowflake_admin_credentials"
+        default_value = "/snowflake_admin_credentials",
+        visible_alias = "admin-service-user-secrets-root-path",
+        alias = "admin-user-secrets-root-path",
+        value_parser = parse::secret_name
     )]
     pub snowflake_admin_secret: String,
 }
@@ -158,6 +179,30 @@ pub struct EngineArgs {
     /// Replaces every resource's own readiness deadline (e.g. 2h for slow connectors).
     #[arg(long, value_parser = parse::duration)]
     pub wait_timeout: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub from: ImportFrom,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// Record every resource of deploy.sh's Terraform state (`terraform state pull > FILE`,
+    /// format version 4) by its real id; nothing in any cloud is read or changed.
+    Terraform {
+        /// The state file `terraform state pull` wrote.
+        state_file: PathBuf,
+        #[command(flatten)]
+        stack: StackArgs,
+        /// AWS profile, for a kickstart state kept in S3.
+        #[arg(long, env = "AWS_PROFILE")]
+        profile: Option<String>,
+        /// AWS region, for a kickstart state kept in S3.
+        #[arg(long, env = "AWS_REGION", value_parser = parse::region)]
+        region: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +277,16 @@ pub mod parse {
             Err("must not be empty".into())
         } else {
             Ok(s.to_string())
+        }
+    }
+
+    /// A Secrets Manager secret name: 1 to 512 of the characters AWS allows.
+    pub fn secret_name(s: &str) -> Result<String, String> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c);
+        if (1..=512).contains(&s.len()) && s.chars().all(allowed) {
+            Ok(s.to_string())
+        } else {
+            Err("give a Secrets Manager secret name, e.g. /snowflake_admin_service_user (letters, digits and /_+=.@-)".into())
         }
     }
 

@@ -23,6 +23,10 @@ pub enum UsageError {
     UnreadableKeyFile { path: String },
     #[error("{0}")]
     Graph(#[from] crate::engine::GraphError),
+    #[error("{0}")]
+    Terraform(#[from] crate::import::terraform::TerraformError),
+    #[error("the state {path} already records {count} resources of this stack")]
+    StateNotEmpty { path: String, count: usize },
 }
 
 impl UsageError {
@@ -47,6 +51,11 @@ impl UsageError {
             }
             UsageError::Graph(_) => {
                 "this is a bug in kickstart's stack declaration; please report it"
+            }
+            // Its message already says what to do.
+            UsageError::Terraform(_) => "",
+            UsageError::StateNotEmpty { .. } => {
+                "import only into a new state: pass another --state, or run `kickstart create` to adopt by name"
             }
         }
     }

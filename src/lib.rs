@@ -9,6 +9,7 @@ pub mod confluent;
 pub mod engine;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod printer;
 pub mod settings;
 pub mod snowflake;
@@ -31,7 +32,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
-    init_tracing(cli.global.verbose);
+    init_tracing(cli.global.verbosity());
     let printer = Printer::new(cli.global.output);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

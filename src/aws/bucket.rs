@@ -83,6 +83,13 @@ impl Bucket {
     }
 }
 
+/// kickstart's 12 hex digits, or the whole UUID that deploy.sh's Terraform appends, so that a
+/// stack deploy.sh built is found by name.
+fn ours_suffix(suffix: &str) -> bool {
+    let hex12 = suffix.len() == 12 && suffix.bytes().all(|b| b.is_ascii_hexdigit());
+    hex12 || (suffix.len() == 36 && uuid::Uuid::try_parse(suffix).is_ok())
+}
+
 #[async_trait]
 impl Resource for Bucket {
     async fn find(
@@ -106,7 +113,7 @@ impl Resource for Bucket {
         let prefix = self.prefix();
         let ours: Vec<&str> = names
             .into_iter()
-            .filter(|n| n.starts_with(&prefix) && n.len() == prefix.len() + 12)
+            .filter(|n| n.strip_prefix(&prefix).is_some_and(ours_suffix))
             .collect();
         match ours[..] {
             [] => Ok(None),

@@ -68,7 +68,10 @@ impl Iam {
     }
 
     fn policy_name(&self) -> String {
-        format!("{}_policy", self.role_name())
+        match self.who.as_str() {
+            "tableflow" => self.aws.names.tableflow_policy(),
+            _ => self.aws.names.snowflake_policy(),
+        }
     }
 
     fn policy_arn(&self) -> String {

@@ -1,6 +1,7 @@
 //! AWS: the bucket, the two IAM roles with their policies, the Secrets Manager secrets, and the
 //! Glue database Tableflow's catalog sync makes, over the AWS SDK for Rust.
 
+mod admin_secret;
 mod bucket;
 mod documents;
 mod glue;

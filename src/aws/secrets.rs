@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
@@ -146,40 +145,18 @@ pub async fn load_key_secrets(aws: &Aws) -> Result<(), NodeError> {
     Ok(())
 }
 
-/// The Snowflake admin connection from its secret: `account`, `user`, `active_key_number`, and
-/// `private_key_1`/`private_key_2` (base64 of the PKCS#8 PEM).
+/// The Snowflake admin connection from its secret, in either layout `admin_secret` reads.
 pub async fn snowflake_admin(aws: &Aws, name: &str) -> Result<Admin, NodeError> {
+    use super::admin_secret::{AdminSecretError, parse};
     let text = read(aws, name).await?.ok_or_else(|| {
-        NodeError::Other(anyhow::anyhow!("the Snowflake admin secret {name} does not exist; create it or pass --snowflake-account, --snowflake-user and --snowflake-private-key-file"))
+        NodeError::Other(
+            AdminSecretError::Missing {
+                name: name.to_string(),
+            }
+            .into(),
+        )
     })?;
-    let v: Value = serde_json::from_str(text.expose_secret())
-        .map_err(|_| NodeError::Other(anyhow::anyhow!("the secret {name} is not JSON")))?;
-    let field = |k: &str| {
-        v.get(k).and_then(|x| {
-            x.as_str()
-                .map(str::to_string)
-                .or_else(|| x.as_u64().map(|n| n.to_string()))
-        })
-    };
-    let active = field("active_key_number").unwrap_or_else(|| "1".into());
-    let key = field(&format!("private_key_{active}")).or_else(|| field("private_key"));
-    let pem = key
-        .and_then(|k| {
-            base64::engine::general_purpose::STANDARD
-                .decode(k.trim())
-                .ok()
-        })
-        .and_then(|b| String::from_utf8(b).ok());
-    match (field("account"), field("user"), pem) {
-        (Some(account), Some(user), Some(pem)) => Ok(Admin {
-            account,
-            user,
-            private_key_pem: SecretString::from(pem),
-        }),
-        _ => Err(NodeError::Other(anyhow::anyhow!(
-            "the secret {name} lacks account, user or the active private key"
-        ))),
-    }
+    parse(name, text.expose_secret()).map_err(|e| NodeError::Other(e.into()))
 }
 
 /// A4: a client's secret.

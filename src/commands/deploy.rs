@@ -94,6 +94,14 @@ async fn locked(
     if verb == Verb::Plan && report.ok() {
         print_plan(printer, &graph, &report)?;
     }
+    // Some nodes are always looked up (the Schema Registry, the Glue database); an adopted
+    // environment is what shows a stack that something else built.
+    if verb == Verb::Create && report.outcome(stack::ids::ENV) == Some(Outcome::Adopted) {
+        printer.warn(&unidentified(
+            &settings.names,
+            report.count(Outcome::Adopted),
+        ));
+    }
     if verb == Verb::Delete && report.ok() && ledger.snapshot().await.nodes.is_empty() {
         backend.remove().await?;
     }
@@ -131,6 +139,18 @@ fn print_plan(
     ));
     printer.data(&text)?;
     Ok(())
+}
+
+/// What a stack deploy.sh built holds beside what kickstart finds by name: without the Terraform
+/// state these have no name kickstart can be sure of, so it says so rather than pass over them.
+fn unidentified(names: &stack::Names, adopted: usize) -> String {
+    let stack = names.stack();
+    format!(
+        "adopted {adopted} existing resources by name. If deploy.sh built this stack, kickstart could not identify, and leaves alone: \
+         its key-pair rotation Lambda `{stack}` with the role `{stack}_role` and policy `{stack}_policy`, \
+         its finished DROP statement `dt-stock-trades-with-totals-<uuid>`, and the role Terraform named for A3's trust update; \
+         run `kickstart import terraform FILE` on `terraform state pull` output to list each with how to remove it"
+    )
 }
 
 fn outcome(verb: Verb, report: Report) -> Result<(), Error> {

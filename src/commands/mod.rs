@@ -4,6 +4,7 @@ mod backend;
 mod connect;
 mod deploy;
 mod graph;
+mod import;
 mod status;
 
 use clap::CommandFactory as _;
@@ -21,6 +22,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Plan(args) => deploy::run(Verb::Plan, args, printer).await,
         Command::Rotate(args) => deploy::run(Verb::Rotate, args, printer).await,
         Command::Status(args) => status::run(args, printer).await,
+        Command::Import(args) => import::run(args, printer).await,
         Command::Graph(args) => graph::run(args, printer),
         Command::Completions { shell } => {
             let mut out = Vec::new();

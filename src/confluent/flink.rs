@@ -13,19 +13,20 @@ use crate::stack::{Decl, Spec, ids};
 
 pub struct Statement {
     cc: Arc<Confluent>,
-    name: String,
+    /// The name's fixed start; the rest is a UUID chosen at create and recorded as the id.
+    prefix: String,
     sql: String,
     runner: Result<String, String>,
 }
 
 impl Statement {
     pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        let Spec::FlinkStatement { name, sql } = &decl.spec else {
+        let Spec::FlinkStatement { prefix, sql } = &decl.spec else {
             unreachable!("a statement node has a statement spec")
         };
         Statement {
             cc,
-            name: name.clone(),
+            prefix: prefix.clone(),
             sql: sql.clone(),
             runner: principal_node(&decl.deps).map_err(|e| e.to_string()),
         }
@@ -40,12 +41,14 @@ impl Statement {
         ))
     }
 
-    async fn item(&self, inputs: &Inputs) -> Result<String, NodeError> {
-        Ok(format!(
-            "{}/{}",
-            self.collection(inputs).await?,
-            q(&self.name)
-        ))
+    async fn item(&self, inputs: &Inputs, name: &str) -> Result<String, NodeError> {
+        Ok(format!("{}/{}", self.collection(inputs).await?, q(name)))
+    }
+
+    /// The prefix followed by a UUID, as the seed names its statements.
+    fn ours(&self, name: &str) -> bool {
+        name.strip_prefix(&self.prefix)
+            .is_some_and(|rest| uuid::Uuid::try_parse(rest).is_ok_and(|_| rest.len() == 36))
     }
 }
 
@@ -54,11 +57,35 @@ impl Resource for Statement {
     async fn find(
         &self,
         inputs: &Inputs,
-        _known: Option<&Record>,
+        known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let auth = self.cc.key_auth(inputs, ids::FLINK_KEY)?;
-        let found = self.cc.client.get(&self.item(inputs).await?, &auth).await?;
-        Ok(found.map(|_| Record::new(&self.name)))
+        if let Some(known) = known {
+            let found = self
+                .cc
+                .client
+                .get(&self.item(inputs, &known.id).await?, &auth)
+                .await?;
+            return Ok(found.map(|_| Record::new(&known.id)));
+        }
+        // Without a record the name's UUID is unknown: look for the one statement with our prefix.
+        let all = self
+            .cc
+            .client
+            .list(&self.collection(inputs).await?, &auth)
+            .await?;
+        let ours: Vec<&str> = all
+            .iter()
+            .filter_map(|s| s.get("name").and_then(Value::as_str))
+            .filter(|n| self.ours(n))
+            .collect();
+        match ours[..] {
+            [] => Ok(None),
+            [one] => Ok(Some(Record::new(one))),
+            _ => Err(NodeError::Other(anyhow::anyhow!(
+                "several Flink statements look like this stack's CTAS ({ours:?}); delete all but one"
+            ))),
+        }
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
@@ -67,7 +94,8 @@ impl Resource for Statement {
             .runner
             .clone()
             .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
-        let body = json!({"name": self.name, "spec": {
+        let name = format!("{}{}", self.prefix, uuid::Uuid::new_v4());
+        let body = json!({"name": name, "spec": {
             "statement": self.sql,
             "compute_pool_id": inputs.id(ids::POOL)?,
             "principal": inputs.id(&runner)?,
@@ -81,7 +109,7 @@ impl Resource for Statement {
             .client
             .post(&self.collection(inputs).await?, &auth, &body)
             .await?;
-        Ok(Record::new(&self.name))
+        Ok(Record::new(name))
     }
 
     async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
@@ -89,7 +117,7 @@ impl Resource for Statement {
         let s = self
             .cc
             .client
-            .get(&self.item(inputs).await?, &auth)
+            .get(&self.item(inputs, &record.id).await?, &auth)
             .await?
             .unwrap_or(Value::Null);
         match s
@@ -113,13 +141,13 @@ impl Resource for Statement {
         }
     }
 
-    async fn delete(&self, inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
+    async fn delete(&self, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
         let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::FLINK_KEY) else {
             return Ok(());
         };
         self.cc
             .client
-            .delete(&self.item(inputs).await?, &auth)
+            .delete(&self.item(inputs, &record.id).await?, &auth)
             .await?;
         Ok(())
     }

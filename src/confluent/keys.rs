@@ -184,9 +184,15 @@ impl Resource for ApiKey {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let keys = self.listed(inputs).await?;
-        Ok(keys
-            .last()
-            .map(|newest| record(&newest.id, &newest.created_at.to_string())))
+        // The key a stack secret holds is the active one (deploy.sh's rotation may have made a
+        // newer one it does not use); only without one is the newest taken, and rotated.
+        let held = keys
+            .iter()
+            .rev()
+            .find(|k| self.cc.vault.get(&k.id).is_some());
+        Ok(held
+            .or(keys.last())
+            .map(|active| record(&active.id, &active.created_at.to_string())))
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {

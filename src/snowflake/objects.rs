@@ -150,13 +150,13 @@ impl Object {
             Spec::User { .. } => sql::create_user(&sql::User {
                 name,
                 warehouse: &self.sf.names.upper("WAREHOUSE"),
-                role: &self.sf.names.upper("SECURITY_ADMIN_ROLE"),
+                role: &self.sf.names.upper("SYSTEM_ADMIN_ROLE"),
                 namespace: &format!("{}.{}", self.database(), self.schema()),
                 keys: &self.user_keys(inputs)?,
             }),
             Spec::ExternalVolume { .. } => sql::create_volume(&sql::Volume {
                 name,
-                location: &format!("{}_S3", name),
+                location: &self.sf.names.upper("LOCATION"),
                 base_url: inputs.output("confluent.tableflow.stock_trades", "base_path")?,
                 role_arn: &self.sf.role_arn()?,
             }),

@@ -95,7 +95,7 @@ pub fn declare(n: &Names) -> Vec<Decl> {
     d.add(ENV, "C1", Confluent, env, &[]);
     let cluster = Spec::KafkaCluster {
         name: n.stack().into(),
-        kind: "Basic",
+        kind: "Standard",
         availability: "SINGLE_ZONE",
     };
     d.add(CLUSTER, "C2", Confluent, cluster, &[ENV]);
@@ -304,8 +304,9 @@ pub fn declare(n: &Names) -> Vec<Decl> {
         totals,
         &[CLUSTER, MANAGER_KEY, CLUSTER_ADMIN],
     );
+    // The name ends in a UUID chosen at create, as the seed's; the prefix finds it again.
     let statement = Spec::FlinkStatement {
-        name: format!("{}-ctas-stock-trades-with-totals", n.dashed()),
+        prefix: n.statement_prefix(),
         sql: CTAS.into(),
     };
     let deps = [
@@ -372,15 +373,25 @@ pub fn declare(n: &Names) -> Vec<Decl> {
     // rewritten once Snowflake has said which IAM users and external ids it uses.
     let bucket = Spec::Bucket { prefix: n.dashed() };
     d.add(BUCKET, "A1", Aws, bucket, &[]);
-    for (who, role, reference, trust) in [
-        ("tableflow", n.tableflow_role(), "A2", PROVIDER),
-        ("snowflake", n.snowflake_role(), "A3", ""),
+    for (who, role, policy, reference, trust) in [
+        (
+            "tableflow",
+            n.tableflow_role(),
+            n.tableflow_policy(),
+            "A2",
+            PROVIDER,
+        ),
+        (
+            "snowflake",
+            n.snowflake_role(),
+            n.snowflake_policy(),
+            "A3",
+            "",
+        ),
     ] {
         let policy_id = format!("aws.iam_policy.{who}");
         let role_id = format!("aws.iam_role.{who}");
-        let policy = Spec::IamPolicy {
-            name: format!("{role}_policy"),
-        };
+        let policy = Spec::IamPolicy { name: policy };
         d.add(&policy_id, reference, Aws, policy, &[BUCKET]);
         let deps: Vec<&str> = [trust].into_iter().filter(|t| !t.is_empty()).collect();
         d.add(
@@ -533,18 +544,14 @@ pub fn declare(n: &Names) -> Vec<Decl> {
             "snowflake.grant.{}_usage",
             object_type.to_lowercase().replace(' ', "_")
         );
+        // The seed grants usage to the user's default role; the security admin role holds
+        // only the privileges on the user.
         let grant = Grant::Usage {
             object_type,
             object: object.clone(),
-            role: security.clone(),
+            role: system.clone(),
         };
-        d.add(
-            &id,
-            "S2",
-            Snowflake,
-            Spec::Grant(grant),
-            &[SECURITY_ROLE, on],
-        );
+        d.add(&id, "S2", Snowflake, Spec::Grant(grant), &[SYSTEM_ROLE, on]);
     }
     for (id, role, role_node) in [
         (
@@ -602,11 +609,12 @@ pub fn declare(n: &Names) -> Vec<Decl> {
 }
 
 /// The CTAS of C11.
-const CTAS: &str = "CREATE TABLE `stock_trades_with_totals` WITH (\
+/// `IF NOT EXISTS`, as the seed's: a re-run on a stack whose table exists succeeds.
+const CTAS: &str = "CREATE TABLE IF NOT EXISTS `stock_trades_with_totals` WITH (\
 'changelog.mode' = 'append', 'kafka.cleanup-policy' = 'delete', \
 'kafka.producer.compression.type' = 'zstd', 'value.fields-include' = 'all') AS \
-SELECT `$rowtime` AS trade_ts, userid, side, symbol, quantity, price, \
-quantity * price AS total_price FROM `stock_trades`;";
+SELECT `$rowtime` AS `trade_timestamp`, `userid`, `side`, `symbol`, `quantity`, `price`, \
+(`quantity` * `price`) AS total_price FROM `stock_trades`;";
 
 #[derive(Default)]
 struct Decls(Vec<Decl>);

@@ -48,20 +48,45 @@ impl Names {
     pub fn service_account(&self, role: &str) -> String {
         match role {
             "schema_registry_cluster_api" => format!("{}_{role}", self.stack),
+            // The seed names the runner after the stack itself, not with the `tableflow_` prefix.
+            "flink_statements_runner" => format!("{}_flink_sql_statements_runner", self.stack),
             _ => self.prefixed(&format!("tableflow_{role}")),
         }
     }
 
+    /// The seed's fixed `tableflow_` names; another stack puts its own name in place of that word,
+    /// as STACK.md gives them (`{name}_flink_statement_runner`, ...).
+    fn tableflow_or_stack(&self, rest: &str) -> String {
+        if self.is_default() {
+            format!("tableflow_{rest}")
+        } else {
+            format!("{}_{rest}", self.stack)
+        }
+    }
+
     pub fn compute_pool(&self) -> String {
-        format!("{}_flink_statement_runner", self.stack)
+        self.tableflow_or_stack("flink_statement_runner")
     }
 
     pub fn provider_integration(&self) -> String {
-        format!("{}_aws_integration", self.stack)
+        self.tableflow_or_stack("aws_integration")
     }
 
     pub fn catalog_integration(&self) -> String {
-        format!("{}_aws_glue_catalog_sync", self.stack)
+        self.tableflow_or_stack("aws_glue_catalog_sync")
+    }
+
+    /// The file name of the CTAS in the seed, which its statement names start with.
+    pub fn statement_prefix(&self) -> String {
+        "ctas-stock-trades-with-totals-".to_string()
+    }
+
+    pub fn tableflow_policy(&self) -> String {
+        self.prefixed("tableflow_s3_glue_access_policy")
+    }
+
+    pub fn snowflake_policy(&self) -> String {
+        format!("{}_access_policy", self.snowflake_role())
     }
 
     pub fn tableflow_role(&self) -> String {
@@ -96,6 +121,16 @@ mod tests {
         assert_eq!(n.tableflow_role(), "tableflow_s3_glue_role");
         assert_eq!(n.upper("WAREHOUSE"), "TABLEFLOW_KICKSTARTER_WAREHOUSE");
         assert_eq!(n.dashed(), "tableflow-kickstarter");
+        assert_eq!(
+            n.service_account("flink_statements_runner"),
+            "tableflow_kickstarter_flink_sql_statements_runner"
+        );
+        assert_eq!(n.compute_pool(), "tableflow_flink_statement_runner");
+        assert_eq!(n.provider_integration(), "tableflow_aws_integration");
+        assert_eq!(n.catalog_integration(), "tableflow_aws_glue_catalog_sync");
+        assert_eq!(n.tableflow_policy(), "tableflow_s3_glue_access_policy");
+        assert_eq!(n.snowflake_policy(), "snowflake_s3_glue_role_access_policy");
+        assert_eq!(n.upper("LOCATION"), "TABLEFLOW_KICKSTARTER_LOCATION");
     }
 
     #[test]
@@ -107,6 +142,17 @@ mod tests {
         );
         assert_eq!(n.tableflow_role(), "team_b_tableflow_s3_glue_role");
         assert_eq!(n.snowflake_role(), "team_b_snowflake_s3_glue_role");
+        assert_eq!(n.compute_pool(), "team_b_flink_statement_runner");
+        assert_eq!(n.provider_integration(), "team_b_aws_integration");
+        assert_eq!(n.catalog_integration(), "team_b_aws_glue_catalog_sync");
+        assert_eq!(
+            n.tableflow_policy(),
+            "team_b_tableflow_s3_glue_access_policy"
+        );
+        assert_eq!(
+            n.snowflake_policy(),
+            "team_b_snowflake_s3_glue_role_access_policy"
+        );
         assert_eq!(
             n.confluent_secret("flink"),
             "/confluent_cloud_resource/team_b/flink"

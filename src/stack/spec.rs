@@ -110,7 +110,8 @@ pub enum Spec {
         max_cfu: u32,
     },
     FlinkStatement {
-        name: String,
+        /// The name's start: a UUID is appended at create, so names are unique per environment.
+        prefix: String,
         sql: String,
     },
     ProviderIntegration {
@@ -210,7 +211,7 @@ impl Spec {
             } => format!("ACL {operation} {resource:?} {name}"),
             Spec::Connector { name, .. } => format!("connector {name}"),
             Spec::ComputePool { name, .. } => format!("Flink compute pool {name}"),
-            Spec::FlinkStatement { name, .. } => format!("Flink statement {name}"),
+            Spec::FlinkStatement { prefix, .. } => format!("Flink statement {prefix}<uuid>"),
             Spec::ProviderIntegration { name } => format!("provider integration {name}"),
             Spec::TableflowTopic { topic } => format!("Tableflow on {topic}"),
             Spec::CatalogIntegration { name } => format!("catalog integration {name}"),

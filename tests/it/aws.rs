@@ -230,7 +230,7 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
             .iter()
             .any(|s| s["Principal"]["Service"] == "glue.amazonaws.com")
     );
-    let policy = policy_of("tableflow_s3_glue_role_policy").await;
+    let policy = policy_of("tableflow_s3_glue_access_policy").await;
     let all = policy.to_string();
     assert!(
         all.contains(&format!("arn:aws:s3:::{bucket}/*"))
@@ -252,7 +252,9 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
         });
         assert!(found, "{node} is not trusted: {trust}");
     }
-    let all = policy_of("snowflake_s3_glue_role_policy").await.to_string();
+    let all = policy_of("snowflake_s3_glue_role_access_policy")
+        .await
+        .to_string();
     assert!(
         all.contains("s3:DeleteObjectVersion") && all.contains("glue:GetTables"),
         "{all}"
@@ -309,7 +311,12 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
     // A5: the Snowflake key pairs, active slot 1.
     let pairs = secret_of("/snowflake_resource/tableflow_kickstarter").await;
     assert_eq!(pairs["active_key_number"], 1);
-    assert_eq!(pairs["user"], "TABLEFLOW_KICKSTARTER_USER");
+    // In the seed's key names, so that its readers keep working.
+    assert_eq!(
+        pairs["snowflake_service_user"],
+        "TABLEFLOW_KICKSTARTER_USER"
+    );
+    assert!(pairs["snowflake_rsa_private_key_1_pem"].is_string());
 
     // A second create makes no new AWS resource. Tableflow publishes a table to Glue on its own
     // schedule, once the topic runs; the second table may follow the create by a moment.

@@ -141,7 +141,9 @@ impl World {
             .unwrap()
             .unwrap();
         let doc: serde_json::Value = serde_json::from_str(secret.expose_secret()).unwrap();
-        let b64 = doc[format!("key_{slot}")]["private_key"].as_str().unwrap();
+        let b64 = doc[format!("snowflake_rsa_private_key_{slot}_pem")]
+            .as_str()
+            .unwrap();
         use base64::Engine as _;
         let pem = base64::engine::general_purpose::STANDARD
             .decode(b64)
@@ -220,7 +222,7 @@ async fn every_snowflake_object_is_created_described_adopted_and_dropped() {
     let usage = grants
         .iter()
         .filter(|(what, to)| {
-            what.starts_with("USAGE") && to == "TABLEFLOW_KICKSTARTER_SECURITY_ADMIN_ROLE"
+            what.starts_with("USAGE") && to == "TABLEFLOW_KICKSTARTER_SYSTEM_ADMIN_ROLE"
         })
         .count();
     assert_eq!((to_user, usage), (2, 4), "{grants:?}");
@@ -362,9 +364,9 @@ async fn no_key_or_token_reaches_the_trace_log_or_the_state_file() {
         .unwrap()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_str(secret.expose_secret()).unwrap();
-    for slot in ["key_1", "key_2"] {
-        for field in ["private_key", "public_key"] {
-            let value = doc[slot][field].as_str().unwrap();
+    for slot in ["1", "2"] {
+        for field in ["snowflake_rsa_private_key", "snowflake_rsa_public_key"] {
+            let value = doc[format!("{field}_{slot}_pem")].as_str().unwrap();
             // Any 40-character piece would do; the middle of the key is never boilerplate.
             let piece = &value[value.len() / 2..value.len() / 2 + 40];
             assert!(!logs.contains(piece), "{slot}.{field} is in the trace log");

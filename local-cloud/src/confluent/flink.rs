@@ -409,3 +409,66 @@ async fn delete_statement(
         StatusCode::ACCEPTED,
     ))
 }
+
+/// What a CTAS statement names: the table it makes, the table it reads, and whether it may find
+/// its table already there (`IF NOT EXISTS`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ctas {
+    pub sink: String,
+    pub source: String,
+    pub if_not_exists: bool,
+}
+
+/// Reads `CREATE TABLE [IF NOT EXISTS] `x` ... FROM `y``, case as Flink SQL takes keywords (any).
+pub fn ctas(sql: &str) -> Option<Ctas> {
+    let upper = sql.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    if words.first() != Some(&"CREATE") || words.get(1) != Some(&"TABLE") {
+        return None;
+    }
+    let if_not_exists = words.get(2..5) == Some(&["IF", "NOT", "EXISTS"][..]);
+    // The name after a keyword, unquoted or in backticks; offsets in `upper` match `sql`.
+    let name_after = |from: usize, keyword: &str| -> Option<String> {
+        let i = from + upper[from..].find(keyword)? + keyword.len();
+        let rest = sql[i..].trim_start();
+        let name = match rest.strip_prefix('`') {
+            Some(quoted) => &quoted[..quoted.find('`')?],
+            None => rest
+                .split(|c: char| c.is_whitespace() || c == ';' || c == '(')
+                .next()?,
+        };
+        (!name.is_empty()).then(|| name.to_string())
+    };
+    let head = if if_not_exists { "EXISTS" } else { "TABLE" };
+    let sink = name_after(0, head)?;
+    let select = upper.find("SELECT")?;
+    let source = name_after(select, "FROM")?;
+    Some(Ctas {
+        sink,
+        source,
+        if_not_exists,
+    })
+}
+
+/// Flink's refusal of a plain `CREATE TABLE` whose table exists (Confluent words it so).
+pub fn table_exists(database: &str, table: &str, catalog: &str) -> String {
+    format!("Table (or view) {database}.{table} already exists in Catalog {catalog}.")
+}
+
+#[cfg(test)]
+mod sql_tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_ctas_forms_and_nothing_else() {
+        let plain = ctas("CREATE TABLE `t` WITH ('a' = 'b') AS SELECT x FROM `s`;").unwrap();
+        assert_eq!((plain.sink.as_str(), plain.source.as_str()), ("t", "s"));
+        assert!(!plain.if_not_exists);
+        let seed = "CREATE TABLE IF NOT EXISTS `stock_trades_with_totals`\nWITH (\n    'changelog.mode' = 'append'\n) AS\nSELECT \n    $rowtime AS `trade_timestamp`,\n    (`quantity` * `price`) AS total_price \nFROM \n    `stock_trades`;";
+        let c = ctas(seed).unwrap();
+        assert_eq!(c.sink, "stock_trades_with_totals");
+        assert_eq!(c.source, "stock_trades");
+        assert!(c.if_not_exists);
+        assert_eq!(ctas("DROP TABLE IF EXISTS `t`;"), None);
+    }
+}

@@ -189,16 +189,6 @@ fn settle_connectors(world: &mut World, config: &ConfluentConfig) {
     }
 }
 
-/// `CREATE TABLE `x` ... FROM `y`` : the names a CTAS writes and reads.
-fn ctas_tables(sql: &str) -> Option<(String, String)> {
-    let quoted = |after: &str| -> Option<String> {
-        let i = sql.find(after)? + after.len();
-        let rest = sql[i..].trim_start().strip_prefix('`')?;
-        Some(rest[..rest.find('`')?].to_string())
-    };
-    Some((quoted("CREATE TABLE")?, quoted("FROM")?))
-}
-
 fn settle_statements(world: &mut World, config: &ConfluentConfig) {
     let mut made_topics = Vec::new();
     for s in world.statements.values_mut() {
@@ -239,12 +229,21 @@ fn settle_statements(world: &mut World, config: &ConfluentConfig) {
             );
             continue;
         };
-        match ctas_tables(s.json["spec"]["statement"].as_str().unwrap_or_default()) {
-            Some((sink, source)) if world.topics.contains_key(&(lkc.clone(), source.clone())) => {
-                s.json["status"]["phase"] = json!("RUNNING");
-                made_topics.push((lkc, sink));
+        match super::flink::ctas(s.json["spec"]["statement"].as_str().unwrap_or_default()) {
+            Some(c) if !world.topics.contains_key(&(lkc.clone(), c.source.clone())) => {
+                fail(&mut s.json, &format!("Table '{}' not found", c.source))
             }
-            Some((_, source)) => fail(&mut s.json, &format!("Table '{source}' not found")),
+            Some(c)
+                if !c.if_not_exists
+                    && world.topics.contains_key(&(lkc.clone(), c.sink.clone())) =>
+            {
+                let detail = super::flink::table_exists(&lkc, &c.sink, env_name);
+                fail(&mut s.json, &detail)
+            }
+            Some(c) => {
+                s.json["status"]["phase"] = json!("RUNNING");
+                made_topics.push((lkc, c.sink));
+            }
             None => s.json["status"]["phase"] = json!("COMPLETED"),
         }
     }
