@@ -153,11 +153,12 @@ impl Resource for Statement {
     }
 
     /// A statement is deleted in the background, shown as phase DELETING until it is gone.
-    async fn gone(&self, inputs: &Inputs, _record: &Record) -> Result<Option<String>, NodeError> {
+    async fn gone(&self, inputs: &Inputs, record: &Record) -> Result<Option<String>, NodeError> {
         let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::FLINK_KEY) else {
             return Ok(None);
         };
-        let found = self.cc.client.get(&self.item(inputs).await?, &auth).await?;
+        let item = self.item(inputs, &record.id).await?;
+        let found = self.cc.client.get(&item, &auth).await?;
         Ok(found.map(|s| {
             let phase = s.pointer("/status/phase").and_then(Value::as_str);
             phase.unwrap_or("DELETING").to_string()
