@@ -25,7 +25,12 @@ pub struct ApiKey {
 struct Listed {
     id: String,
     created_at: Timestamp,
+    /// Made by kickstart (its description says so), not by deploy.sh or by hand.
+    ours: bool,
 }
+
+/// The description kickstart gives its keys: how it tells its own from those it took over.
+const OURS: &str = "made and rotated by kickstart";
 
 impl ApiKey {
     pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
@@ -81,6 +86,7 @@ impl ApiKey {
                 Ok(Listed {
                     id: field(k, "/id")?,
                     created_at,
+                    ours: k.pointer("/spec/description").and_then(Value::as_str) == Some(OURS),
                 })
             })
             .collect::<Result<Vec<_>, NodeError>>()?;
@@ -135,7 +141,7 @@ impl ApiKey {
         }
         let body = json!({"spec": {
             "display_name": format!("{} {}", self.cc.names.stack(), self.node),
-            "description": "made and rotated by kickstart",
+            "description": OURS,
             "owner": {"id": self.owner(inputs)?},
             "resource": resource,
         }});
@@ -256,12 +262,14 @@ impl Resource for ApiKey {
         _change: &Change,
     ) -> Result<Record, NodeError> {
         let active = self.make(inputs).await?;
-        // A key whose secret is held nowhere (a run died before storing it) can never be used by
-        // anyone: it goes at once, and does not count towards the keys retained.
+        // A key of ours whose secret is held nowhere (a run died before storing it) can never be
+        // used by anyone: it goes at once, and does not count towards the keys retained. A key we
+        // took over (deploy.sh's) may be in use by applications that hold its secret elsewhere:
+        // it is kept under the retain rule like any older key, never dropped silently.
         let keys = self.listed(inputs).await?;
         for lost in keys
             .iter()
-            .filter(|k| k.id != active.id && self.cc.vault.get(&k.id).is_none())
+            .filter(|k| k.ours && k.id != active.id && self.cc.vault.get(&k.id).is_none())
         {
             self.remove(inputs, &lost.id).await?;
         }

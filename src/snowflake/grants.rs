@@ -1,5 +1,6 @@
-//! GRANTs, each its own node: USAGE on the stack's objects to the security admin role, and the two
-//! roles to the service user. Found with SHOW GRANTS, removed with REVOKE.
+//! GRANTs, each its own node: USAGE on the stack's objects to the system admin role, all
+//! privileges on the service user to the security admin role, and the two roles to the user.
+//! Found with SHOW GRANTS, removed with REVOKE.
 
 use std::sync::Arc;
 
@@ -65,10 +66,11 @@ impl GrantNode {
     fn id(&self) -> String {
         match &self.grant {
             Grant::Usage {
+                privilege,
                 object_type,
                 object,
                 role,
-            } => format!("USAGE ON {object_type} {object} TO {role}"),
+            } => format!("{privilege} ON {object_type} {object} TO {role}"),
             Grant::Role { role, user } => format!("ROLE {role} TO {user}"),
         }
     }
@@ -82,10 +84,19 @@ impl Resource for GrantNode {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let found = match (&self.grant, self.object()) {
-            (Grant::Usage { role, .. }, Some((_, _, listed))) => {
+            (
+                Grant::Usage {
+                    privilege: wanted,
+                    role,
+                    ..
+                },
+                Some((_, _, listed)),
+            ) => {
                 let rows = self.shown(inputs, format!("ROLE {}", ident(role))).await?;
+                // SHOW GRANTS lists ALL PRIVILEGES as the privileges it stands for.
                 rows.iter().any(|[privilege, name, _]| {
-                    privilege.as_deref() == Some("USAGE") && name.as_deref() == Some(&listed)
+                    name.as_deref() == Some(&listed)
+                        && (*wanted != "USAGE" || privilege.as_deref() == Some("USAGE"))
                 })
             }
             (Grant::Role { role, user }, _) => {
@@ -100,9 +111,15 @@ impl Resource for GrantNode {
 
     async fn create(&self, _inputs: &Inputs) -> Result<Record, NodeError> {
         let statement = match (&self.grant, self.object()) {
-            (Grant::Usage { role, .. }, Some((kind, object, _))) => {
-                format!("GRANT USAGE ON {kind} {object} TO ROLE {}", ident(role))
-            }
+            (
+                Grant::Usage {
+                    privilege, role, ..
+                },
+                Some((kind, object, _)),
+            ) => format!(
+                "GRANT {privilege} ON {kind} {object} TO ROLE {}",
+                ident(role)
+            ),
             (Grant::Role { role, user }, _) => {
                 format!("GRANT ROLE {} TO USER {}", ident(role), ident(user))
             }
@@ -114,9 +131,15 @@ impl Resource for GrantNode {
 
     async fn delete(&self, _inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
         let statement = match (&self.grant, self.object()) {
-            (Grant::Usage { role, .. }, Some((kind, object, _))) => {
-                format!("REVOKE USAGE ON {kind} {object} FROM ROLE {}", ident(role))
-            }
+            (
+                Grant::Usage {
+                    privilege, role, ..
+                },
+                Some((kind, object, _)),
+            ) => format!(
+                "REVOKE {privilege} ON {kind} {object} FROM ROLE {}",
+                ident(role)
+            ),
             (Grant::Role { role, user }, _) => {
                 format!("REVOKE ROLE {} FROM USER {}", ident(role), ident(user))
             }

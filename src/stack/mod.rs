@@ -1,82 +1,20 @@
 //! The whole deployment on one page: every resource of STACK.md, what it is, and what it needs.
 //! This is what the Terraform configuration used to say. The engine runs it; `graph` draws it.
 
+mod decl;
 pub mod ids;
 mod names;
 mod not_built;
 mod spec;
 
-use std::sync::Arc;
-
-use crate::engine::{Graph, GraphError, Node, Resource};
-
+use decl::Decls;
 use ids::*;
+
+pub use decl::{ByCloud, Decl, Provider, graph};
 
 pub use names::{DEFAULT_STACK, Names};
 pub use not_built::NotBuilt;
 pub use spec::{AclResource, Cloud, Grant, KeyScope, SecretBody, Spec};
-
-/// One declared node, before a cloud module has given it a way to run.
-#[derive(Clone, Debug)]
-pub struct Decl {
-    pub id: String,
-    /// Its row in STACK.md (C2, A1, S4, ...).
-    pub reference: &'static str,
-    pub cloud: Cloud,
-    pub spec: Spec,
-    pub deps: Vec<String>,
-    /// Made by an earlier version of the stack; `create` removes it (see [`Node::retired`]).
-    pub retired: bool,
-}
-
-impl Decl {
-    pub fn label(&self) -> String {
-        format!("{} {}", self.reference, self.spec.describe())
-    }
-}
-
-/// Gives each declared node its implementation: that is each cloud module's job.
-pub trait Provider {
-    fn resource(&self, decl: &Decl) -> Arc<dyn Resource>;
-}
-
-/// Gives each node the provider of its own cloud.
-pub struct ByCloud<'a> {
-    pub confluent: &'a dyn Provider,
-    pub aws: &'a dyn Provider,
-    pub snowflake: &'a dyn Provider,
-}
-
-impl Provider for ByCloud<'_> {
-    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
-        match decl.cloud {
-            Cloud::Confluent => self.confluent.resource(decl),
-            Cloud::Aws => self.aws.resource(decl),
-            Cloud::Snowflake => self.snowflake.resource(decl),
-        }
-    }
-}
-
-/// The runnable graph of the stack.
-pub fn graph(names: &Names, provider: &dyn Provider) -> Result<Graph, GraphError> {
-    let nodes = declare(names)
-        .into_iter()
-        .map(|decl| {
-            let (typical, deadline) = decl.spec.timing();
-            Node {
-                label: decl.label(),
-                group: decl.cloud.name(),
-                typical,
-                deadline,
-                resource: provider.resource(&decl),
-                retired: decl.retired,
-                id: decl.id,
-                deps: decl.deps,
-            }
-        })
-        .collect();
-    Graph::new(nodes)
-}
 
 fn sa(role: &str) -> String {
     format!("confluent.service_account.{role}")
@@ -534,24 +472,67 @@ pub fn declare(n: &Names) -> Vec<Decl> {
         Spec::User { name: user.clone() },
         &deps,
     );
-    for (object_type, object, on) in [
-        ("WAREHOUSE", &warehouse, WAREHOUSE),
-        ("DATABASE", &database, DATABASE),
-        ("SCHEMA", &schema, SCHEMA),
-        ("EXTERNAL VOLUME", &volume, VOLUME),
+    // The seed grants usage to the user's default role; the security admin role holds the
+    // privileges on the user.
+    let catalog_integration = n.upper("CATALOG_INTEGRATION");
+    for (privilege, object_type, object, on, role, role_node) in [
+        (
+            "USAGE",
+            "WAREHOUSE",
+            &warehouse,
+            WAREHOUSE,
+            &system,
+            SYSTEM_ROLE,
+        ),
+        (
+            "USAGE",
+            "DATABASE",
+            &database,
+            DATABASE,
+            &system,
+            SYSTEM_ROLE,
+        ),
+        ("USAGE", "SCHEMA", &schema, SCHEMA, &system, SYSTEM_ROLE),
+        (
+            "USAGE",
+            "EXTERNAL VOLUME",
+            &volume,
+            VOLUME,
+            &system,
+            SYSTEM_ROLE,
+        ),
+        (
+            "USAGE",
+            "INTEGRATION",
+            &catalog_integration,
+            SF_CATALOG,
+            &system,
+            SYSTEM_ROLE,
+        ),
+        (
+            "ALL PRIVILEGES",
+            "USER",
+            &user,
+            USER,
+            &security,
+            SECURITY_ROLE,
+        ),
     ] {
+        let what = match privilege {
+            "USAGE" => "usage",
+            _ => "privileges",
+        };
         let id = format!(
-            "snowflake.grant.{}_usage",
+            "snowflake.grant.{}_{what}",
             object_type.to_lowercase().replace(' ', "_")
         );
-        // The seed grants usage to the user's default role; the security admin role holds
-        // only the privileges on the user.
         let grant = Grant::Usage {
+            privilege,
             object_type,
             object: object.clone(),
-            role: system.clone(),
+            role: role.clone(),
         };
-        d.add(&id, "S2", Snowflake, Spec::Grant(grant), &[SYSTEM_ROLE, on]);
+        d.add(&id, "S2", Snowflake, Spec::Grant(grant), &[role_node, on]);
     }
     for (id, role, role_node) in [
         (
@@ -615,37 +596,6 @@ const CTAS: &str = "CREATE TABLE IF NOT EXISTS `stock_trades_with_totals` WITH (
 'kafka.producer.compression.type' = 'zstd', 'value.fields-include' = 'all') AS \
 SELECT `$rowtime` AS `trade_timestamp`, `userid`, `side`, `symbol`, `quantity`, `price`, \
 (`quantity` * `price`) AS total_price FROM `stock_trades`;";
-
-#[derive(Default)]
-struct Decls(Vec<Decl>);
-
-impl Decls {
-    fn add(&mut self, id: &str, reference: &'static str, cloud: Cloud, spec: Spec, deps: &[&str]) {
-        self.0.push(Decl {
-            id: id.to_string(),
-            reference,
-            cloud,
-            spec,
-            deps: deps.iter().map(|d| d.to_string()).collect(),
-            retired: false,
-        });
-    }
-
-    /// A node an earlier version of the stack made and this one does not want any more.
-    fn retire(
-        &mut self,
-        id: &str,
-        reference: &'static str,
-        cloud: Cloud,
-        spec: Spec,
-        deps: &[&str],
-    ) {
-        self.add(id, reference, cloud, spec, deps);
-        if let Some(last) = self.0.last_mut() {
-            last.retired = true;
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests;

@@ -51,8 +51,10 @@ pub enum SecretBody {
 /// What a Snowflake GRANT gives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Grant {
-    /// USAGE on an object (`WAREHOUSE`, `DATABASE`, `SCHEMA`, `EXTERNAL VOLUME`) to a role.
+    /// A privilege (`USAGE`, or `ALL PRIVILEGES`) on an object (`WAREHOUSE`, `DATABASE`,
+    /// `SCHEMA`, `EXTERNAL VOLUME`, `INTEGRATION`, `USER`) to a role.
     Usage {
+        privilege: &'static str,
         object_type: &'static str,
         object: String,
         role: String,
@@ -227,10 +229,11 @@ impl Spec {
             Spec::Schema { name } => format!("schema {name}"),
             Spec::Role { name } => format!("role {name}"),
             Spec::Grant(Grant::Usage {
+                privilege,
                 object_type,
                 object,
                 role,
-            }) => format!("grant USAGE on {object_type} {object} to {role}"),
+            }) => format!("grant {privilege} on {object_type} {object} to {role}"),
             Spec::Grant(Grant::Role { role, user }) => format!("grant role {role} to {user}"),
             Spec::User { name } => format!("service user {name}"),
             Spec::ExternalVolume { name } => format!("external volume {name}"),

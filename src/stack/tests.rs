@@ -110,3 +110,33 @@ fn the_flink_runner_has_least_privilege_and_earlier_grants_are_retired() {
         );
     }
 }
+
+#[test]
+fn snowflake_grants_follow_the_seed() {
+    let decls = decls();
+    let grants: Vec<(&str, &str, &str)> = decls
+        .iter()
+        .filter_map(|d| match &d.spec {
+            Spec::Grant(Grant::Usage {
+                privilege,
+                object_type,
+                role,
+                ..
+            }) => Some((*privilege, *object_type, role.as_str())),
+            _ => None,
+        })
+        .collect();
+    let system = "TABLEFLOW_KICKSTARTER_SYSTEM_ADMIN_ROLE";
+    let security = "TABLEFLOW_KICKSTARTER_SECURITY_ADMIN_ROLE";
+    assert_eq!(
+        grants,
+        vec![
+            ("USAGE", "WAREHOUSE", system),
+            ("USAGE", "DATABASE", system),
+            ("USAGE", "SCHEMA", system),
+            ("USAGE", "EXTERNAL VOLUME", system),
+            ("USAGE", "INTEGRATION", system),
+            ("ALL PRIVILEGES", "USER", security),
+        ]
+    );
+}

@@ -172,13 +172,15 @@ async fn after_create_the_stacks_show_and_describe_read_back_through_the_officia
     let (db, schema, user) = (n.upper("DATABASE"), n.upper("SCHEMA"), n.upper("USER"));
     let (volume, catalog) = (n.upper("VOLUME"), n.upper("CATALOG_INTEGRATION"));
     let security = n.upper("SECURITY_ADMIN_ROLE");
+    // The usage grants go to the system admin role, the user's default role, as in the seed.
+    let system = n.upper("SYSTEM_ADMIN_ROLE");
     let statements = vec![
         format!("SHOW EXTERNAL VOLUMES LIKE '{volume}'"),
         format!("DESCRIBE EXTERNAL VOLUME \"{volume}\""),
         format!("SHOW CATALOG INTEGRATIONS LIKE '{catalog}'"),
         format!("DESCRIBE CATALOG INTEGRATION \"{catalog}\""),
         format!("DESCRIBE USER \"{user}\""),
-        format!("SHOW GRANTS TO ROLE \"{security}\""),
+        format!("SHOW GRANTS TO ROLE \"{system}\""),
         format!("SHOW GRANTS TO USER \"{user}\""),
         format!("SHOW ICEBERG TABLES IN SCHEMA \"{db}\".\"{schema}\""),
         format!("SHOW SCHEMAS LIKE '{schema}' IN DATABASE \"{db}\""),
@@ -302,7 +304,8 @@ async fn after_create_the_stacks_show_and_describe_read_back_through_the_officia
         "{describe_user}"
     );
 
-    // SHOW GRANTS TO ROLE: an external volume is granted on as a VOLUME.
+    // SHOW GRANTS TO ROLE: an external volume is granted on as a VOLUME, a catalog integration as an
+    // INTEGRATION.
     let grants = &results[5];
     assert_eq!(
         names(grants),
@@ -314,6 +317,7 @@ async fn after_create_the_stacks_show_and_describe_read_back_through_the_officia
         on,
         [
             json!("DATABASE"),
+            json!("INTEGRATION"),
             json!("SCHEMA"),
             json!("VOLUME"),
             json!("WAREHOUSE")
@@ -331,7 +335,7 @@ async fn after_create_the_stacks_show_and_describe_read_back_through_the_officia
         strings(&shapes["show_grants"]["to_user_columns"])
     );
     let roles = column(user_grants, "role");
-    for role in [&security, &n.upper("SYSTEM_ADMIN_ROLE")] {
+    for role in [&security, &system] {
         assert!(roles.contains(&json!(role)), "{user_grants}");
     }
 

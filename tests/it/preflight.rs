@@ -137,7 +137,7 @@ async fn unreachable_endpoints_and_refused_credentials_touch_nothing() {
             .args(FULL)
             .env("AWS_ENDPOINT_URL", &proxy)
             .status(0)
-            .stdout_has("plan: 72 to create")
+            .stdout_has("plan: 74 to create")
             .run()
     })
     .await

@@ -225,7 +225,7 @@ async fn every_snowflake_object_is_created_described_adopted_and_dropped() {
             what.starts_with("USAGE") && to == "TABLEFLOW_KICKSTARTER_SYSTEM_ADMIN_ROLE"
         })
         .count();
-    assert_eq!((to_user, usage), (2, 4), "{grants:?}");
+    assert_eq!((to_user, usage), (2, 5), "{grants:?}");
 
     // What A3's trust policy needs, parsed from the DESCRIBEs.
     let state = ledger.snapshot().await;

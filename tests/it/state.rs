@@ -293,7 +293,7 @@ fn two_creates_at_once_one_runs_and_the_other_is_refused_naming_it() {
             .args(["plan", &state])
             .args(FULL)
             .status(0)
-            .stdout_has("plan: 0 to create, 0 to adopt, 0 to rotate, 0 to wait for, 72 unchanged")
+            .stdout_has("plan: 0 to create, 0 to adopt, 0 to rotate, 0 to wait for, 74 unchanged")
             .run();
         Test::new()
             .in_dir(dir.path())

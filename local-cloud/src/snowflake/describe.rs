@@ -147,11 +147,11 @@ impl Registry {
         let rows = self
             .usage
             .iter()
-            .filter(|(_, _, r)| r == name)
-            .map(|(k, o, r)| {
+            .filter(|(_, _, r, _)| r == name)
+            .map(|(k, o, r, p)| {
                 vec![
-                    timestamp_cell(self.granted_at(&format!("USAGE ON {o} TO {r}"))),
-                    s("USAGE"),
+                    timestamp_cell(self.granted_at(&format!("{p} ON {o} TO {r}"))),
+                    s(p),
                     s(granted_on(*k)),
                     s(o),
                     s("ROLE"),

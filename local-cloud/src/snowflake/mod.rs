@@ -132,7 +132,7 @@ impl Snowflake {
         let usage = registry
             .usage
             .iter()
-            .map(|(_, o, r)| (format!("USAGE {o}"), r.clone()));
+            .map(|(_, o, r, p)| (format!("{p} {o}"), r.clone()));
         roles.chain(usage).collect()
     }
 }

@@ -89,7 +89,8 @@ pub struct Session {
 pub struct Registry {
     pub objects: BTreeMap<(Kind, String), Object>,
     /// USAGE grants: (object kind, object, role).
-    pub usage: BTreeSet<(Kind, String, String)>,
+    /// Privileges on objects to roles: (kind, object, role, privilege as SHOW GRANTS lists it).
+    pub usage: BTreeSet<(Kind, String, String, &'static str)>,
     /// Role grants: (role, user).
     pub roles_of: BTreeSet<(String, String)>,
     pub iam_user_arn: String,
@@ -197,11 +198,12 @@ impl Registry {
             } => self.create(session, kind, &name, or_replace, if_not_exists, props),
             Stmt::AlterUser { name, set, unset } => self.alter_user(session, &name, set, unset),
             Stmt::GrantUsage {
+                privilege,
                 kind,
                 object,
                 role,
                 revoke,
-            } => self.grant_usage(session, kind, &object, &role, revoke),
+            } => self.grant_usage(session, (privilege, kind), &object, &role, revoke),
             Stmt::GrantRole { role, user, revoke } => {
                 self.grant_role(session, &role, &user, revoke)
             }
@@ -362,12 +364,23 @@ impl Registry {
     fn grant_usage(
         &mut self,
         session: &Session,
-        kind: Kind,
+        (privilege, kind): (&'static str, Kind),
         object: &[String],
         role: &str,
         revoke: bool,
     ) -> Result<Table, SfError> {
         let full = Self::full(kind, object)?;
+        // ALL PRIVILEGES stands for every privilege but OWNERSHIP; on a user that is MONITOR.
+        // Other objects' ALL is not modelled: the stack grants only USAGE on them.
+        let privilege = match (privilege, kind) {
+            ("ALL", Kind::User) => "MONITOR",
+            ("ALL", _) => {
+                return Err(syntax(
+                    "local-cloud models ALL PRIVILEGES only on a user; grant USAGE",
+                ));
+            }
+            (p, _) => p,
+        };
         if !matches!(session.role.as_str(), "ACCOUNTADMIN" | "SECURITYADMIN") {
             return Err(denied(kind, &full));
         }
@@ -377,8 +390,8 @@ impl Registry {
         if !self.has(Kind::Role, role) && !SYSTEM_ROLES.contains(&role) {
             return Err(missing(Kind::Role, role));
         }
-        let key = format!("USAGE ON {full} TO {role}");
-        let grant = (kind, full, role.to_string());
+        let key = format!("{privilege} ON {full} TO {role}");
+        let grant = (kind, full, role.to_string(), privilege);
         if revoke {
             self.usage.remove(&grant);
             self.granted.remove(&key);
@@ -445,7 +458,7 @@ impl Registry {
                 !(matches!(k, Kind::Schema | Kind::IcebergTable) && n.starts_with(&inside))
             });
         }
-        self.usage.retain(|(k, o, r)| {
+        self.usage.retain(|(k, o, r, _)| {
             !((*k == kind && *o == full) || (kind == Kind::Role && *r == full))
         });
         self.roles_of.retain(|(r, u)| {

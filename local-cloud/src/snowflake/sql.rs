@@ -72,7 +72,9 @@ pub enum Stmt {
         set: Props,
         unset: Vec<String>,
     },
+    /// USAGE, or ALL PRIVILEGES (as `ALL`), on an object to a role.
     GrantUsage {
+        privilege: &'static str,
         kind: Kind,
         object: Vec<String>,
         role: String,
@@ -365,15 +367,27 @@ impl Parser {
                 self.end()?;
                 return Ok(Stmt::GrantRole { role, user, revoke });
             }
-            self.expect("USAGE")?;
+            let privilege = if self.word("ALL") {
+                self.word("PRIVILEGES");
+                "ALL"
+            } else {
+                self.expect("USAGE")?;
+                "USAGE"
+            };
             self.expect("ON")?;
-            let kind = self.kind().ok_or_else(|| self.unexpected())?;
+            // Integrations of any kind are granted on as INTEGRATION.
+            let kind = if self.word("INTEGRATION") {
+                Kind::CatalogIntegration
+            } else {
+                self.kind().ok_or_else(|| self.unexpected())?
+            };
             let object = self.name()?;
             self.expect(if revoke { "FROM" } else { "TO" })?;
             self.expect("ROLE")?;
             let role = self.ident()?;
             self.end()?;
             return Ok(Stmt::GrantUsage {
+                privilege,
                 kind,
                 object,
                 role,
@@ -464,6 +478,32 @@ pub fn like(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grants_usage_on_an_integration_and_all_privileges_on_a_user() {
+        let s = parse("GRANT USAGE ON INTEGRATION \"CI\" TO ROLE \"R\"").unwrap();
+        assert!(matches!(
+            s,
+            Stmt::GrantUsage {
+                privilege: "USAGE",
+                kind: Kind::CatalogIntegration,
+                revoke: false,
+                ..
+            }
+        ));
+        let s = parse("REVOKE ALL PRIVILEGES ON USER \"U\" FROM ROLE \"R\"").unwrap();
+        assert!(matches!(
+            s,
+            Stmt::GrantUsage {
+                privilege: "ALL",
+                kind: Kind::User,
+                revoke: true,
+                ..
+            }
+        ));
+        assert!(parse("GRANT ALL ON USER \"U\" TO ROLE \"R\"").is_ok());
+        assert!(parse("GRANT SELECT ON USER \"U\" TO ROLE \"R\"").is_err());
+    }
 
     #[test]
     fn parses_the_stacks_statements() {
