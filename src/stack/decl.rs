@@ -21,7 +21,12 @@ pub struct Decl {
 
 impl Decl {
     pub fn label(&self) -> String {
-        format!("{} {}", self.reference, self.spec.describe())
+        let label = format!("{} {}", self.reference, self.spec.describe());
+        if self.retired {
+            format!("{label} (made by an earlier version; no longer part of the stack)")
+        } else {
+            label
+        }
     }
 }
 

@@ -3,13 +3,8 @@
 
 use super::*;
 
-/// A stack made by an earlier version: the connector ran with a key of its own account (kept in
-/// a client secret of its own) and the Flink runner was EnvironmentAdmin. `plan` shows them as
-/// deletes, and `create` removes them once the connector runs as its account.
-#[tokio::test(flavor = "multi_thread")]
-async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_create() {
-    use kickstart::stack::ids;
-    use kickstart::state::Status;
+/// A whole stack made in a fresh emulator.
+async fn created() -> (World, kickstart::engine::Graph, Ledger) {
     let w = World::start(FaultConfig::default(), SECRET).await;
     let graph = w.graph();
     let ledger = ledger();
@@ -17,6 +12,17 @@ async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_cr
         .create()
         .await;
     assert!(report.ok(), "{:?}", report.failures);
+    (w, graph, ledger)
+}
+
+/// A stack made by an earlier version: the connector ran with a key of its own account (kept in
+/// a client secret of its own) and the Flink runner was EnvironmentAdmin. `plan` shows them as
+/// deletes, and `create` removes them once the connector runs as its account.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_create() {
+    use kickstart::stack::ids;
+    use kickstart::state::Status;
+    let (w, graph, ledger) = created().await;
     let state = ledger.snapshot().await;
     let id = |node: &str| state.record(node).unwrap().id.clone();
     let (env, lkc) = (id(ids::ENV), id(ids::CLUSTER));
@@ -102,13 +108,7 @@ async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_cr
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cluster_deleted_behind_our_back_reads_403_and_counts_as_missing() {
     use kickstart::stack::ids;
-    let w = World::start(FaultConfig::default(), SECRET).await;
-    let graph = w.graph();
-    let ledger = ledger();
-    let report = Engine::new(&graph, &ledger, &Silent, World::options())
-        .create()
-        .await;
-    assert!(report.ok(), "{:?}", report.failures);
+    let (w, graph, ledger) = created().await;
     let state = ledger.snapshot().await;
     let (env, lkc) = (
         state.record(ids::ENV).unwrap().id.clone(),
