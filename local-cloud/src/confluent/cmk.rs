@@ -8,13 +8,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::Confluent;
 use super::org::{not_found, with_self};
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_content, ok,
     one_of, page, required,
 };
 use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
+use super::{Confluent, refs};
 
 pub fn routes() -> Router<Confluent> {
     Router::new()
@@ -55,6 +55,8 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
     }
     let env_id = need(&v, "/spec/environment/id")?;
     let mut world = cc.world();
+    let b = base(&headers);
+    let env_ref = refs::environment(&world, &b, env_id);
     let env_crn = match world.environments.get(env_id) {
         Some(env) => env.json["metadata"]["resource_name"].clone(),
         None => return Err(not_found("environment", env_id)),
@@ -88,13 +90,12 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
             "config": {"kind": kind},
             "kafka_bootstrap_endpoint": bootstrap,
             "endpoints": {"PUBLIC": {"kafka_bootstrap_endpoint": bootstrap, "connection_type": "PUBLIC"}},
-            "environment": {"id": env_id, "related": "", "resource_name": env_crn},
+            "environment": env_ref,
         },
         "status": {"phase": "PROVISIONING"},
     });
     let item = world.item(cluster.clone());
     world.clusters.insert(id.clone(), item);
-    let b = base(&headers);
     created(
         StatusCode::ACCEPTED,
         render(&cluster, &b),

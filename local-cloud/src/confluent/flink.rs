@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::org::{not_found, with_self};
 use super::reply::{
     Api, Query, Reply, bad_field, base, basic_auth, body, created, error, forbidden, need,
-    no_content, ok, one_of, page, required,
+    no_content, ok, one_of, page, page_body, required,
 };
 use super::world::{SPEC_ENV, World, in_order, now_rfc3339, scoped};
 use super::{Caller, Confluent, rbac};
@@ -86,18 +86,19 @@ async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byt
             format!("compute pool '{name}' already exists"),
         ));
     }
+    let b = base(&headers);
+    let env_ref = super::refs::environment(&world, &b, env_id);
     let id = world.id("lfcp", 5);
     let now = now_rfc3339();
     let region_id = super::flink_region_id(cloud, region);
     let pool = json!({
         "api_version": "fcpm/v2", "kind": "ComputePool", "id": id,
         "metadata": {"resource_name": format!("{}/flink-region={region_id}/compute-pool={id}", env_crn.as_str().unwrap_or_default()), "created_at": now, "updated_at": now},
-        "spec": {"display_name": name, "cloud": cloud, "region": region, "max_cfu": max_cfu, "environment": {"id": env_id, "related": "", "resource_name": env_crn}},
+        "spec": {"display_name": name, "cloud": cloud, "region": region, "max_cfu": max_cfu, "environment": env_ref},
         "status": {"phase": "PROVISIONING", "current_cfu": 0},
     });
     let item = world.item(pool.clone());
     world.compute_pools.insert(id.clone(), item);
-    let b = base(&headers);
     created(
         StatusCode::ACCEPTED,
         pool_view(&pool, &b),
@@ -179,7 +180,13 @@ async fn list_regions(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Q
             })
         })
         .collect();
-    page(&b, "/fcpm/v2/regions", &q, "fcpm/v2", "Region", data)
+    // The real regions list ends with `next: ""` (`flink_region/read_regions.json`), outside its
+    // spec, which wants a URI: clients must take an empty `next` as the last page.
+    let mut list = page_body(&b, "/fcpm/v2/regions", &q, "fcpm/v2", "Region", data)?;
+    if list["metadata"].get("next").is_none() {
+        list["metadata"]["next"] = json!("");
+    }
+    ok(StatusCode::OK, list)
 }
 
 /// Statements take a Flink API key (resource `{cloud}.{region}`) of the path's environment.

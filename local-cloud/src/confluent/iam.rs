@@ -158,8 +158,8 @@ async fn delete_account(
 
 /// The resource a key is bound to, described as the API describes it, or a 400.
 fn key_resource(
-    cc: &Confluent,
     world: &super::world::World,
+    base: &str,
     v: &Value,
 ) -> Result<Option<Value>, axum::response::Response> {
     let Some(id) = v.pointer("/spec/resource/id").and_then(Value::as_str) else {
@@ -182,22 +182,34 @@ fn key_resource(
             )
         }),
     };
-    let (api_version, kind) = if let Some(c) = world.clusters.get(id) {
+    let crn_of = |item: &super::world::Item| item.json["metadata"]["resource_name"].clone();
+    // The related URL and CRN of each kind as the real service answers them (`apikey/*.json`).
+    let (api_version, kind, related, crn) = if let Some(c) = world.clusters.get(id) {
         if let Some(e) = elsewhere(c) {
             return Err(e);
         }
-        ("cmk/v2", "Cluster")
+        let related = format!("{base}/cmk/v2/clusters/{id}");
+        ("cmk/v2", "Cluster", json!(related), crn_of(c))
     } else if let Some(sr) = world.schema_registries.get(id) {
         if let Some(e) = elsewhere(sr) {
             return Err(e);
         }
-        ("srcm/v3", "Cluster")
+        let related = format!("{base}/srcm/v3/clusters/{id}");
+        ("srcm/v3", "Cluster", json!(related), crn_of(sr))
     } else if id == flink_region_id("AWS", "us-east-1")
         || id.contains('.') && id.starts_with("aws.")
     {
-        match env {
-            Some(e) if world.environments.contains_key(e) => ("fcpm/v2", "Region"),
-            _ => {
+        match env.and_then(|e| world.environments.get(e)) {
+            Some(e) => {
+                let cloud = id.split('.').next().unwrap_or_default();
+                let related = format!("{base}/fcpm/v2/regions?cloud={cloud}");
+                let crn = format!(
+                    "{}/flink-region={id}",
+                    crn_of(e).as_str().unwrap_or_default()
+                );
+                ("fcpm/v2", "Region", json!(related), json!(crn))
+            }
+            None => {
                 return Err(bad_field(
                     "/spec/resource/environment",
                     "a Flink API key needs the environment it is for",
@@ -205,17 +217,26 @@ fn key_resource(
             }
         }
     } else if id == "tableflow" {
-        ("tableflow/v1", "Tableflow")
+        // Not URIs, though the spec wants them: what the real service answers
+        // (`apikey/create_tableflow_api_key.json`).
+        (
+            "tableflow/v1",
+            "Tableflow",
+            json!("tableflow"),
+            json!("tableflow"),
+        )
     } else {
         return Err(bad_field(
             "/spec/resource/id",
             format!("resource '{id}' was not found"),
         ));
     };
-    let _ = cc;
-    Ok(Some(
-        json!({"id": id, "environment": env, "related": "", "resource_name": "", "api_version": api_version, "kind": kind}),
-    ))
+    let mut reference = json!({"id": id, "related": related, "resource_name": crn, "api_version": api_version, "kind": kind});
+    // Only an env-scoped resource names its environment; a global one has none, not null.
+    if let Some(env) = env {
+        reference["environment"] = json!(env);
+    }
+    Ok(Some(reference))
 }
 
 async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
@@ -223,16 +244,15 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     let v = body(Api::Management, &bytes)?;
     let owner = need(&v, "/spec/owner/id")?;
     let mut world = cc.world();
-    let owner_crn = match world.service_accounts.get(owner) {
-        Some(sa) => sa.json["metadata"]["resource_name"].clone(),
-        None => {
-            return Err(bad_field(
-                "/spec/owner/id",
-                format!("owner '{owner}' was not found"),
-            ));
-        }
-    };
-    let resource = key_resource(&cc, &world, &v)?;
+    if !world.service_accounts.contains_key(owner) {
+        return Err(bad_field(
+            "/spec/owner/id",
+            format!("owner '{owner}' was not found"),
+        ));
+    }
+    let b = base(&headers);
+    let owner_ref = super::refs::service_account(&world, &b, owner);
+    let resource = key_resource(&world, &b, &v)?;
     let (id, secret) = world.key_id();
     let now = now_rfc3339();
     let org = &cc.config.organization_id;
@@ -242,7 +262,7 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
         "spec": {
             "display_name": v.pointer("/spec/display_name").cloned().unwrap_or(json!("")),
             "description": v.pointer("/spec/description").cloned().unwrap_or(json!("")),
-            "owner": {"id": owner, "related": "", "resource_name": owner_crn, "api_version": "iam/v2", "kind": "ServiceAccount"},
+            "owner": owner_ref,
         },
     });
     if let Some(r) = &resource {
@@ -261,7 +281,6 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
                 .map(str::to_string),
         },
     );
-    let b = base(&headers);
     let mut shown = self_of(&key, &b, "api-keys");
     shown["spec"]["secret"] = json!(secret);
     created(

@@ -13,6 +13,7 @@ mod iam;
 mod kafka;
 mod org;
 mod rbac;
+mod refs;
 mod reply;
 mod settle;
 mod sync;

@@ -8,11 +8,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::Confluent;
 use super::reply::{
     Api, Query, Reply, base, body, created, error, need, no_content, ok, one_of, page, required,
 };
 use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
+use super::{Confluent, refs};
 
 pub fn routes() -> Router<Confluent> {
     Router::new()
@@ -79,6 +79,7 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     });
     let item = world.item(env.clone());
     world.environments.insert(id.clone(), item);
+    let b = base(&headers);
     // Confluent provisions the environment's Schema Registry with its governance package.
     let sr_id = world.id("lsrc", 5);
     let sr = json!({
@@ -88,7 +89,7 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
             "display_name": "Stream Governance Package", "package": package,
             "http_endpoint": format!("https://psrc-{}.us-east-1.aws.confluent.cloud", &sr_id[5..]),
             "cloud": "AWS", "region": "us-east-1",
-            "environment": {"id": id, "related": "", "resource_name": crn},
+            "environment": refs::environment(&world, &b, &id),
         },
         "status": {"phase": "PROVISIONING"},
     });
@@ -97,8 +98,8 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     let path = format!("/org/v2/environments/{id}");
     created(
         StatusCode::CREATED,
-        with_self(env, &base(&headers), &path),
-        &path,
+        with_self(env, &b, &path),
+        &format!("{b}{path}"),
     )
 }
 

@@ -173,6 +173,21 @@ pub fn page(
     kind: &str,
     items: Vec<Value>,
 ) -> Reply {
+    ok(
+        StatusCode::OK,
+        page_body(base, path, q, api_version, kind, items)?,
+    )
+}
+
+/// The list envelope `page` answers with.
+pub fn page_body(
+    base: &str,
+    path: &str,
+    q: &Query,
+    api_version: &str,
+    kind: &str,
+    items: Vec<Value>,
+) -> Result<Value, Response> {
     let size = match q.get("page_size") {
         None => 10,
         Some(s) => match s.parse::<usize>() {
@@ -210,19 +225,17 @@ pub fn page(
             format!("{base}{path}?{query}")
         }
     };
-    // The real service ends a list with an empty `next` rather than leaving it out
-    // (`flink_region/read_regions.json`).
-    let next = if start + size < total {
-        url(Some(start + size))
-    } else {
-        String::new()
-    };
-    let mut metadata = json!({"first": url(None), "total_size": total, "next": next});
+    // The last page has no `next`, as the spec says ("If a response does not contain a next
+    // link, then there is no more data available") and `srcm/read_provisioned_clusters.json`
+    // shows; the regions list, which ends with `next: ""`, says so itself.
+    let mut metadata = json!({"first": url(None), "total_size": total});
+    if start + size < total {
+        metadata["next"] = json!(url(Some(start + size)));
+    }
     if start > 0 {
         metadata["prev"] = json!(url(Some(start.saturating_sub(size))));
     }
-    ok(
-        StatusCode::OK,
+    Ok(
         json!({"api_version": api_version, "kind": format!("{kind}List"), "metadata": metadata, "data": data}),
     )
 }
@@ -238,11 +251,13 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// The base URL the caller used, from its `Host` header: the emulator hands out its own address
-/// wherever the real service hands out a Kafka REST or Flink endpoint.
+/// The base URL the caller used, from its `Host` header, or from `X-Forwarded-Host` when a proxy
+/// stands between (a proxy rewrites `Host`): the emulator hands out its own address wherever the
+/// real service hands out a Kafka REST or Flink endpoint.
 pub fn base(headers: &HeaderMap) -> String {
     let host = headers
-        .get(header::HOST)
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     format!("http://{host}")

@@ -9,13 +9,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::Confluent;
 use super::org::{not_found, with_self};
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
     required,
 };
 use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, in_order, now_rfc3339, scoped};
+use super::{Confluent, refs};
 
 /// The AWS account Confluent's own IAM roles live in (what `iam_role_arn` points into).
 const CONFLUENT_AWS_ACCOUNT: &str = "851725421142";
@@ -84,11 +84,9 @@ async fn create_integration(
     }
     let name = v.get("display_name").and_then(Value::as_str).unwrap_or("");
     let mut world = cc.world();
-    let env_crn = world
-        .environments
-        .get(env_id)
-        .map(|e| e.json["metadata"]["resource_name"].clone())
-        .ok_or_else(|| not_found("environment", env_id))?;
+    if !world.environments.contains_key(env_id) {
+        return Err(not_found("environment", env_id));
+    }
     let same = |i: &Value| {
         i["environment"]["id"] == env_id && !name.is_empty() && i["display_name"] == name
     };
@@ -99,6 +97,7 @@ async fn create_integration(
             format!("integration '{name}' already exists"),
         ));
     }
+    let env_ref = refs::environment(&world, &base(&headers), env_id);
     let id = world.id("cspi", 5);
     let external_id = world.uuid();
     let integration = json!({
@@ -111,7 +110,7 @@ async fn create_integration(
             "external_id": external_id,
         },
         "usages": [],
-        "environment": {"id": env_id, "related": "", "resource_name": env_crn},
+        "environment": env_ref,
     });
     let item = world.item(integration.clone());
     world.integrations.insert(id.clone(), item);
@@ -271,6 +270,7 @@ async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: By
     }
     let now = now_rfc3339();
     let org = cc.config.organization_id.clone();
+    let b = base(&headers);
     let entry = json!({
         "api_version": "tableflow/v1", "kind": "TableflowTopic",
         "metadata": {"resource_name": format!("crn://confluent.cloud/organization={org}/environment={env}/cloud-cluster={lkc}/tableflow-topic={topic}"), "created_at": now, "updated_at": now},
@@ -278,13 +278,12 @@ async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: By
             "display_name": topic, "suspended": false,
             "config": v.pointer("/spec/config").cloned().unwrap_or(json!({"retention_ms": "604800000", "error_handling": {"mode": "SUSPEND"}})),
             "storage": storage, "table_formats": formats,
-            "environment": {"id": env}, "kafka_cluster": {"id": lkc, "environment": env},
+            "environment": refs::environment(&world, &b, env), "kafka_cluster": refs::cluster(&world, &b, lkc),
         },
         "status": {"phase": "PENDING", "write_mode": "APPEND", "failing_table_formats": [], "catalog_sync_statuses": []},
     });
     let item = world.item(entry.clone());
     world.tableflow_topics.insert(key, item);
-    let b = base(&headers);
     created(
         StatusCode::ACCEPTED,
         topic_view(&entry, &b),
@@ -380,19 +379,19 @@ async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     }
     let id = world.id("tci", 5);
     let now = now_rfc3339();
+    let b = base(&headers);
     let catalog = json!({
         "api_version": "tableflow/v1", "kind": "CatalogIntegration", "id": id,
         "metadata": {"created_at": now, "updated_at": now},
         "spec": {
             "display_name": name, "suspended": false,
             "config": {"kind": "AwsGlue", "provider_integration_id": pim},
-            "environment": {"id": env}, "kafka_cluster": {"id": lkc, "environment": env},
+            "environment": refs::environment(&world, &b, env), "kafka_cluster": refs::cluster(&world, &b, lkc),
         },
         "status": {"phase": "PENDING"},
     });
     let item = world.item(catalog.clone());
     world.catalog_integrations.insert(id.clone(), item);
-    let b = base(&headers);
     created(
         StatusCode::ACCEPTED,
         catalog_view(&catalog, &b),
