@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query as Q, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -256,6 +256,17 @@ fn may_run(
     Ok(())
 }
 
+/// A statement that does not exist, as recorded (`flink_statement/read_deleted_flink_statement.json`):
+/// the Flink API's errors carry neither id nor code.
+fn no_statement(name: &str) -> Response {
+    let body = json!({"errors": [{
+        "status": "404",
+        "detail": format!("Statement resource={name} does not exist"),
+        "source": {},
+    }]});
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}
+
 fn statement_name_ok(name: &str) -> bool {
     let label = |l: &str| {
         !l.is_empty()
@@ -395,7 +406,7 @@ async fn get_statement(
     let s = world
         .statements
         .get(&(env, name.clone()))
-        .ok_or_else(|| not_found("statement", &name))?;
+        .ok_or_else(|| no_statement(&name))?;
     ok(StatusCode::OK, statement_view(&s.json, &base(&headers)))
 }
 
@@ -410,7 +421,7 @@ async fn delete_statement(
     world
         .statements
         .get_mut(&(env, name.clone()))
-        .ok_or_else(|| not_found("statement", &name))?
+        .ok_or_else(|| no_statement(&name))?
         .start_deleting("/status/phase", "DELETING");
     Ok(axum::response::IntoResponse::into_response(
         StatusCode::ACCEPTED,

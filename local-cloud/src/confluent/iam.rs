@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::org::{not_found, with_self};
+use super::org::with_self;
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_binding,
+    Api, Query, Reply, bad_field, base, body, created, error, failure, forbidden, need, no_binding,
     no_content, ok, page, required,
 };
 use super::world::{Key, in_order, now_rfc3339};
@@ -55,6 +55,16 @@ pub fn routes() -> Router<Confluent> {
             "/iam/v2/role-bindings/{id}",
             get(get_binding).delete(delete_binding),
         )
+}
+
+/// A service account that does not exist, as recorded (`service_account/read_deleted_sa.json`).
+fn no_account() -> axum::response::Response {
+    failure(
+        StatusCode::NOT_FOUND,
+        Some("service_account_not_found"),
+        "Service Account Not Found",
+        json!({}),
+    )
 }
 
 fn self_of(v: &Value, base: &str, collection: &str) -> Value {
@@ -126,10 +136,7 @@ async fn get_account(
 ) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let s = world
-        .service_accounts
-        .get(&id)
-        .ok_or_else(|| not_found("service account", &id))?;
+    let s = world.service_accounts.get(&id).ok_or_else(no_account)?;
     ok(
         StatusCode::OK,
         self_of(&s.json, &base(&headers), "service-accounts"),
@@ -143,10 +150,7 @@ async fn delete_account(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    world
-        .service_accounts
-        .remove(&id)
-        .ok_or_else(|| not_found("service account", &id))?;
+    world.service_accounts.remove(&id).ok_or_else(no_account)?;
     // Its keys stop working and its bindings go with it.
     world.keys.retain(|_, k| k.owner != id);
     let principal = format!("User:{id}");

@@ -31,13 +31,17 @@ pub fn with_self(mut v: Value, base: &str, path: &str) -> Value {
 async fn list_orgs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
     cc.cloud(&headers)?;
     let org = &cc.config.organization_id;
+    let b = base(&headers);
     let item = json!({
         "api_version": "org/v2", "kind": "Organization", "id": org,
-        "metadata": {"resource_name": format!("crn://confluent.cloud/organization={org}")},
+        "metadata": {
+            "self": format!("{b}/org/v2/organizations/{org}"),
+            "resource_name": format!("crn://confluent.cloud/organization={org}"),
+        },
         "display_name": "local-cloud",
     });
     page(
-        &base(&headers),
+        &b,
         "/org/v2/organizations",
         &q,
         "org/v2",

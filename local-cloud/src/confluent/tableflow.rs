@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::org::{not_found, with_self};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
-    required,
+    Api, Query, Reply, bad_field, base, body, coded, created, error, need, no_content, ok, one_of,
+    page, required,
 };
 use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, in_order, now_rfc3339, scoped};
 use super::{Confluent, refs};
@@ -159,7 +159,8 @@ async fn get_integration(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let world = cc.world();
-    let i = scoped(&world.integrations, &id, TOP_ENV, env, "integration")?;
+    let i = scoped(&world.integrations, &id, TOP_ENV, env, "integration")
+        .map_err(|_| no_integration(&id))?;
     ok(StatusCode::OK, i.json.clone())
 }
 
@@ -172,7 +173,8 @@ async fn delete_integration(
     cc.cloud(&headers)?;
     let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.integrations, &id, TOP_ENV, env, "integration")?;
+    scoped(&world.integrations, &id, TOP_ENV, env, "integration")
+        .map_err(|_| no_integration(&id))?;
     let uses = |v: &Value| {
         v.pointer("/spec/storage/provider_integration_id") == Some(&json!(id))
             || v.pointer("/spec/config/provider_integration_id") == Some(&json!(id))
@@ -188,6 +190,16 @@ async fn delete_integration(
     }
     world.integrations.remove(&id);
     no_content()
+}
+
+/// An integration that does not exist, as recorded
+/// (`provider_integration/read_deleted_aws_provider_integration.json`).
+fn no_integration(id: &str) -> axum::response::Response {
+    coded(
+        StatusCode::NOT_FOUND,
+        404,
+        format!("Provider Integration {id} not found"),
+    )
 }
 
 fn tableflow_key(cc: &Confluent, headers: &HeaderMap) -> Result<(), axum::response::Response> {
