@@ -8,12 +8,22 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::org::{not_found, with_self};
+use super::collection::{Collection, not_found};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_content, ok,
-    one_of, page, required,
+    Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_content, one_of,
 };
-use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
+use super::world::{SPEC_ENV, now_rfc3339};
+
+/// A cluster that does not exist (any more) reads 403 (`kafka/read_deleted_kafka.json`).
+const CLUSTERS: Collection = Collection {
+    path: "/cmk/v2/clusters",
+    api_version: "cmk/v2",
+    kind: "Cluster",
+    scope: Some(("environment", SPEC_ENV)),
+    missing: |_| forbidden("Forbidden Access"),
+    links: true,
+    render,
+};
 use super::{Confluent, refs};
 
 pub fn routes() -> Router<Confluent> {
@@ -23,9 +33,7 @@ pub fn routes() -> Router<Confluent> {
 }
 
 /// The cluster as the caller sees it: its REST endpoint is wherever the caller reached us.
-pub fn render(v: &Value, base: &str) -> Value {
-    let id = v["id"].as_str().unwrap_or_default();
-    let mut v = with_self(v.clone(), base, &format!("/cmk/v2/clusters/{id}"));
+fn render(mut v: Value, base: &str) -> Value {
     v["spec"]["http_endpoint"] = json!(base);
     v["spec"]["endpoints"]["PUBLIC"]["http_endpoint"] = json!(base);
     v
@@ -98,24 +106,15 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
     world.clusters.insert(id.clone(), item);
     created(
         StatusCode::ACCEPTED,
-        render(&cluster, &b),
-        &format!("{b}/cmk/v2/clusters/{id}"),
+        CLUSTERS.view(&cluster, &b),
+        &CLUSTERS.url(&b, &id),
     )
 }
 
 async fn list(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(
-        world
-            .clusters
-            .values()
-            .filter(|c| c.json["spec"]["environment"]["id"] == env),
-    );
-    let data = items.into_iter().map(|c| render(&c.json, &b)).collect();
-    page(&b, "/cmk/v2/clusters", &q, "cmk/v2", "Cluster", data)
+    CLUSTERS.list(world.clusters.values(), &q, &base(&headers), |_| true)
 }
 
 async fn read(
@@ -125,11 +124,8 @@ async fn read(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let world = cc.world();
-    let c = scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")
-        .map_err(|_| forbidden("Forbidden Access"))?;
-    ok(StatusCode::OK, render(&c.json, &base(&headers)))
+    CLUSTERS.read(world.clusters.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete(
@@ -139,10 +135,8 @@ async fn delete(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")
-        .map_err(|_| forbidden("Forbidden Access"))?;
+    CLUSTERS.find(world.clusters.get(&id), &id, &q)?;
     // Deprovisioning takes a while; `settle` removes the cluster when it is done.
     if let Some(c) = world.clusters.get_mut(&id) {
         c.start_deleting("/status/phase", "DEPROVISIONING");

@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::org::{not_found, with_self};
+use super::collection::{Collection, as_stored, in_order, not_found, scoped, with_self};
 use super::reply::{
     Api, Query, Reply, bad_field, base, basic_auth, body, created, error, forbidden, need,
-    no_content, ok, one_of, page, page_body, required,
+    no_content, ok, one_of, page_body,
 };
-use super::world::{SPEC_ENV, World, in_order, now_rfc3339, scoped};
+use super::world::{SPEC_ENV, World, now_rfc3339};
 use super::{Caller, Confluent, rbac};
 
 /// The regions the emulator offers, as `GET /fcpm/v2/regions` lists them.
@@ -43,16 +43,16 @@ pub fn routes() -> Router<Confluent> {
         )
 }
 
-fn pool_view(v: &Value, base: &str) -> Value {
-    with_self(
-        v.clone(),
-        base,
-        &format!(
-            "/fcpm/v2/compute-pools/{}",
-            v["id"].as_str().unwrap_or_default()
-        ),
-    )
-}
+/// A pool that does not exist (any more) reads 403 (`compute_pool/read_deleted_compute_pool.json`).
+const POOLS: Collection = Collection {
+    path: "/fcpm/v2/compute-pools",
+    api_version: "fcpm/v2",
+    kind: "ComputePool",
+    scope: Some(("environment", SPEC_ENV)),
+    missing: |id| forbidden(format!("The compute pool {id} was not found.")),
+    links: true,
+    render: as_stored,
+};
 
 async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
     cc.cloud(&headers)?;
@@ -101,35 +101,18 @@ async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byt
     world.compute_pools.insert(id.clone(), item);
     created(
         StatusCode::ACCEPTED,
-        pool_view(&pool, &b),
-        &format!("{b}/fcpm/v2/compute-pools/{id}"),
+        POOLS.view(&pool, &b),
+        &POOLS.url(&b, &id),
     )
 }
 
 async fn list_pools(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(
-        world
-            .compute_pools
-            .values()
-            .filter(|p| p.json["spec"]["environment"]["id"] == env)
-            .filter(|p| {
-                q.get("spec.region")
-                    .is_none_or(|r| p.json["spec"]["region"] == r.as_str())
-            }),
-    );
-    let data = items.into_iter().map(|p| pool_view(&p.json, &b)).collect();
-    page(
-        &b,
-        "/fcpm/v2/compute-pools",
-        &q,
-        "fcpm/v2",
-        "ComputePool",
-        data,
-    )
+    let region = q.get("spec.region");
+    POOLS.list(world.compute_pools.values(), &q, &base(&headers), |p| {
+        region.is_none_or(|r| p["spec"]["region"] == r.as_str())
+    })
 }
 
 async fn get_pool(
@@ -139,11 +122,8 @@ async fn get_pool(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let world = cc.world();
-    let p = scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")
-        .map_err(|_| forbidden(format!("The compute pool {id} was not found.")))?;
-    ok(StatusCode::OK, pool_view(&p.json, &base(&headers)))
+    POOLS.read(world.compute_pools.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_pool(
@@ -153,10 +133,8 @@ async fn delete_pool(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")
-        .map_err(|_| forbidden(format!("The compute pool {id} was not found.")))?;
+    POOLS.find(world.compute_pools.get(&id), &id, &q)?;
     if let Some(p) = world.compute_pools.get_mut(&id) {
         p.start_deleting("/status/phase", "DEPROVISIONING");
     }

@@ -8,12 +8,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::org::with_self;
+use super::collection::{Collection, as_stored};
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, failure, forbidden, need, no_binding,
-    no_content, ok, page, required,
+    no_content, ok, required,
 };
-use super::world::{Key, in_order, now_rfc3339};
+use super::world::{Key, now_rfc3339};
 use super::{Confluent, flink_region_id};
 
 /// Roles that exist in Confluent Cloud RBAC (the spec does not enumerate them).
@@ -67,9 +67,42 @@ fn no_account() -> axum::response::Response {
     )
 }
 
-fn self_of(v: &Value, base: &str, collection: &str) -> Value {
-    let id = v["id"].as_str().unwrap_or_default();
-    with_self(v.clone(), base, &format!("/iam/v2/{collection}/{id}"))
+const ACCOUNTS: Collection = Collection {
+    path: "/iam/v2/service-accounts",
+    api_version: "iam/v2",
+    kind: "ServiceAccount",
+    scope: None,
+    missing: |_| no_account(),
+    links: true,
+    render: as_stored,
+};
+
+/// A key that does not exist (any more) reads 403 (`apikey/read_deleted_kafka_api_key.json`).
+const KEYS: Collection = Collection {
+    path: "/iam/v2/api-keys",
+    api_version: "iam/v2",
+    kind: "ApiKey",
+    scope: None,
+    missing: |_| forbidden("Forbidden Access"),
+    links: true,
+    render: as_stored,
+};
+
+/// A binding that does not exist reads 403 (`role_binding/read_deleted_role_binding.json`).
+const BINDINGS: Collection = Collection {
+    path: "/iam/v2/role-bindings",
+    api_version: "iam/v2",
+    kind: "RoleBinding",
+    scope: None,
+    missing: |_| no_binding(),
+    links: true,
+    render: as_stored,
+};
+
+/// Whether `v` at `pointer` is what the query's `param` asks for, if it asks.
+fn filter(q: &Query, param: &str, v: &Value, pointer: &str) -> bool {
+    q.get(param)
+        .is_none_or(|wanted| v.pointer(pointer).and_then(Value::as_str) == Some(wanted))
 }
 
 async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
@@ -102,45 +135,29 @@ async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let b = base(&headers);
     created(
         StatusCode::CREATED,
-        self_of(&account, &b, "service-accounts"),
-        &format!("{b}/iam/v2/service-accounts/{id}"),
+        ACCOUNTS.view(&account, &b),
+        &ACCOUNTS.url(&b, &id),
     )
 }
 
 async fn list_accounts(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(world.service_accounts.values().filter(|s| {
-        q.get("display_name")
-            .is_none_or(|n| s.json["display_name"] == n.as_str())
-    }));
-    let data = items
-        .into_iter()
-        .map(|s| self_of(&s.json, &b, "service-accounts"))
-        .collect();
-    page(
-        &b,
-        "/iam/v2/service-accounts",
-        &q,
-        "iam/v2",
-        "ServiceAccount",
-        data,
-    )
+    let items = world.service_accounts.values();
+    ACCOUNTS.list(items, &q, &base(&headers), |s| {
+        filter(&q, "display_name", s, "/display_name")
+    })
 }
 
 async fn get_account(
     State(cc): State<Confluent>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let s = world.service_accounts.get(&id).ok_or_else(no_account)?;
-    ok(
-        StatusCode::OK,
-        self_of(&s.json, &base(&headers), "service-accounts"),
-    )
+    ACCOUNTS.read(world.service_accounts.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_account(
@@ -285,47 +302,31 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
                 .map(str::to_string),
         },
     );
-    let mut shown = self_of(&key, &b, "api-keys");
+    let mut shown = KEYS.view(&key, &b);
     shown["spec"]["secret"] = json!(secret);
-    created(
-        StatusCode::ACCEPTED,
-        shown,
-        &format!("{b}/iam/v2/api-keys/{id}"),
-    )
+    created(StatusCode::ACCEPTED, shown, &KEYS.url(&b, &id))
 }
 
 async fn list_keys(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let b = base(&headers);
-    let mut items: Vec<_> = world
-        .keys
-        .values()
-        .filter(|k| q.get("spec.owner").is_none_or(|o| &k.owner == o))
-        .filter(|k| {
-            q.get("spec.resource")
-                .is_none_or(|r| k.resource.as_ref() == Some(r))
-        })
-        .collect();
-    items.sort_by_key(|k| k.item.order);
-    let data = items
-        .into_iter()
-        .map(|k| self_of(&k.item.json, &b, "api-keys"))
-        .collect();
-    page(&b, "/iam/v2/api-keys", &q, "iam/v2", "ApiKey", data)
+    let items = world.keys.values().map(|k| &k.item);
+    KEYS.list(items, &q, &base(&headers), |k| {
+        filter(&q, "spec.owner", k, "/spec/owner/id")
+            && filter(&q, "spec.resource", k, "/spec/resource/id")
+    })
 }
 
-async fn get_key(State(cc): State<Confluent>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+async fn get_key(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let k = world
-        .keys
-        .get(&id)
-        .ok_or_else(|| forbidden("Forbidden Access"))?;
-    ok(
-        StatusCode::OK,
-        self_of(&k.item.json, &base(&headers), "api-keys"),
-    )
+    let found = world.keys.get(&id).map(|k| &k.item);
+    KEYS.read(found, &id, &q, &base(&headers))
 }
 
 async fn delete_key(
@@ -335,10 +336,8 @@ async fn delete_key(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    world
-        .keys
-        .remove(&id)
-        .ok_or_else(|| forbidden("Forbidden Access"))?;
+    KEYS.find(world.keys.get(&id).map(|k| &k.item), &id, &Query::new())?;
+    world.keys.remove(&id);
     no_content()
 }
 
@@ -390,8 +389,8 @@ async fn create_binding(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let b = base(&headers);
     created(
         StatusCode::CREATED,
-        self_of(&binding, &b, "role-bindings"),
-        &format!("{b}/iam/v2/role-bindings/{id}"),
+        BINDINGS.view(&binding, &b),
+        &BINDINGS.url(&b, &id),
     )
 }
 
@@ -401,51 +400,24 @@ async fn list_bindings(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<
         .trim_end_matches("/*")
         .to_string();
     let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(
-        world
-            .role_bindings
-            .values()
-            .filter(|rb| {
-                rb.json["crn_pattern"]
-                    .as_str()
-                    .is_some_and(|c| c.starts_with(&pattern))
-            })
-            .filter(|rb| {
-                q.get("principal")
-                    .is_none_or(|p| rb.json["principal"] == p.as_str())
-            })
-            .filter(|rb| {
-                q.get("role_name")
-                    .is_none_or(|r| rb.json["role_name"] == r.as_str())
-            }),
-    );
-    let data = items
-        .into_iter()
-        .map(|rb| self_of(&rb.json, &b, "role-bindings"))
-        .collect();
-    page(
-        &b,
-        "/iam/v2/role-bindings",
-        &q,
-        "iam/v2",
-        "RoleBinding",
-        data,
-    )
+    BINDINGS.list(world.role_bindings.values(), &q, &base(&headers), |rb| {
+        rb["crn_pattern"]
+            .as_str()
+            .is_some_and(|c| c.starts_with(&pattern))
+            && filter(&q, "principal", rb, "/principal")
+            && filter(&q, "role_name", rb, "/role_name")
+    })
 }
 
 async fn get_binding(
     State(cc): State<Confluent>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let rb = world.role_bindings.get(&id).ok_or_else(no_binding)?;
-    ok(
-        StatusCode::OK,
-        self_of(&rb.json, &base(&headers), "role-bindings"),
-    )
+    BINDINGS.read(world.role_bindings.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_binding(
@@ -456,8 +428,5 @@ async fn delete_binding(
     cc.cloud(&headers)?;
     let mut world = cc.world();
     let rb = world.role_bindings.remove(&id).ok_or_else(no_binding)?;
-    ok(
-        StatusCode::OK,
-        self_of(&rb.json, &base(&headers), "role-bindings"),
-    )
+    ok(StatusCode::OK, BINDINGS.view(&rb.json, &base(&headers)))
 }

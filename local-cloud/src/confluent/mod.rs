@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 mod cmk;
+mod collection;
 mod connect;
 mod flink;
 mod iam;

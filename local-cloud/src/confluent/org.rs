@@ -8,10 +8,29 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::reply::{
-    Api, Query, Reply, base, body, created, error, need, no_content, ok, one_of, page, required,
+use super::collection::{Collection, as_stored, not_found};
+use super::reply::{Api, Query, Reply, base, body, created, error, need, no_content, one_of, page};
+use super::world::{SPEC_ENV, now_rfc3339};
+
+const ENVIRONMENTS: Collection = Collection {
+    path: "/org/v2/environments",
+    api_version: "org/v2",
+    kind: "Environment",
+    scope: None,
+    missing: |id| not_found("environment", id),
+    links: true,
+    render: as_stored,
 };
-use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
+
+const SCHEMA_REGISTRIES: Collection = Collection {
+    path: "/srcm/v3/clusters",
+    api_version: "srcm/v3",
+    kind: "Cluster",
+    scope: Some(("environment", SPEC_ENV)),
+    missing: |id| not_found("schema registry cluster", id),
+    links: true,
+    render: as_stored,
+};
 use super::{Confluent, refs};
 
 pub fn routes() -> Router<Confluent> {
@@ -21,11 +40,6 @@ pub fn routes() -> Router<Confluent> {
         .route("/org/v2/environments/{id}", get(get_env).delete(delete_env))
         .route("/srcm/v3/clusters", get(list_srs))
         .route("/srcm/v3/clusters/{id}", get(get_sr))
-}
-
-pub fn with_self(mut v: Value, base: &str, path: &str) -> Value {
-    v["metadata"]["self"] = json!(format!("{base}{path}"));
-    v
 }
 
 async fn list_orgs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
@@ -99,57 +113,28 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     });
     let item = world.item(sr);
     world.schema_registries.insert(sr_id, item);
-    let path = format!("/org/v2/environments/{id}");
     created(
         StatusCode::CREATED,
-        with_self(env, &b, &path),
-        &format!("{b}{path}"),
+        ENVIRONMENTS.view(&env, &b),
+        &ENVIRONMENTS.url(&b, &id),
     )
 }
 
 async fn list_envs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(world.environments.values());
-    let data = items
-        .into_iter()
-        .map(|i| {
-            with_self(
-                i.json.clone(),
-                &b,
-                &format!(
-                    "/org/v2/environments/{}",
-                    i.json["id"].as_str().unwrap_or("")
-                ),
-            )
-        })
-        .collect();
-    page(
-        &b,
-        "/org/v2/environments",
-        &q,
-        "org/v2",
-        "Environment",
-        data,
-    )
+    ENVIRONMENTS.list(world.environments.values(), &q, &base(&headers), |_| true)
 }
 
-async fn get_env(State(cc): State<Confluent>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+async fn get_env(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Q(q): Q<Query>,
+) -> Reply {
     cc.cloud(&headers)?;
     let world = cc.world();
-    let env = world
-        .environments
-        .get(&id)
-        .ok_or_else(|| not_found("environment", &id))?;
-    ok(
-        StatusCode::OK,
-        with_self(
-            env.json.clone(),
-            &base(&headers),
-            &format!("/org/v2/environments/{id}"),
-        ),
-    )
+    ENVIRONMENTS.read(world.environments.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_env(
@@ -159,9 +144,7 @@ async fn delete_env(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    if !world.environments.contains_key(&id) {
-        return Err(not_found("environment", &id));
-    }
+    ENVIRONMENTS.find(world.environments.get(&id), &id, &Query::new())?;
     let in_env = |v: &Value| v["spec"]["environment"]["id"] == id || v["environment"]["id"] == id;
     let busy = world.clusters.values().any(|c| in_env(&c.json))
         || world.compute_pools.values().any(|p| in_env(&p.json))
@@ -185,22 +168,13 @@ async fn delete_env(
 
 async fn list_srs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let world = cc.world();
-    let b = base(&headers);
-    let data = world
-        .schema_registries
-        .values()
-        .filter(|sr| sr.json["spec"]["environment"]["id"] == env)
-        .map(|sr| {
-            with_self(
-                sr.json.clone(),
-                &b,
-                &format!("/srcm/v3/clusters/{}", sr.json["id"].as_str().unwrap_or("")),
-            )
-        })
-        .collect();
-    page(&b, "/srcm/v3/clusters", &q, "srcm/v3", "Cluster", data)
+    SCHEMA_REGISTRIES.list(
+        world.schema_registries.values(),
+        &q,
+        &base(&headers),
+        |_| true,
+    )
 }
 
 async fn get_sr(
@@ -210,26 +184,6 @@ async fn get_sr(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let world = cc.world();
-    let sr = scoped(
-        &world.schema_registries,
-        &id,
-        SPEC_ENV,
-        env,
-        "schema registry cluster",
-    )?;
-    let path = format!("/srcm/v3/clusters/{id}");
-    ok(
-        StatusCode::OK,
-        with_self(sr.json.clone(), &base(&headers), &path),
-    )
-}
-
-pub fn not_found(what: &str, id: &str) -> axum::response::Response {
-    error(
-        Api::Management,
-        StatusCode::NOT_FOUND,
-        format!("{what} '{id}' was not found"),
-    )
+    SCHEMA_REGISTRIES.read(world.schema_registries.get(&id), &id, &q, &base(&headers))
 }

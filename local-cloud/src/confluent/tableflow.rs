@@ -9,12 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::org::{not_found, with_self};
+use super::collection::{Collection, as_stored, in_order, not_found, scoped, with_self};
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, coded, created, error, need, no_content, ok, one_of,
     page, required,
 };
-use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, in_order, now_rfc3339, scoped};
+use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, now_rfc3339};
 use super::{Confluent, refs};
 
 /// The AWS account Confluent's own IAM roles live in (what `iam_role_arn` points into).
@@ -47,6 +47,28 @@ pub fn routes() -> Router<Confluent> {
             get(get_catalog).delete(delete_catalog),
         )
 }
+
+/// Provider integrations carry no `self` link (`provider_integration/*.json`).
+const INTEGRATIONS: Collection = Collection {
+    path: "/pim/v1/integrations",
+    api_version: "pim/v1",
+    kind: "Integration",
+    scope: Some(("environment", TOP_ENV)),
+    missing: no_integration,
+    links: false,
+    render: as_stored,
+};
+
+/// Catalog integrations are read within the Kafka cluster the query names.
+const CATALOGS: Collection = Collection {
+    path: "/tableflow/v1/catalog-integrations",
+    api_version: "tableflow/v1",
+    kind: "CatalogIntegration",
+    scope: Some(("spec.kafka_cluster", CLUSTER_OF)),
+    missing: |id| not_found("catalog integration", id),
+    links: true,
+    render: as_stored,
+};
 
 fn role_arn_ok(arn: &str) -> bool {
     let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
@@ -127,27 +149,11 @@ async fn list_integrations(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let world = cc.world();
-    let items = in_order(
-        world
-            .integrations
-            .values()
-            .filter(|i| i.json["environment"]["id"] == env)
-            .filter(|i| {
-                q.get("provider")
-                    .is_none_or(|p| i.json["provider"] == p.as_str())
-            }),
-    );
-    let data = items.into_iter().map(|i| i.json.clone()).collect();
-    page(
-        &base(&headers),
-        "/pim/v1/integrations",
-        &q,
-        "pim/v1",
-        "Integration",
-        data,
-    )
+    let provider = q.get("provider");
+    INTEGRATIONS.list(world.integrations.values(), &q, &base(&headers), |i| {
+        provider.is_none_or(|p| i["provider"] == p.as_str())
+    })
 }
 
 async fn get_integration(
@@ -157,11 +163,8 @@ async fn get_integration(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let world = cc.world();
-    let i = scoped(&world.integrations, &id, TOP_ENV, env, "integration")
-        .map_err(|_| no_integration(&id))?;
-    ok(StatusCode::OK, i.json.clone())
+    INTEGRATIONS.read(world.integrations.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_integration(
@@ -171,10 +174,8 @@ async fn delete_integration(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.integrations, &id, TOP_ENV, env, "integration")
-        .map_err(|_| no_integration(&id))?;
+    INTEGRATIONS.find(world.integrations.get(&id), &id, &q)?;
     let uses = |v: &Value| {
         v.pointer("/spec/storage/provider_integration_id") == Some(&json!(id))
             || v.pointer("/spec/config/provider_integration_id") == Some(&json!(id))
@@ -355,17 +356,6 @@ async fn disable_topic(
     no_content()
 }
 
-fn catalog_view(v: &Value, base: &str) -> Value {
-    with_self(
-        v.clone(),
-        base,
-        &format!(
-            "/tableflow/v1/catalog-integrations/{}",
-            v["id"].as_str().unwrap_or_default()
-        ),
-    )
-}
-
 async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
     tableflow_key(&cc, &headers)?;
     let v = body(Api::Management, &bytes)?;
@@ -406,31 +396,18 @@ async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     world.catalog_integrations.insert(id.clone(), item);
     created(
         StatusCode::ACCEPTED,
-        catalog_view(&catalog, &b),
-        &format!("{b}/tableflow/v1/catalog-integrations/{id}"),
+        CATALOGS.view(&catalog, &b),
+        &CATALOGS.url(&b, &id),
     )
 }
 
 async fn list_catalogs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    let (lkc, world) = query_scope(&cc, &headers, &q)?;
-    let b = base(&headers);
-    let items = in_order(
-        world
-            .catalog_integrations
-            .values()
-            .filter(|c| c.json["spec"]["kafka_cluster"]["id"] == lkc),
-    );
-    let data = items
-        .into_iter()
-        .map(|c| catalog_view(&c.json, &b))
-        .collect();
-    page(
-        &b,
-        "/tableflow/v1/catalog-integrations",
+    let (_, world) = query_scope(&cc, &headers, &q)?;
+    CATALOGS.list(
+        world.catalog_integrations.values(),
         &q,
-        "tableflow/v1",
-        "CatalogIntegration",
-        data,
+        &base(&headers),
+        |_| true,
     )
 }
 
@@ -440,15 +417,13 @@ async fn get_catalog(
     Path(id): Path<String>,
     Q(q): Q<Query>,
 ) -> Reply {
-    let (lkc, world) = query_scope(&cc, &headers, &q)?;
-    let c = scoped(
-        &world.catalog_integrations,
+    let (_, world) = query_scope(&cc, &headers, &q)?;
+    CATALOGS.read(
+        world.catalog_integrations.get(&id),
         &id,
-        CLUSTER_OF,
-        lkc,
-        "catalog integration",
-    )?;
-    ok(StatusCode::OK, catalog_view(&c.json, &base(&headers)))
+        &q,
+        &base(&headers),
+    )
 }
 
 async fn delete_catalog(
@@ -457,14 +432,8 @@ async fn delete_catalog(
     Path(id): Path<String>,
     Q(q): Q<Query>,
 ) -> Reply {
-    let (lkc, mut world) = query_scope(&cc, &headers, &q)?;
-    scoped(
-        &world.catalog_integrations,
-        &id,
-        CLUSTER_OF,
-        lkc,
-        "catalog integration",
-    )?;
+    let (_, mut world) = query_scope(&cc, &headers, &q)?;
+    CATALOGS.find(world.catalog_integrations.get(&id), &id, &q)?;
     world.catalog_integrations.remove(&id);
     no_content()
 }
