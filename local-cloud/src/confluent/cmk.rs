@@ -5,10 +5,9 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query as Q, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::collection::{Collection, not_found};
+use super::collection::{Collection, Store, not_found};
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_content, one_of,
 };
@@ -26,10 +25,16 @@ const CLUSTERS: Collection = Collection {
 };
 use super::{Confluent, refs};
 
+const STORE: Store = Store {
+    all: |w| w.clusters.values().collect(),
+    one: |w, id| w.clusters.get(id),
+};
+
 pub fn routes() -> Router<Confluent> {
+    let (list, read) = CLUSTERS.reads(&STORE, &[]);
     Router::new()
-        .route("/cmk/v2/clusters", get(list).post(create))
-        .route("/cmk/v2/clusters/{id}", get(read).delete(delete))
+        .route("/cmk/v2/clusters", list.post(create))
+        .route("/cmk/v2/clusters/{id}", read.delete(delete))
 }
 
 /// The cluster as the caller sees it: its REST endpoint is wherever the caller reached us.
@@ -109,23 +114,6 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
         CLUSTERS.view(&cluster, &b),
         &CLUSTERS.url(&b, &id),
     )
-}
-
-async fn list(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    CLUSTERS.list(world.clusters.values(), &q, &base(&headers), |_| true)
-}
-
-async fn read(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    CLUSTERS.read(world.clusters.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete(

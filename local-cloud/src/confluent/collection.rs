@@ -5,12 +5,24 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
+use axum::extract::{Path, Query as Q, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
-use super::reply::{Api, Query, Reply, error, ok, page, required};
-use super::world::Item;
+use super::Confluent;
+use super::reply::{Api, Query, Reply, base, error, ok, page, required};
+use super::world::{Item, World};
+
+/// How a kind's objects are found in the world: all of them, and one by id.
+pub struct Store {
+    pub all: for<'w> fn(&'w World) -> Vec<&'w Item>,
+    pub one: for<'w> fn(&'w World, &str) -> Option<&'w Item>,
+}
+
+/// Which of a list's query parameters filter it, beyond its scope: (parameter, JSON pointer).
+pub type Filters = &'static [(&'static str, &'static str)];
 
 /// One resource kind of a management API.
 pub struct Collection {
@@ -136,5 +148,38 @@ impl Collection {
         .map(|i| self.view(&i.json, base))
         .collect();
         page(base, self.path, q, self.api_version, self.kind, data)
+    }
+
+    /// `GET {path}` and `GET {path}/{id}` for a kind the organization's Cloud API key reads:
+    /// the list filtered by `filters` (an exact match on each parameter given), and one by id.
+    pub fn reads(
+        &'static self,
+        store: &'static Store,
+        filters: Filters,
+    ) -> (MethodRouter<Confluent>, MethodRouter<Confluent>) {
+        let list = get(
+            move |State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>| async move {
+                cc.cloud(&headers)?;
+                let world = cc.world();
+                self.list((store.all)(&world), &q, &base(&headers), |v| {
+                    filters.iter().all(|(param, at)| {
+                        q.get(*param).is_none_or(|wanted| {
+                            v.pointer(at).and_then(Value::as_str) == Some(wanted.as_str())
+                        })
+                    })
+                })
+            },
+        );
+        let one = get(
+            move |State(cc): State<Confluent>,
+                  headers: HeaderMap,
+                  Path(id): Path<String>,
+                  Q(q): Q<Query>| async move {
+                cc.cloud(&headers)?;
+                let world = cc.world();
+                self.read((store.one)(&world, &id), &id, &q, &base(&headers))
+            },
+        );
+        (list, one)
     }
 }

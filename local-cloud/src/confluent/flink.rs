@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::collection::{Collection, as_stored, in_order, not_found, scoped, with_self};
+use super::collection::{Collection, Store, as_stored, in_order, not_found, scoped, with_self};
 use super::reply::{
     Api, Query, Reply, bad_field, base, basic_auth, body, created, error, forbidden, need,
     no_content, ok, one_of, page_body,
@@ -27,14 +27,17 @@ const REGIONS: &[(&str, &str, &str)] = &[
     ("AWS", "ap-southeast-2", "Sydney (ap-southeast-2)"),
 ];
 
+const POOL_STORE: Store = Store {
+    all: |w| w.compute_pools.values().collect(),
+    one: |w, id| w.compute_pools.get(id),
+};
+
 pub fn routes() -> Router<Confluent> {
+    let (pools, pool) = POOLS.reads(&POOL_STORE, &[("spec.region", "/spec/region")]);
     let statements = "/sql/v1/organizations/{org}/environments/{env}/statements";
     Router::new()
-        .route("/fcpm/v2/compute-pools", get(list_pools).post(create_pool))
-        .route(
-            "/fcpm/v2/compute-pools/{id}",
-            get(get_pool).delete(delete_pool),
-        )
+        .route("/fcpm/v2/compute-pools", pools.post(create_pool))
+        .route("/fcpm/v2/compute-pools/{id}", pool.delete(delete_pool))
         .route("/fcpm/v2/regions", get(list_regions))
         .route(statements, get(list_statements).post(create_statement))
         .route(
@@ -104,26 +107,6 @@ async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byt
         POOLS.view(&pool, &b),
         &POOLS.url(&b, &id),
     )
-}
-
-async fn list_pools(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let region = q.get("spec.region");
-    POOLS.list(world.compute_pools.values(), &q, &base(&headers), |p| {
-        region.is_none_or(|r| p["spec"]["region"] == r.as_str())
-    })
-}
-
-async fn get_pool(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    POOLS.read(world.compute_pools.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_pool(

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::collection::{Collection, as_stored};
+use super::collection::{Collection, Store, as_stored};
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, failure, forbidden, need, no_binding,
     no_content, ok, required,
@@ -35,26 +35,42 @@ const ROLES: &[&str] = &[
     "Assigner",
 ];
 
+const ACCOUNT_STORE: Store = Store {
+    all: |w| w.service_accounts.values().collect(),
+    one: |w, id| w.service_accounts.get(id),
+};
+
+const KEY_STORE: Store = Store {
+    all: |w| w.keys.values().map(|k| &k.item).collect(),
+    one: |w, id| w.keys.get(id).map(|k| &k.item),
+};
+
+const BINDING_STORE: Store = Store {
+    all: |w| w.role_bindings.values().collect(),
+    one: |w, id| w.role_bindings.get(id),
+};
+
 pub fn routes() -> Router<Confluent> {
+    let (accounts, account) = ACCOUNTS.reads(&ACCOUNT_STORE, &[("display_name", "/display_name")]);
+    let key_filters = &[
+        ("spec.owner", "/spec/owner/id"),
+        ("spec.resource", "/spec/resource/id"),
+    ];
+    let (keys, key) = KEYS.reads(&KEY_STORE, key_filters);
+    let (_, binding) = BINDINGS.reads(&BINDING_STORE, &[]);
     Router::new()
-        .route(
-            "/iam/v2/service-accounts",
-            get(list_accounts).post(create_account),
-        )
+        .route("/iam/v2/service-accounts", accounts.post(create_account))
         .route(
             "/iam/v2/service-accounts/{id}",
-            get(get_account).delete(delete_account),
+            account.delete(delete_account),
         )
-        .route("/iam/v2/api-keys", get(list_keys).post(create_key))
-        .route("/iam/v2/api-keys/{id}", get(get_key).delete(delete_key))
+        .route("/iam/v2/api-keys", keys.post(create_key))
+        .route("/iam/v2/api-keys/{id}", key.delete(delete_key))
         .route(
             "/iam/v2/role-bindings",
             get(list_bindings).post(create_binding),
         )
-        .route(
-            "/iam/v2/role-bindings/{id}",
-            get(get_binding).delete(delete_binding),
-        )
+        .route("/iam/v2/role-bindings/{id}", binding.delete(delete_binding))
 }
 
 /// A service account that does not exist, as recorded (`service_account/read_deleted_sa.json`).
@@ -138,26 +154,6 @@ async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
         ACCOUNTS.view(&account, &b),
         &ACCOUNTS.url(&b, &id),
     )
-}
-
-async fn list_accounts(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let items = world.service_accounts.values();
-    ACCOUNTS.list(items, &q, &base(&headers), |s| {
-        filter(&q, "display_name", s, "/display_name")
-    })
-}
-
-async fn get_account(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    ACCOUNTS.read(world.service_accounts.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_account(
@@ -307,28 +303,6 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     created(StatusCode::ACCEPTED, shown, &KEYS.url(&b, &id))
 }
 
-async fn list_keys(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let items = world.keys.values().map(|k| &k.item);
-    KEYS.list(items, &q, &base(&headers), |k| {
-        filter(&q, "spec.owner", k, "/spec/owner/id")
-            && filter(&q, "spec.resource", k, "/spec/resource/id")
-    })
-}
-
-async fn get_key(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let found = world.keys.get(&id).map(|k| &k.item);
-    KEYS.read(found, &id, &q, &base(&headers))
-}
-
 async fn delete_key(
     State(cc): State<Confluent>,
     headers: HeaderMap,
@@ -407,17 +381,6 @@ async fn list_bindings(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<
             && filter(&q, "principal", rb, "/principal")
             && filter(&q, "role_name", rb, "/role_name")
     })
-}
-
-async fn get_binding(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    BINDINGS.read(world.role_bindings.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_binding(

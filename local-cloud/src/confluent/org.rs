@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::collection::{Collection, as_stored, not_found};
+use super::collection::{Collection, Store, as_stored, not_found};
 use super::reply::{Api, Query, Reply, base, body, created, error, need, no_content, one_of, page};
 use super::world::{SPEC_ENV, now_rfc3339};
 
@@ -33,13 +33,25 @@ const SCHEMA_REGISTRIES: Collection = Collection {
 };
 use super::{Confluent, refs};
 
+const ENV_STORE: Store = Store {
+    all: |w| w.environments.values().collect(),
+    one: |w, id| w.environments.get(id),
+};
+
+const SR_STORE: Store = Store {
+    all: |w| w.schema_registries.values().collect(),
+    one: |w, id| w.schema_registries.get(id),
+};
+
 pub fn routes() -> Router<Confluent> {
+    let (envs, env) = ENVIRONMENTS.reads(&ENV_STORE, &[]);
+    let (srs, sr) = SCHEMA_REGISTRIES.reads(&SR_STORE, &[]);
     Router::new()
         .route("/org/v2/organizations", get(list_orgs))
-        .route("/org/v2/environments", get(list_envs).post(create_env))
-        .route("/org/v2/environments/{id}", get(get_env).delete(delete_env))
-        .route("/srcm/v3/clusters", get(list_srs))
-        .route("/srcm/v3/clusters/{id}", get(get_sr))
+        .route("/org/v2/environments", envs.post(create_env))
+        .route("/org/v2/environments/{id}", env.delete(delete_env))
+        .route("/srcm/v3/clusters", srs)
+        .route("/srcm/v3/clusters/{id}", sr)
 }
 
 async fn list_orgs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
@@ -120,23 +132,6 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     )
 }
 
-async fn list_envs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    ENVIRONMENTS.list(world.environments.values(), &q, &base(&headers), |_| true)
-}
-
-async fn get_env(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    ENVIRONMENTS.read(world.environments.get(&id), &id, &q, &base(&headers))
-}
-
 async fn delete_env(
     State(cc): State<Confluent>,
     headers: HeaderMap,
@@ -164,26 +159,4 @@ async fn delete_env(
         .retain(|_, sr| sr.json["spec"]["environment"]["id"] != id);
     world.statements.retain(|(env, _), _| env != &id);
     no_content()
-}
-
-async fn list_srs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    SCHEMA_REGISTRIES.list(
-        world.schema_registries.values(),
-        &q,
-        &base(&headers),
-        |_| true,
-    )
-}
-
-async fn get_sr(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    SCHEMA_REGISTRIES.read(world.schema_registries.get(&id), &id, &q, &base(&headers))
 }

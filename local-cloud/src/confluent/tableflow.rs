@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::collection::{Collection, as_stored, in_order, not_found, scoped, with_self};
+use super::collection::{Collection, Store, as_stored, in_order, not_found, scoped, with_self};
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, coded, created, error, need, no_content, ok, one_of,
     page, required,
@@ -20,15 +20,22 @@ use super::{Confluent, refs};
 /// The AWS account Confluent's own IAM roles live in (what `iam_role_arn` points into).
 const CONFLUENT_AWS_ACCOUNT: &str = "851725421142";
 
+const INTEGRATION_STORE: Store = Store {
+    all: |w| w.integrations.values().collect(),
+    one: |w, id| w.integrations.get(id),
+};
+
 pub fn routes() -> Router<Confluent> {
+    let (integrations, integration) =
+        INTEGRATIONS.reads(&INTEGRATION_STORE, &[("provider", "/provider")]);
     Router::new()
         .route(
             "/pim/v1/integrations",
-            get(list_integrations).post(create_integration),
+            integrations.post(create_integration),
         )
         .route(
             "/pim/v1/integrations/{id}",
-            get(get_integration).delete(delete_integration),
+            integration.delete(delete_integration),
         )
         .route(
             "/tableflow/v1/tableflow-topics",
@@ -141,30 +148,6 @@ async fn create_integration(
         integration,
         &format!("{}/pim/v1/integrations/{id}", base(&headers)),
     )
-}
-
-async fn list_integrations(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let provider = q.get("provider");
-    INTEGRATIONS.list(world.integrations.values(), &q, &base(&headers), |i| {
-        provider.is_none_or(|p| i["provider"] == p.as_str())
-    })
-}
-
-async fn get_integration(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    INTEGRATIONS.read(world.integrations.get(&id), &id, &q, &base(&headers))
 }
 
 async fn delete_integration(
