@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::collection::{Collection, Store, not_found};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_content, one_of,
+    Api, Query, Reply, bad_field, base, body, error, forbidden, need, no_content, one_of,
 };
 use super::world::{SPEC_ENV, now_rfc3339};
 
@@ -109,11 +109,7 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
     });
     let item = world.item(cluster.clone());
     world.clusters.insert(id.clone(), item);
-    created(
-        StatusCode::ACCEPTED,
-        CLUSTERS.view(&cluster, &b),
-        &CLUSTERS.url(&b, &id),
-    )
+    CLUSTERS.made(StatusCode::ACCEPTED, &cluster, &b)
 }
 
 async fn delete(
@@ -124,11 +120,8 @@ async fn delete(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    CLUSTERS.find(world.clusters.get(&id), &id, &q)?;
     // Deprovisioning takes a while; `settle` removes the cluster when it is done.
-    if let Some(c) = world.clusters.get_mut(&id) {
-        c.start_deleting("/status/phase", "DEPROVISIONING");
-    }
+    CLUSTERS.start_deleting(&mut world.clusters, &id, &q, "DEPROVISIONING")?;
     // Everything that lives inside the cluster goes with it, as on the real service.
     world.topics.retain(|(lkc, _), _| lkc != &id);
     world.acls.remove(&id);

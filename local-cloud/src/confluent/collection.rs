@@ -12,7 +12,7 @@ use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
 use super::Confluent;
-use super::reply::{Api, Query, Reply, base, error, ok, page, required};
+use super::reply::{Api, Query, Reply, base, created, error, ok, page, required};
 use super::world::{Item, World};
 
 /// How a kind's objects are found in the world: all of them, and one by id.
@@ -121,6 +121,30 @@ impl Collection {
         found
             .filter(|item| Self::in_scope(item, scope))
             .ok_or_else(|| (self.missing)(id))
+    }
+
+    /// The answer to a create: the object as the caller sees it, its URL as `Location`.
+    pub fn made(&self, status: StatusCode, v: &Value, base: &str) -> Reply {
+        let id = v["id"].as_str().unwrap_or_default();
+        created(status, self.view(v, base), &self.url(base, id))
+    }
+
+    /// Starts the asynchronous delete of the object `id` in the scope the request names: it
+    /// shows `phase` until `settle` removes it.
+    pub fn start_deleting(
+        &self,
+        items: &mut BTreeMap<String, Item>,
+        id: &str,
+        q: &Query,
+        phase: &str,
+    ) -> Result<(), Response> {
+        let scope = self.scope_of(q)?;
+        let item = items
+            .get_mut(id)
+            .filter(|item| Self::in_scope(item, scope))
+            .ok_or_else(|| (self.missing)(id))?;
+        item.start_deleting("/status/phase", phase);
+        Ok(())
     }
 
     /// `GET {path}/{id}`.

@@ -102,11 +102,7 @@ async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byt
     });
     let item = world.item(pool.clone());
     world.compute_pools.insert(id.clone(), item);
-    created(
-        StatusCode::ACCEPTED,
-        POOLS.view(&pool, &b),
-        &POOLS.url(&b, &id),
-    )
+    POOLS.made(StatusCode::ACCEPTED, &pool, &b)
 }
 
 async fn delete_pool(
@@ -117,10 +113,7 @@ async fn delete_pool(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    POOLS.find(world.compute_pools.get(&id), &id, &q)?;
-    if let Some(p) = world.compute_pools.get_mut(&id) {
-        p.start_deleting("/status/phase", "DEPROVISIONING");
-    }
+    POOLS.start_deleting(&mut world.compute_pools, &id, &q, "DEPROVISIONING")?;
     no_content()
 }
 

@@ -149,11 +149,7 @@ async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let item = world.item(account.clone());
     world.service_accounts.insert(id.clone(), item);
     let b = base(&headers);
-    created(
-        StatusCode::CREATED,
-        ACCOUNTS.view(&account, &b),
-        &ACCOUNTS.url(&b, &id),
-    )
+    ACCOUNTS.made(StatusCode::CREATED, &account, &b)
 }
 
 async fn delete_account(
@@ -361,11 +357,7 @@ async fn create_binding(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let item = world.item_settling(binding.clone(), cc.config.delays.binding_propagation);
     world.role_bindings.insert(id.clone(), item);
     let b = base(&headers);
-    created(
-        StatusCode::CREATED,
-        BINDINGS.view(&binding, &b),
-        &BINDINGS.url(&b, &id),
-    )
+    BINDINGS.made(StatusCode::CREATED, &binding, &b)
 }
 
 async fn list_bindings(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {

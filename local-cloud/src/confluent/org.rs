@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::collection::{Collection, Store, as_stored, not_found};
-use super::reply::{Api, Query, Reply, base, body, created, error, need, no_content, one_of, page};
+use super::reply::{Api, Query, Reply, base, body, error, need, no_content, one_of, page};
 use super::world::{SPEC_ENV, now_rfc3339};
 
 const ENVIRONMENTS: Collection = Collection {
@@ -125,11 +125,7 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     });
     let item = world.item(sr);
     world.schema_registries.insert(sr_id, item);
-    created(
-        StatusCode::CREATED,
-        ENVIRONMENTS.view(&env, &b),
-        &ENVIRONMENTS.url(&b, &id),
-    )
+    ENVIRONMENTS.made(StatusCode::CREATED, &env, &b)
 }
 
 async fn delete_env(

@@ -377,11 +377,7 @@ async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     });
     let item = world.item(catalog.clone());
     world.catalog_integrations.insert(id.clone(), item);
-    created(
-        StatusCode::ACCEPTED,
-        CATALOGS.view(&catalog, &b),
-        &CATALOGS.url(&b, &id),
-    )
+    CATALOGS.made(StatusCode::ACCEPTED, &catalog, &b)
 }
 
 async fn list_catalogs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
