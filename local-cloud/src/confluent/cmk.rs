@@ -23,7 +23,8 @@ const CLUSTERS: Collection = Collection {
     links: true,
     render,
 };
-use super::{Confluent, refs};
+use super::refs;
+use super::state::Confluent;
 
 const STORE: Store = Store {
     all: |w| w.clusters.values().collect(),

@@ -11,8 +11,8 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
-use super::Confluent;
 use super::reply::{Api, Query, Reply, base, created, error, ok, page, required};
+use super::state::Confluent;
 use super::world::{Item, World};
 
 /// How a kind's objects are found in the world: all of them, and one by id.

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::Confluent;
 use super::reply::{Api, Query, Reply, body, coded, error, ok};
+use super::state::Confluent;
 
 const MASK: &str = "****************";
 // Both are masked when read back (`read_created_connectors.json`).

@@ -10,12 +10,13 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::collection::{Collection, Store, as_stored, in_order, not_found, scoped, with_self};
+use super::rbac;
 use super::reply::{
     Api, Query, Reply, bad_field, base, basic_auth, body, created, error, forbidden, need,
     no_content, ok, one_of, page_body,
 };
+use super::state::{Caller, Confluent, flink_region_id};
 use super::world::{SPEC_ENV, World, now_rfc3339};
-use super::{Caller, Confluent, rbac};
 
 /// The regions the emulator offers, as `GET /fcpm/v2/regions` lists them.
 const REGIONS: &[(&str, &str, &str)] = &[
@@ -93,7 +94,7 @@ async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byt
     let env_ref = super::refs::environment(&world, &b, env_id);
     let id = world.id("lfcp", 5);
     let now = now_rfc3339();
-    let region_id = super::flink_region_id(cloud, region);
+    let region_id = flink_region_id(cloud, region);
     let pool = json!({
         "api_version": "fcpm/v2", "kind": "ComputePool", "id": id,
         "metadata": {"resource_name": format!("{}/flink-region={region_id}/compute-pool={id}", env_crn.as_str().unwrap_or_default()), "created_at": now, "updated_at": now},
@@ -125,7 +126,7 @@ async fn list_regions(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Q
         .filter(|(cloud, _, _)| q.get("cloud").is_none_or(|c| c == cloud))
         .filter(|(_, name, _)| q.get("region_name").is_none_or(|r| r == name))
         .map(|(cloud, name, display)| {
-            let id = super::flink_region_id(cloud, name);
+            let id = flink_region_id(cloud, name);
             json!({
                 "api_version": "fcpm/v2", "kind": "Region", "id": id,
                 "metadata": {"self": format!("{b}/fcpm/v2/regions/{id}")},

@@ -13,8 +13,8 @@ use super::reply::{
     Api, Query, Reply, bad_field, base, body, created, error, failure, forbidden, need, no_binding,
     no_content, ok, required,
 };
+use super::state::{Confluent, flink_region_id};
 use super::world::{Key, now_rfc3339};
-use super::{Confluent, flink_region_id};
 
 /// Roles that exist in Confluent Cloud RBAC (the spec does not enumerate them).
 const ROLES: &[&str] = &[

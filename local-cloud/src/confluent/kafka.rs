@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use super::rbac;
 use super::reply::{Api, Query, Reply, base, basic_auth, body, coded, ok};
+use super::state::Confluent;
 use super::world::World;
-use super::{Confluent, rbac};
 
 const RESOURCE_TYPES: &[&str] = &[
     "TOPIC",

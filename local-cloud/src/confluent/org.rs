@@ -31,7 +31,8 @@ const SCHEMA_REGISTRIES: Collection = Collection {
     links: true,
     render: as_stored,
 };
-use super::{Confluent, refs};
+use super::refs;
+use super::state::Confluent;
 
 const ENV_STORE: Store = Store {
     all: |w| w.environments.values().collect(),

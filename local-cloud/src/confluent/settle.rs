@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::ConfluentConfig;
+use super::config::ConfluentConfig;
 use super::sync::Job;
 use super::world::{Table, World, phase, reap};
 use crate::customer_aws::Role;

@@ -10,12 +10,13 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::collection::{Collection, Store, as_stored, in_order, not_found, scoped, with_self};
+use super::refs;
 use super::reply::{
     Api, Query, Reply, bad_field, base, body, coded, created, error, need, no_content, ok, one_of,
     page, required,
 };
+use super::state::Confluent;
 use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, now_rfc3339};
-use super::{Confluent, refs};
 
 /// The AWS account Confluent's own IAM roles live in (what `iam_role_arn` points into).
 const CONFLUENT_AWS_ACCOUNT: &str = "851725421142";
