@@ -395,3 +395,45 @@ async fn a_full_create_plan_and_delete_conforms_to_the_official_specs_both_ways(
         );
     }
 }
+
+/// An exception excuses only the very case its evidence shows: the same message about another
+/// value, or about another path, is a violation.
+#[test]
+fn an_exception_excuses_only_the_recorded_value() {
+    let violation = |at: &str| Violation {
+        direction: "response".into(),
+        location: ["response", "body", "spec", "resource", "related"]
+            .map(String::from)
+            .to_vec(),
+        message: format!(
+            "{at}: Response body property spec.resource.related must match format \"uri\""
+        ),
+    };
+    let exchange = |path: &str, related: &str| Exchange {
+        method: "POST".into(),
+        path: path.into(),
+        status: 202,
+        request: Value::Null,
+        response: serde_json::json!({"spec": {"resource": {"id": "tableflow", "related": related}}}),
+        violations: Vec::new(),
+    };
+    let v = violation("response.body.spec.resource.related");
+    assert!(excepted(&exchange("/iam/v2/api-keys", "tableflow"), &v).is_some());
+    assert!(excepted(&exchange("/iam/v2/api-keys", ""), &v).is_none());
+    assert!(excepted(&exchange("/cmk/v2/clusters", "tableflow"), &v).is_none());
+    let connector = |mode: &str| Exchange {
+        method: "POST".into(),
+        path: "/connect/v1/environments/env-1/clusters/lkc-1/connectors".into(),
+        status: 201,
+        request: serde_json::json!({"config": {"kafka.auth.mode": mode}}),
+        response: Value::Null,
+        violations: Vec::new(),
+    };
+    let missing_key = Violation {
+        direction: "request".into(),
+        location: ["request", "body", "config"].map(String::from).to_vec(),
+        message: "request.body.config: Request body property config must have required property 'kafka.api.key'".into(),
+    };
+    assert!(excepted(&connector("SERVICE_ACCOUNT"), &missing_key).is_some());
+    assert!(excepted(&connector("KAFKA_API_KEY"), &missing_key).is_none());
+}
