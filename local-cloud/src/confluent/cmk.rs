@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::collection::{Collection, Store, not_found};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, error, forbidden, need, no_content, one_of,
+    Api, Query, Reply, bad_field, base, body, conflict, forbidden, need, no_content, one_of,
 };
 use super::world::{SPEC_ENV, now_rfc3339};
 
@@ -77,13 +77,10 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
     };
     let in_env =
         |c: &Value| c["spec"]["environment"]["id"] == env_id && c["spec"]["display_name"] == name;
-    if world.clusters.values().any(|c| in_env(&c.json)) {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("cluster '{name}' already exists in {env_id}"),
-        ));
-    }
+    conflict(
+        world.clusters.values().any(|c| in_env(&c.json)),
+        format!("cluster '{name}' already exists in {env_id}"),
+    )?;
     let id = world.id("lkc", 5);
     let now = now_rfc3339();
     let bootstrap = format!(

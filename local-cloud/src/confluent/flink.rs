@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use super::collection::{Collection, Store, as_stored, in_order, not_found, scoped, with_self};
 use super::rbac;
 use super::reply::{
-    Api, Query, Reply, bad_field, base, basic_auth, body, created, error, forbidden, need,
-    no_content, ok, one_of, page_body,
+    Api, Query, Reply, bad_field, base, basic_auth, body, conflict, created, error, forbidden,
+    need, no_content, ok, one_of, page_body,
 };
 use super::state::{Caller, Confluent, flink_region_id};
 use super::world::{SPEC_ENV, World, now_rfc3339};
@@ -282,16 +282,12 @@ async fn create_statement(
             format!("principal '{principal}' was not found"),
         ));
     }
-    if world
-        .statements
-        .contains_key(&(env.clone(), name.to_string()))
-    {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("statement '{name}' already exists"),
-        ));
-    }
+    conflict(
+        world
+            .statements
+            .contains_key(&(env.clone(), name.to_string())),
+        format!("statement '{name}' already exists"),
+    )?;
     let now = now_rfc3339();
     let uid = world.uuid();
     let statement = json!({

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::collection::{Collection, Store, as_stored};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, failure, forbidden, need, no_binding,
-    no_content, ok, required,
+    Api, Query, Reply, bad_field, base, body, conflict, created, failure, forbidden, need,
+    no_binding, no_content, ok, required,
 };
 use super::state::{Confluent, flink_region_id};
 use super::world::{Key, now_rfc3339};
@@ -126,17 +126,13 @@ async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let v = body(Api::Management, &bytes)?;
     let name = need(&v, "/display_name")?;
     let mut world = cc.world();
-    if world
-        .service_accounts
-        .values()
-        .any(|s| s.json["display_name"] == name)
-    {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("resource_already_exists: service account '{name}'"),
-        ));
-    }
+    conflict(
+        world
+            .service_accounts
+            .values()
+            .any(|s| s.json["display_name"] == name),
+        format!("resource_already_exists: service account '{name}'"),
+    )?;
     let id = world.id("sa", 6);
     let now = now_rfc3339();
     let org = &cc.config.organization_id;
@@ -340,13 +336,10 @@ async fn create_binding(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let same = |rb: &Value| {
         rb["principal"] == principal && rb["role_name"] == role && rb["crn_pattern"] == crn
     };
-    if world.role_bindings.values().any(|rb| same(&rb.json)) {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            "this role binding already exists",
-        ));
-    }
+    conflict(
+        world.role_bindings.values().any(|rb| same(&rb.json)),
+        "this role binding already exists",
+    )?;
     let id = world.id("rb", 5);
     let now = now_rfc3339();
     let binding = json!({

@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::collection::{Collection, Store, as_stored, not_found};
-use super::reply::{Api, Query, Reply, base, body, error, need, no_content, one_of, page};
+use super::reply::{Api, Query, Reply, base, body, conflict, need, no_content, one_of, page};
 use super::world::{SPEC_ENV, now_rfc3339};
 
 const ENVIRONMENTS: Collection = Collection {
@@ -87,17 +87,13 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
         &["ESSENTIALS", "ADVANCED"],
     )?;
     let mut world = cc.world();
-    if world
-        .environments
-        .values()
-        .any(|e| e.json["display_name"] == name)
-    {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("environment '{name}' already exists"),
-        ));
-    }
+    conflict(
+        world
+            .environments
+            .values()
+            .any(|e| e.json["display_name"] == name),
+        format!("environment '{name}' already exists"),
+    )?;
     let id = world.id("env", 5);
     let org = &cc.config.organization_id;
     let now = now_rfc3339();
@@ -141,15 +137,12 @@ async fn delete_env(
     let busy = world.clusters.values().any(|c| in_env(&c.json))
         || world.compute_pools.values().any(|p| in_env(&p.json))
         || world.integrations.values().any(|p| in_env(&p.json));
-    if busy {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!(
-                "environment {id} still holds resources (clusters, compute pools or integrations); delete them first"
-            ),
-        ));
-    }
+    conflict(
+        busy,
+        format!(
+            "environment {id} still holds resources (clusters, compute pools or integrations); delete them first"
+        ),
+    )?;
     world.environments.remove(&id);
     world
         .schema_registries

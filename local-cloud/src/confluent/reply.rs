@@ -89,6 +89,16 @@ pub fn forbidden(detail: impl Into<String>) -> Response {
     )
 }
 
+/// The 409 the management APIs answer a create whose name is taken, or a delete of what is still
+/// in use, when `refused`.
+pub fn conflict(refused: bool, detail: impl Into<String>) -> Result<(), Response> {
+    if refused {
+        Err(error(Api::Management, StatusCode::CONFLICT, detail))
+    } else {
+        Ok(())
+    }
+}
+
 /// A role binding that does not exist: 403 in Kafka REST's shape (`read_deleted_role_binding.json`).
 pub fn no_binding() -> Response {
     coded(

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use super::collection::{Collection, Store, as_stored, in_order, not_found, scoped, with_self};
 use super::refs;
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, coded, created, error, need, no_content, ok, one_of,
-    page, required,
+    Api, Query, Reply, bad_field, base, body, coded, conflict, created, error, need, no_content,
+    ok, one_of, page, required,
 };
 use super::state::Confluent;
 use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, now_rfc3339};
@@ -120,13 +120,10 @@ async fn create_integration(
     let same = |i: &Value| {
         i["environment"]["id"] == env_id && !name.is_empty() && i["display_name"] == name
     };
-    if world.integrations.values().any(|i| same(&i.json)) {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("integration '{name}' already exists"),
-        ));
-    }
+    conflict(
+        world.integrations.values().any(|i| same(&i.json)),
+        format!("integration '{name}' already exists"),
+    )?;
     let env_ref = refs::environment(&world, &base(&headers), env_id);
     let id = world.id("cspi", 5);
     let external_id = world.uuid();
@@ -164,15 +161,11 @@ async fn delete_integration(
         v.pointer("/spec/storage/provider_integration_id") == Some(&json!(id))
             || v.pointer("/spec/config/provider_integration_id") == Some(&json!(id))
     };
-    if world.tableflow_topics.values().any(|t| uses(&t.json))
-        || world.catalog_integrations.values().any(|c| uses(&c.json))
-    {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("integration {id} is in use by Tableflow"),
-        ));
-    }
+    conflict(
+        world.tableflow_topics.values().any(|t| uses(&t.json))
+            || world.catalog_integrations.values().any(|c| uses(&c.json)),
+        format!("integration {id} is in use by Tableflow"),
+    )?;
     world.integrations.remove(&id);
     no_content()
 }
@@ -258,13 +251,10 @@ async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: By
         .cloned()
         .unwrap_or(json!(["ICEBERG"]));
     let key = (lkc.to_string(), topic.to_string());
-    if world.tableflow_topics.contains_key(&key) {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("Tableflow is already enabled on '{topic}'"),
-        ));
-    }
+    conflict(
+        world.tableflow_topics.contains_key(&key),
+        format!("Tableflow is already enabled on '{topic}'"),
+    )?;
     let now = now_rfc3339();
     let org = cc.config.organization_id.clone();
     let b = base(&headers);
