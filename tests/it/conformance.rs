@@ -13,12 +13,11 @@
 //! hands out the router's (`X-Forwarded-Host`), so those calls are checked too.
 
 use crate::common;
-use crate::contract::{Prism, ROUTES, free_port, specs_and_prism, wait_for};
+use crate::contract::{ROUTES, start_prisms};
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -112,32 +111,6 @@ impl Exchange {
             _ => value.get(step),
         })
     }
-}
-
-/// Starts one `prism proxy --errors` per spec file in front of `upstream`.
-fn start_proxies(upstream: &str) -> (Prism, BTreeMap<&'static str, String>) {
-    let (specs, prism) = specs_and_prism();
-    let mut children = Vec::new();
-    let mut urls = BTreeMap::new();
-    for (_, file) in ROUTES {
-        let port = free_port();
-        let child = Command::new(&prism)
-            .args(["proxy", "-h", "127.0.0.1", "-p", &port.to_string()])
-            .arg(specs.join(file))
-            .arg(upstream)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prism starts");
-        children.push(child);
-        urls.insert(*file, format!("http://127.0.0.1:{port}"));
-    }
-    let guard = Prism(children);
-    let deadline = Instant::now() + Duration::from_secs(180);
-    for url in urls.values() {
-        wait_for(url.trim_start_matches("http://"), deadline);
-    }
-    (guard, urls)
 }
 
 #[derive(Clone)]
@@ -312,9 +285,10 @@ async fn a_full_create_plan_and_delete_conforms_to_the_official_specs_both_ways(
     )
     .await;
     let upstream = own.cloud.url();
-    let (_guard, proxies) = tokio::task::spawn_blocking(move || start_proxies(&upstream))
-        .await
-        .unwrap();
+    let (_guard, proxies) =
+        tokio::task::spawn_blocking(move || start_prisms("proxy", Some(&upstream)))
+            .await
+            .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let me = format!("http://{}", listener.local_addr().unwrap());
     let routing = Routing {

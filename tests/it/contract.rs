@@ -57,7 +57,7 @@ impl Drop for Prism {
     }
 }
 
-pub fn free_port() -> u16 {
+fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -65,33 +65,37 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Starts one `prism mock` per spec file; returns each file's base URL.
-fn start_prism(prism: &str, specs: &std::path::Path) -> (Prism, BTreeMap<&'static str, String>) {
+/// Starts one Prism per spec file, `prism <command> <spec> [<upstream>]` (`mock`, or `proxy`
+/// in front of an upstream); returns each file's base URL.
+pub fn start_prisms(
+    command: &str,
+    upstream: Option<&str>,
+) -> (Prism, BTreeMap<&'static str, String>) {
+    let (specs, prism) = specs_and_prism();
     let mut children = Vec::new();
     let mut urls = BTreeMap::new();
     for (_, file) in ROUTES {
         let port = free_port();
-        let child = Command::new(prism)
-            .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
+        let mut cmd = Command::new(&prism);
+        cmd.args([command, "-h", "127.0.0.1", "-p", &port.to_string()])
             .arg(specs.join(file))
+            .args(upstream)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prism starts");
-        children.push(child);
+            .stderr(Stdio::null());
+        children.push(cmd.spawn().expect("prism starts"));
         urls.insert(*file, format!("http://127.0.0.1:{port}"));
     }
     let guard = Prism(children);
-    let deadline = Instant::now() + Duration::from_secs(120);
+    // A dozen Node processes starting at once on a busy machine take their time.
+    let deadline = Instant::now() + Duration::from_secs(180);
     for url in urls.values() {
-        let addr = url.trim_start_matches("http://").to_string();
-        wait_for(&addr, deadline);
+        wait_for(url.trim_start_matches("http://"), deadline);
     }
     (guard, urls)
 }
 
 /// Waits until something listens at `addr`, or fails the test at `deadline`.
-pub fn wait_for(addr: &str, deadline: Instant) {
+fn wait_for(addr: &str, deadline: Instant) {
     while std::net::TcpStream::connect(addr).is_err() {
         assert!(Instant::now() < deadline, "prism did not start at {addr}");
         std::thread::sleep(Duration::from_millis(200));
@@ -99,7 +103,7 @@ pub fn wait_for(addr: &str, deadline: Instant) {
 }
 
 /// The official Confluent specs, and Prism's binary (`PRISM`, which `./test` sets).
-pub fn specs_and_prism() -> (PathBuf, String) {
+fn specs_and_prism() -> (PathBuf, String) {
     let specs = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/specs/confluent-cloud"
@@ -244,8 +248,7 @@ fn inputs(me: &str) -> Inputs {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_client_request_matches_the_official_specs() {
-    let (specs, prism) = specs_and_prism();
-    let (_guard, prisms) = tokio::task::spawn_blocking(move || start_prism(&prism, &specs))
+    let (_guard, prisms) = tokio::task::spawn_blocking(|| start_prisms("mock", None))
         .await
         .unwrap();
 
