@@ -6,6 +6,7 @@ mod common;
 mod aws;
 mod cli;
 mod confluent;
+mod conformance;
 mod contract;
 mod deploy_sh;
 mod engine;

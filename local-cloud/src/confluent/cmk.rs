@@ -5,27 +5,41 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query as Q, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::Confluent;
-use super::org::{not_found, with_self};
+use super::collection::{Collection, Store, not_found};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_content, ok,
-    one_of, page, required,
+    Api, Query, Reply, bad_field, base, body, conflict, forbidden, need, no_content, one_of,
 };
-use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
+use super::world::{SPEC_ENV, now_rfc3339};
+
+/// A cluster that does not exist (any more) reads 403 (`kafka/read_deleted_kafka.json`).
+const CLUSTERS: Collection = Collection {
+    path: "/cmk/v2/clusters",
+    api_version: "cmk/v2",
+    kind: "Cluster",
+    scope: Some(("environment", SPEC_ENV)),
+    missing: |_| forbidden("Forbidden Access"),
+    links: true,
+    render,
+};
+use super::refs;
+use super::state::Confluent;
+
+const STORE: Store = Store {
+    all: |w| w.clusters.values().collect(),
+    one: |w, id| w.clusters.get(id),
+};
 
 pub fn routes() -> Router<Confluent> {
+    let (list, read) = CLUSTERS.reads(&STORE, &[]);
     Router::new()
-        .route("/cmk/v2/clusters", get(list).post(create))
-        .route("/cmk/v2/clusters/{id}", get(read).delete(delete))
+        .route("/cmk/v2/clusters", list.post(create))
+        .route("/cmk/v2/clusters/{id}", read.delete(delete))
 }
 
 /// The cluster as the caller sees it: its REST endpoint is wherever the caller reached us.
-pub fn render(v: &Value, base: &str) -> Value {
-    let id = v["id"].as_str().unwrap_or_default();
-    let mut v = with_self(v.clone(), base, &format!("/cmk/v2/clusters/{id}"));
+fn render(mut v: Value, base: &str) -> Value {
     v["spec"]["http_endpoint"] = json!(base);
     v["spec"]["endpoints"]["PUBLIC"]["http_endpoint"] = json!(base);
     v
@@ -55,19 +69,18 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
     }
     let env_id = need(&v, "/spec/environment/id")?;
     let mut world = cc.world();
+    let b = base(&headers);
+    let env_ref = refs::environment(&world, &b, env_id);
     let env_crn = match world.environments.get(env_id) {
         Some(env) => env.json["metadata"]["resource_name"].clone(),
         None => return Err(not_found("environment", env_id)),
     };
     let in_env =
         |c: &Value| c["spec"]["environment"]["id"] == env_id && c["spec"]["display_name"] == name;
-    if world.clusters.values().any(|c| in_env(&c.json)) {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("cluster '{name}' already exists in {env_id}"),
-        ));
-    }
+    conflict(
+        world.clusters.values().any(|c| in_env(&c.json)),
+        format!("cluster '{name}' already exists in {env_id}"),
+    )?;
     let id = world.id("lkc", 5);
     let now = now_rfc3339();
     let bootstrap = format!(
@@ -88,47 +101,13 @@ async fn create(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -
             "config": {"kind": kind},
             "kafka_bootstrap_endpoint": bootstrap,
             "endpoints": {"PUBLIC": {"kafka_bootstrap_endpoint": bootstrap, "connection_type": "PUBLIC"}},
-            "environment": {"id": env_id, "related": "", "resource_name": env_crn},
+            "environment": env_ref,
         },
         "status": {"phase": "PROVISIONING"},
     });
     let item = world.item(cluster.clone());
     world.clusters.insert(id.clone(), item);
-    let b = base(&headers);
-    created(
-        StatusCode::ACCEPTED,
-        render(&cluster, &b),
-        &format!("{b}/cmk/v2/clusters/{id}"),
-    )
-}
-
-async fn list(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
-    let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(
-        world
-            .clusters
-            .values()
-            .filter(|c| c.json["spec"]["environment"]["id"] == env),
-    );
-    let data = items.into_iter().map(|c| render(&c.json, &b)).collect();
-    page(&b, "/cmk/v2/clusters", &q, "cmk/v2", "Cluster", data)
-}
-
-async fn read(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
-    let world = cc.world();
-    let c = scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")
-        .map_err(|_| forbidden("Forbidden Access"))?;
-    ok(StatusCode::OK, render(&c.json, &base(&headers)))
+    CLUSTERS.made(StatusCode::ACCEPTED, &cluster, &b)
 }
 
 async fn delete(
@@ -138,14 +117,9 @@ async fn delete(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.clusters, &id, SPEC_ENV, env, "cluster")
-        .map_err(|_| forbidden("Forbidden Access"))?;
     // Deprovisioning takes a while; `settle` removes the cluster when it is done.
-    if let Some(c) = world.clusters.get_mut(&id) {
-        c.start_deleting("/status/phase", "DEPROVISIONING");
-    }
+    CLUSTERS.start_deleting(&mut world.clusters, &id, &q, "DEPROVISIONING")?;
     // Everything that lives inside the cluster goes with it, as on the real service.
     world.topics.retain(|(lkc, _), _| lkc != &id);
     world.acls.remove(&id);

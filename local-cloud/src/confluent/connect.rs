@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::Confluent;
-use super::reply::{Api, Query, Reply, body, error, ok};
+use super::reply::{Api, Query, Reply, body, coded, error, ok};
+use super::state::Confluent;
 
 const MASK: &str = "****************";
 // Both are masked when read back (`read_created_connectors.json`).
@@ -40,8 +40,9 @@ fn scope(
 ) -> Result<(), axum::response::Response> {
     match world.clusters.get(lkc) {
         Some(c) if c.json["spec"]["environment"]["id"] == env => Ok(()),
-        _ => Err(connect_error(
+        _ => Err(coded(
             StatusCode::NOT_FOUND,
+            404,
             format!("Kafka cluster {lkc} not found in environment {env}"),
         )),
     }
@@ -103,8 +104,14 @@ fn server_added(world: &super::world::World, lkc: &str) -> Map<String, Value> {
     added
 }
 
+/// Connect's 404, in the shape recorded (`connector/managed/read_deleted_connector.json`), not
+/// the `{"error": ...}` its spec shows for other errors.
 fn no_connector(name: &str) -> axum::response::Response {
-    connect_error(StatusCode::NOT_FOUND, format!("Connector {name} not found"))
+    coded(
+        StatusCode::NOT_FOUND,
+        404,
+        format!("resource not found: connector {name}"),
+    )
 }
 
 /// The connector of the path, in its environment and cluster, or Connect's 404.

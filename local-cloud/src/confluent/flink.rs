@@ -5,17 +5,18 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query as Q, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::org::{not_found, with_self};
+use super::collection::{Collection, Store, as_stored, in_order, not_found, scoped, with_self};
+use super::rbac;
 use super::reply::{
-    Api, Query, Reply, bad_field, base, basic_auth, body, created, error, forbidden, need,
-    no_content, ok, one_of, page, required,
+    Api, Query, Reply, bad_field, base, basic_auth, body, conflict, created, error, forbidden,
+    need, no_content, ok, one_of, page_body,
 };
-use super::world::{SPEC_ENV, World, in_order, now_rfc3339, scoped};
-use super::{Caller, Confluent, rbac};
+use super::state::{Caller, Confluent, flink_region_id};
+use super::world::{SPEC_ENV, World, now_rfc3339};
 
 /// The regions the emulator offers, as `GET /fcpm/v2/regions` lists them.
 const REGIONS: &[(&str, &str, &str)] = &[
@@ -27,14 +28,17 @@ const REGIONS: &[(&str, &str, &str)] = &[
     ("AWS", "ap-southeast-2", "Sydney (ap-southeast-2)"),
 ];
 
+const POOL_STORE: Store = Store {
+    all: |w| w.compute_pools.values().collect(),
+    one: |w, id| w.compute_pools.get(id),
+};
+
 pub fn routes() -> Router<Confluent> {
+    let (pools, pool) = POOLS.reads(&POOL_STORE, &[("spec.region", "/spec/region")]);
     let statements = "/sql/v1/organizations/{org}/environments/{env}/statements";
     Router::new()
-        .route("/fcpm/v2/compute-pools", get(list_pools).post(create_pool))
-        .route(
-            "/fcpm/v2/compute-pools/{id}",
-            get(get_pool).delete(delete_pool),
-        )
+        .route("/fcpm/v2/compute-pools", pools.post(create_pool))
+        .route("/fcpm/v2/compute-pools/{id}", pool.delete(delete_pool))
         .route("/fcpm/v2/regions", get(list_regions))
         .route(statements, get(list_statements).post(create_statement))
         .route(
@@ -43,16 +47,16 @@ pub fn routes() -> Router<Confluent> {
         )
 }
 
-fn pool_view(v: &Value, base: &str) -> Value {
-    with_self(
-        v.clone(),
-        base,
-        &format!(
-            "/fcpm/v2/compute-pools/{}",
-            v["id"].as_str().unwrap_or_default()
-        ),
-    )
-}
+/// A pool that does not exist (any more) reads 403 (`compute_pool/read_deleted_compute_pool.json`).
+const POOLS: Collection = Collection {
+    path: "/fcpm/v2/compute-pools",
+    api_version: "fcpm/v2",
+    kind: "ComputePool",
+    scope: Some(("environment", SPEC_ENV)),
+    missing: |id| forbidden(format!("The compute pool {id} was not found.")),
+    links: true,
+    render: as_stored,
+};
 
 async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
     cc.cloud(&headers)?;
@@ -86,63 +90,20 @@ async fn create_pool(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byt
             format!("compute pool '{name}' already exists"),
         ));
     }
+    let b = base(&headers);
+    let env_ref = super::refs::environment(&world, &b, env_id);
     let id = world.id("lfcp", 5);
     let now = now_rfc3339();
-    let region_id = super::flink_region_id(cloud, region);
+    let region_id = flink_region_id(cloud, region);
     let pool = json!({
         "api_version": "fcpm/v2", "kind": "ComputePool", "id": id,
         "metadata": {"resource_name": format!("{}/flink-region={region_id}/compute-pool={id}", env_crn.as_str().unwrap_or_default()), "created_at": now, "updated_at": now},
-        "spec": {"display_name": name, "cloud": cloud, "region": region, "max_cfu": max_cfu, "environment": {"id": env_id, "related": "", "resource_name": env_crn}},
+        "spec": {"display_name": name, "cloud": cloud, "region": region, "max_cfu": max_cfu, "environment": env_ref},
         "status": {"phase": "PROVISIONING", "current_cfu": 0},
     });
     let item = world.item(pool.clone());
     world.compute_pools.insert(id.clone(), item);
-    let b = base(&headers);
-    created(
-        StatusCode::ACCEPTED,
-        pool_view(&pool, &b),
-        &format!("{b}/fcpm/v2/compute-pools/{id}"),
-    )
-}
-
-async fn list_pools(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
-    let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(
-        world
-            .compute_pools
-            .values()
-            .filter(|p| p.json["spec"]["environment"]["id"] == env)
-            .filter(|p| {
-                q.get("spec.region")
-                    .is_none_or(|r| p.json["spec"]["region"] == r.as_str())
-            }),
-    );
-    let data = items.into_iter().map(|p| pool_view(&p.json, &b)).collect();
-    page(
-        &b,
-        "/fcpm/v2/compute-pools",
-        &q,
-        "fcpm/v2",
-        "ComputePool",
-        data,
-    )
-}
-
-async fn get_pool(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
-    let world = cc.world();
-    let p = scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")
-        .map_err(|_| forbidden(format!("The compute pool {id} was not found.")))?;
-    ok(StatusCode::OK, pool_view(&p.json, &base(&headers)))
+    POOLS.made(StatusCode::ACCEPTED, &pool, &b)
 }
 
 async fn delete_pool(
@@ -152,13 +113,8 @@ async fn delete_pool(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.compute_pools, &id, SPEC_ENV, env, "compute pool")
-        .map_err(|_| forbidden(format!("The compute pool {id} was not found.")))?;
-    if let Some(p) = world.compute_pools.get_mut(&id) {
-        p.start_deleting("/status/phase", "DEPROVISIONING");
-    }
+    POOLS.start_deleting(&mut world.compute_pools, &id, &q, "DEPROVISIONING")?;
     no_content()
 }
 
@@ -170,7 +126,7 @@ async fn list_regions(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Q
         .filter(|(cloud, _, _)| q.get("cloud").is_none_or(|c| c == cloud))
         .filter(|(_, name, _)| q.get("region_name").is_none_or(|r| r == name))
         .map(|(cloud, name, display)| {
-            let id = super::flink_region_id(cloud, name);
+            let id = flink_region_id(cloud, name);
             json!({
                 "api_version": "fcpm/v2", "kind": "Region", "id": id,
                 "metadata": {"self": format!("{b}/fcpm/v2/regions/{id}")},
@@ -179,7 +135,13 @@ async fn list_regions(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Q
             })
         })
         .collect();
-    page(&b, "/fcpm/v2/regions", &q, "fcpm/v2", "Region", data)
+    // The real regions list ends with `next: ""` (`flink_region/read_regions.json`), outside its
+    // spec, which wants a URI: clients must take an empty `next` as the last page.
+    let mut list = page_body(&b, "/fcpm/v2/regions", &q, "fcpm/v2", "Region", data)?;
+    if list["metadata"].get("next").is_none() {
+        list["metadata"]["next"] = json!("");
+    }
+    ok(StatusCode::OK, list)
 }
 
 /// Statements take a Flink API key (resource `{cloud}.{region}`) of the path's environment.
@@ -249,6 +211,17 @@ fn may_run(
     Ok(())
 }
 
+/// A statement that does not exist, as recorded (`flink_statement/read_deleted_flink_statement.json`):
+/// the Flink API's errors carry neither id nor code.
+fn no_statement(name: &str) -> Response {
+    let body = json!({"errors": [{
+        "status": "404",
+        "detail": format!("Statement resource={name} does not exist"),
+        "source": {},
+    }]});
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}
+
 fn statement_name_ok(name: &str) -> bool {
     let label = |l: &str| {
         !l.is_empty()
@@ -309,16 +282,12 @@ async fn create_statement(
             format!("principal '{principal}' was not found"),
         ));
     }
-    if world
-        .statements
-        .contains_key(&(env.clone(), name.to_string()))
-    {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("statement '{name}' already exists"),
-        ));
-    }
+    conflict(
+        world
+            .statements
+            .contains_key(&(env.clone(), name.to_string())),
+        format!("statement '{name}' already exists"),
+    )?;
     let now = now_rfc3339();
     let uid = world.uuid();
     let statement = json!({
@@ -388,7 +357,7 @@ async fn get_statement(
     let s = world
         .statements
         .get(&(env, name.clone()))
-        .ok_or_else(|| not_found("statement", &name))?;
+        .ok_or_else(|| no_statement(&name))?;
     ok(StatusCode::OK, statement_view(&s.json, &base(&headers)))
 }
 
@@ -403,7 +372,7 @@ async fn delete_statement(
     world
         .statements
         .get_mut(&(env, name.clone()))
-        .ok_or_else(|| not_found("statement", &name))?
+        .ok_or_else(|| no_statement(&name))?
         .start_deleting("/status/phase", "DELETING");
     Ok(axum::response::IntoResponse::into_response(
         StatusCode::ACCEPTED,

@@ -8,13 +8,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::org::{not_found, with_self};
+use super::collection::{Collection, Store, as_stored};
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, forbidden, need, no_binding,
-    no_content, ok, page, required,
+    Api, Query, Reply, bad_field, base, body, conflict, created, failure, forbidden, need,
+    no_binding, no_content, ok, required,
 };
-use super::world::{Key, in_order, now_rfc3339};
-use super::{Confluent, flink_region_id};
+use super::state::{Confluent, flink_region_id};
+use super::world::{Key, now_rfc3339};
 
 /// Roles that exist in Confluent Cloud RBAC (the spec does not enumerate them).
 const ROLES: &[&str] = &[
@@ -35,31 +35,90 @@ const ROLES: &[&str] = &[
     "Assigner",
 ];
 
+const ACCOUNT_STORE: Store = Store {
+    all: |w| w.service_accounts.values().collect(),
+    one: |w, id| w.service_accounts.get(id),
+};
+
+const KEY_STORE: Store = Store {
+    all: |w| w.keys.values().map(|k| &k.item).collect(),
+    one: |w, id| w.keys.get(id).map(|k| &k.item),
+};
+
+const BINDING_STORE: Store = Store {
+    all: |w| w.role_bindings.values().collect(),
+    one: |w, id| w.role_bindings.get(id),
+};
+
 pub fn routes() -> Router<Confluent> {
+    let (accounts, account) = ACCOUNTS.reads(&ACCOUNT_STORE, &[("display_name", "/display_name")]);
+    let key_filters = &[
+        ("spec.owner", "/spec/owner/id"),
+        ("spec.resource", "/spec/resource/id"),
+    ];
+    let (keys, key) = KEYS.reads(&KEY_STORE, key_filters);
+    let (_, binding) = BINDINGS.reads(&BINDING_STORE, &[]);
     Router::new()
-        .route(
-            "/iam/v2/service-accounts",
-            get(list_accounts).post(create_account),
-        )
+        .route("/iam/v2/service-accounts", accounts.post(create_account))
         .route(
             "/iam/v2/service-accounts/{id}",
-            get(get_account).delete(delete_account),
+            account.delete(delete_account),
         )
-        .route("/iam/v2/api-keys", get(list_keys).post(create_key))
-        .route("/iam/v2/api-keys/{id}", get(get_key).delete(delete_key))
+        .route("/iam/v2/api-keys", keys.post(create_key))
+        .route("/iam/v2/api-keys/{id}", key.delete(delete_key))
         .route(
             "/iam/v2/role-bindings",
             get(list_bindings).post(create_binding),
         )
-        .route(
-            "/iam/v2/role-bindings/{id}",
-            get(get_binding).delete(delete_binding),
-        )
+        .route("/iam/v2/role-bindings/{id}", binding.delete(delete_binding))
 }
 
-fn self_of(v: &Value, base: &str, collection: &str) -> Value {
-    let id = v["id"].as_str().unwrap_or_default();
-    with_self(v.clone(), base, &format!("/iam/v2/{collection}/{id}"))
+/// A service account that does not exist, as recorded (`service_account/read_deleted_sa.json`).
+fn no_account() -> axum::response::Response {
+    failure(
+        StatusCode::NOT_FOUND,
+        Some("service_account_not_found"),
+        "Service Account Not Found",
+        json!({}),
+    )
+}
+
+const ACCOUNTS: Collection = Collection {
+    path: "/iam/v2/service-accounts",
+    api_version: "iam/v2",
+    kind: "ServiceAccount",
+    scope: None,
+    missing: |_| no_account(),
+    links: true,
+    render: as_stored,
+};
+
+/// A key that does not exist (any more) reads 403 (`apikey/read_deleted_kafka_api_key.json`).
+const KEYS: Collection = Collection {
+    path: "/iam/v2/api-keys",
+    api_version: "iam/v2",
+    kind: "ApiKey",
+    scope: None,
+    missing: |_| forbidden("Forbidden Access"),
+    links: true,
+    render: as_stored,
+};
+
+/// A binding that does not exist reads 403 (`role_binding/read_deleted_role_binding.json`).
+const BINDINGS: Collection = Collection {
+    path: "/iam/v2/role-bindings",
+    api_version: "iam/v2",
+    kind: "RoleBinding",
+    scope: None,
+    missing: |_| no_binding(),
+    links: true,
+    render: as_stored,
+};
+
+/// Whether `v` at `pointer` is what the query's `param` asks for, if it asks.
+fn filter(q: &Query, param: &str, v: &Value, pointer: &str) -> bool {
+    q.get(param)
+        .is_none_or(|wanted| v.pointer(pointer).and_then(Value::as_str) == Some(wanted))
 }
 
 async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
@@ -67,17 +126,13 @@ async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let v = body(Api::Management, &bytes)?;
     let name = need(&v, "/display_name")?;
     let mut world = cc.world();
-    if world
-        .service_accounts
-        .values()
-        .any(|s| s.json["display_name"] == name)
-    {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("resource_already_exists: service account '{name}'"),
-        ));
-    }
+    conflict(
+        world
+            .service_accounts
+            .values()
+            .any(|s| s.json["display_name"] == name),
+        format!("resource_already_exists: service account '{name}'"),
+    )?;
     let id = world.id("sa", 6);
     let now = now_rfc3339();
     let org = &cc.config.organization_id;
@@ -90,50 +145,7 @@ async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let item = world.item(account.clone());
     world.service_accounts.insert(id.clone(), item);
     let b = base(&headers);
-    created(
-        StatusCode::CREATED,
-        self_of(&account, &b, "service-accounts"),
-        &format!("{b}/iam/v2/service-accounts/{id}"),
-    )
-}
-
-async fn list_accounts(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(world.service_accounts.values().filter(|s| {
-        q.get("display_name")
-            .is_none_or(|n| s.json["display_name"] == n.as_str())
-    }));
-    let data = items
-        .into_iter()
-        .map(|s| self_of(&s.json, &b, "service-accounts"))
-        .collect();
-    page(
-        &b,
-        "/iam/v2/service-accounts",
-        &q,
-        "iam/v2",
-        "ServiceAccount",
-        data,
-    )
-}
-
-async fn get_account(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let s = world
-        .service_accounts
-        .get(&id)
-        .ok_or_else(|| not_found("service account", &id))?;
-    ok(
-        StatusCode::OK,
-        self_of(&s.json, &base(&headers), "service-accounts"),
-    )
+    ACCOUNTS.made(StatusCode::CREATED, &account, &b)
 }
 
 async fn delete_account(
@@ -143,10 +155,7 @@ async fn delete_account(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    world
-        .service_accounts
-        .remove(&id)
-        .ok_or_else(|| not_found("service account", &id))?;
+    world.service_accounts.remove(&id).ok_or_else(no_account)?;
     // Its keys stop working and its bindings go with it.
     world.keys.retain(|_, k| k.owner != id);
     let principal = format!("User:{id}");
@@ -158,8 +167,8 @@ async fn delete_account(
 
 /// The resource a key is bound to, described as the API describes it, or a 400.
 fn key_resource(
-    cc: &Confluent,
     world: &super::world::World,
+    base: &str,
     v: &Value,
 ) -> Result<Option<Value>, axum::response::Response> {
     let Some(id) = v.pointer("/spec/resource/id").and_then(Value::as_str) else {
@@ -182,22 +191,34 @@ fn key_resource(
             )
         }),
     };
-    let (api_version, kind) = if let Some(c) = world.clusters.get(id) {
+    let crn_of = |item: &super::world::Item| item.json["metadata"]["resource_name"].clone();
+    // The related URL and CRN of each kind as the real service answers them (`apikey/*.json`).
+    let (api_version, kind, related, crn) = if let Some(c) = world.clusters.get(id) {
         if let Some(e) = elsewhere(c) {
             return Err(e);
         }
-        ("cmk/v2", "Cluster")
+        let related = format!("{base}/cmk/v2/clusters/{id}");
+        ("cmk/v2", "Cluster", json!(related), crn_of(c))
     } else if let Some(sr) = world.schema_registries.get(id) {
         if let Some(e) = elsewhere(sr) {
             return Err(e);
         }
-        ("srcm/v3", "Cluster")
+        let related = format!("{base}/srcm/v3/clusters/{id}");
+        ("srcm/v3", "Cluster", json!(related), crn_of(sr))
     } else if id == flink_region_id("AWS", "us-east-1")
         || id.contains('.') && id.starts_with("aws.")
     {
-        match env {
-            Some(e) if world.environments.contains_key(e) => ("fcpm/v2", "Region"),
-            _ => {
+        match env.and_then(|e| world.environments.get(e)) {
+            Some(e) => {
+                let cloud = id.split('.').next().unwrap_or_default();
+                let related = format!("{base}/fcpm/v2/regions?cloud={cloud}");
+                let crn = format!(
+                    "{}/flink-region={id}",
+                    crn_of(e).as_str().unwrap_or_default()
+                );
+                ("fcpm/v2", "Region", json!(related), json!(crn))
+            }
+            None => {
                 return Err(bad_field(
                     "/spec/resource/environment",
                     "a Flink API key needs the environment it is for",
@@ -205,17 +226,26 @@ fn key_resource(
             }
         }
     } else if id == "tableflow" {
-        ("tableflow/v1", "Tableflow")
+        // Not URIs, though the spec wants them: what the real service answers
+        // (`apikey/create_tableflow_api_key.json`).
+        (
+            "tableflow/v1",
+            "Tableflow",
+            json!("tableflow"),
+            json!("tableflow"),
+        )
     } else {
         return Err(bad_field(
             "/spec/resource/id",
             format!("resource '{id}' was not found"),
         ));
     };
-    let _ = cc;
-    Ok(Some(
-        json!({"id": id, "environment": env, "related": "", "resource_name": "", "api_version": api_version, "kind": kind}),
-    ))
+    let mut reference = json!({"id": id, "related": related, "resource_name": crn, "api_version": api_version, "kind": kind});
+    // Only an env-scoped resource names its environment; a global one has none, not null.
+    if let Some(env) = env {
+        reference["environment"] = json!(env);
+    }
+    Ok(Some(reference))
 }
 
 async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
@@ -223,16 +253,15 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     let v = body(Api::Management, &bytes)?;
     let owner = need(&v, "/spec/owner/id")?;
     let mut world = cc.world();
-    let owner_crn = match world.service_accounts.get(owner) {
-        Some(sa) => sa.json["metadata"]["resource_name"].clone(),
-        None => {
-            return Err(bad_field(
-                "/spec/owner/id",
-                format!("owner '{owner}' was not found"),
-            ));
-        }
-    };
-    let resource = key_resource(&cc, &world, &v)?;
+    if !world.service_accounts.contains_key(owner) {
+        return Err(bad_field(
+            "/spec/owner/id",
+            format!("owner '{owner}' was not found"),
+        ));
+    }
+    let b = base(&headers);
+    let owner_ref = super::refs::service_account(&world, &b, owner);
+    let resource = key_resource(&world, &b, &v)?;
     let (id, secret) = world.key_id();
     let now = now_rfc3339();
     let org = &cc.config.organization_id;
@@ -242,7 +271,7 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
         "spec": {
             "display_name": v.pointer("/spec/display_name").cloned().unwrap_or(json!("")),
             "description": v.pointer("/spec/description").cloned().unwrap_or(json!("")),
-            "owner": {"id": owner, "related": "", "resource_name": owner_crn, "api_version": "iam/v2", "kind": "ServiceAccount"},
+            "owner": owner_ref,
         },
     });
     if let Some(r) = &resource {
@@ -261,48 +290,9 @@ async fn create_key(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
                 .map(str::to_string),
         },
     );
-    let b = base(&headers);
-    let mut shown = self_of(&key, &b, "api-keys");
+    let mut shown = KEYS.view(&key, &b);
     shown["spec"]["secret"] = json!(secret);
-    created(
-        StatusCode::ACCEPTED,
-        shown,
-        &format!("{b}/iam/v2/api-keys/{id}"),
-    )
-}
-
-async fn list_keys(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let b = base(&headers);
-    let mut items: Vec<_> = world
-        .keys
-        .values()
-        .filter(|k| q.get("spec.owner").is_none_or(|o| &k.owner == o))
-        .filter(|k| {
-            q.get("spec.resource")
-                .is_none_or(|r| k.resource.as_ref() == Some(r))
-        })
-        .collect();
-    items.sort_by_key(|k| k.item.order);
-    let data = items
-        .into_iter()
-        .map(|k| self_of(&k.item.json, &b, "api-keys"))
-        .collect();
-    page(&b, "/iam/v2/api-keys", &q, "iam/v2", "ApiKey", data)
-}
-
-async fn get_key(State(cc): State<Confluent>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let k = world
-        .keys
-        .get(&id)
-        .ok_or_else(|| forbidden("Forbidden Access"))?;
-    ok(
-        StatusCode::OK,
-        self_of(&k.item.json, &base(&headers), "api-keys"),
-    )
+    created(StatusCode::ACCEPTED, shown, &KEYS.url(&b, &id))
 }
 
 async fn delete_key(
@@ -312,10 +302,8 @@ async fn delete_key(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    world
-        .keys
-        .remove(&id)
-        .ok_or_else(|| forbidden("Forbidden Access"))?;
+    KEYS.find(world.keys.get(&id).map(|k| &k.item), &id, &Query::new())?;
+    world.keys.remove(&id);
     no_content()
 }
 
@@ -348,13 +336,10 @@ async fn create_binding(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let same = |rb: &Value| {
         rb["principal"] == principal && rb["role_name"] == role && rb["crn_pattern"] == crn
     };
-    if world.role_bindings.values().any(|rb| same(&rb.json)) {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            "this role binding already exists",
-        ));
-    }
+    conflict(
+        world.role_bindings.values().any(|rb| same(&rb.json)),
+        "this role binding already exists",
+    )?;
     let id = world.id("rb", 5);
     let now = now_rfc3339();
     let binding = json!({
@@ -365,11 +350,7 @@ async fn create_binding(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     let item = world.item_settling(binding.clone(), cc.config.delays.binding_propagation);
     world.role_bindings.insert(id.clone(), item);
     let b = base(&headers);
-    created(
-        StatusCode::CREATED,
-        self_of(&binding, &b, "role-bindings"),
-        &format!("{b}/iam/v2/role-bindings/{id}"),
-    )
+    BINDINGS.made(StatusCode::CREATED, &binding, &b)
 }
 
 async fn list_bindings(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
@@ -378,51 +359,13 @@ async fn list_bindings(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<
         .trim_end_matches("/*")
         .to_string();
     let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(
-        world
-            .role_bindings
-            .values()
-            .filter(|rb| {
-                rb.json["crn_pattern"]
-                    .as_str()
-                    .is_some_and(|c| c.starts_with(&pattern))
-            })
-            .filter(|rb| {
-                q.get("principal")
-                    .is_none_or(|p| rb.json["principal"] == p.as_str())
-            })
-            .filter(|rb| {
-                q.get("role_name")
-                    .is_none_or(|r| rb.json["role_name"] == r.as_str())
-            }),
-    );
-    let data = items
-        .into_iter()
-        .map(|rb| self_of(&rb.json, &b, "role-bindings"))
-        .collect();
-    page(
-        &b,
-        "/iam/v2/role-bindings",
-        &q,
-        "iam/v2",
-        "RoleBinding",
-        data,
-    )
-}
-
-async fn get_binding(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let rb = world.role_bindings.get(&id).ok_or_else(no_binding)?;
-    ok(
-        StatusCode::OK,
-        self_of(&rb.json, &base(&headers), "role-bindings"),
-    )
+    BINDINGS.list(world.role_bindings.values(), &q, &base(&headers), |rb| {
+        rb["crn_pattern"]
+            .as_str()
+            .is_some_and(|c| c.starts_with(&pattern))
+            && filter(&q, "principal", rb, "/principal")
+            && filter(&q, "role_name", rb, "/role_name")
+    })
 }
 
 async fn delete_binding(
@@ -433,8 +376,5 @@ async fn delete_binding(
     cc.cloud(&headers)?;
     let mut world = cc.world();
     let rb = world.role_bindings.remove(&id).ok_or_else(no_binding)?;
-    ok(
-        StatusCode::OK,
-        self_of(&rb.json, &base(&headers), "role-bindings"),
-    )
+    ok(StatusCode::OK, BINDINGS.view(&rb.json, &base(&headers)))
 }

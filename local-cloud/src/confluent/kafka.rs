@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::reply::{Api, Query, Reply, base, basic_auth, body, ok};
+use super::rbac;
+use super::reply::{Api, Query, Reply, base, basic_auth, body, coded, ok};
+use super::state::Confluent;
 use super::world::World;
-use super::{Confluent, rbac};
 
 const RESOURCE_TYPES: &[&str] = &[
     "TOPIC",
@@ -60,14 +61,6 @@ pub fn routes() -> Router<Confluent> {
             "/kafka/v3/clusters/{lkc}/acls",
             get(list_acls).post(create_acl).delete(delete_acls),
         )
-}
-
-fn rest_error(status: StatusCode, code: u32, message: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(json!({"error_code": code, "message": message.into()})),
-    )
-        .into_response()
 }
 
 /// What a call needs of its caller beyond a working key of this cluster.
@@ -118,7 +111,7 @@ fn authorize(
         return Err(unauthorized_page(lkc));
     }
     let forbidden = |what: String| {
-        rest_error(
+        coded(
             StatusCode::FORBIDDEN,
             40301,
             format!("Request is not authorized: {what}"),
@@ -128,7 +121,7 @@ fn authorize(
         return Err(forbidden(format!("API key {id} is not active yet")));
     }
     let Some(cluster) = world.clusters.get(lkc) else {
-        return Err(rest_error(
+        return Err(coded(
             StatusCode::NOT_FOUND,
             40403,
             format!("Cluster {lkc} not found"),
@@ -187,7 +180,7 @@ async fn create_topic(
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     else {
-        return Err(rest_error(
+        return Err(coded(
             StatusCode::BAD_REQUEST,
             40001,
             "topic_name is required",
@@ -200,7 +193,7 @@ async fn create_topic(
         .unwrap_or(6);
     let key = (lkc.clone(), name.to_string());
     if world.topics.contains_key(&key) {
-        return Err(rest_error(
+        return Err(coded(
             StatusCode::BAD_REQUEST,
             40002,
             format!("Topic '{name}' already exists."),
@@ -258,7 +251,7 @@ async fn get_topic(
                 t.json["partitions_count"].as_u64().unwrap_or(6),
             ),
         ),
-        None => Err(rest_error(
+        None => Err(coded(
             StatusCode::NOT_FOUND,
             40403,
             "This server does not host this topic-partition.",
@@ -279,7 +272,7 @@ async fn delete_topic(
             t.deleting = Some(std::time::Instant::now());
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        _ => Err(rest_error(
+        _ => Err(coded(
             StatusCode::NOT_FOUND,
             40403,
             "This server does not host this topic-partition.",
@@ -294,7 +287,7 @@ fn field<'a>(v: &'a Value, name: &str, allowed: Option<&[&str]>) -> Result<&'a s
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty());
     let Some(value) = value else {
-        return Err(rest_error(
+        return Err(coded(
             StatusCode::BAD_REQUEST,
             40001,
             format!("{name} is required"),
@@ -303,7 +296,7 @@ fn field<'a>(v: &'a Value, name: &str, allowed: Option<&[&str]>) -> Result<&'a s
     if let Some(allowed) = allowed
         && !allowed.contains(&value)
     {
-        return Err(rest_error(
+        return Err(coded(
             StatusCode::BAD_REQUEST,
             40001,
             format!("{name} '{value}' is not one of {allowed:?}"),
@@ -329,7 +322,7 @@ async fn create_acl(
     field(&v, "operation", Some(OPERATIONS))?;
     field(&v, "permission", Some(PERMISSIONS))?;
     if !principal.starts_with("User:") {
-        return Err(rest_error(
+        return Err(coded(
             StatusCode::BAD_REQUEST,
             40001,
             "principal must look like User:<id>",
@@ -398,7 +391,7 @@ async fn delete_acls(
     authorize(&cc, &world, &headers, &lkc, Need::Admin)?;
     for required in ["resource_type", "pattern_type", "operation", "permission"] {
         if !q.contains_key(required) {
-            return Err(rest_error(
+            return Err(coded(
                 StatusCode::BAD_REQUEST,
                 40001,
                 format!("query parameter {required} is required"),

@@ -8,36 +8,67 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::Confluent;
-use super::reply::{
-    Api, Query, Reply, base, body, created, error, need, no_content, ok, one_of, page, required,
+use super::collection::{Collection, Store, as_stored, not_found};
+use super::reply::{Api, Query, Reply, base, body, conflict, need, no_content, one_of, page};
+use super::world::{SPEC_ENV, now_rfc3339};
+
+const ENVIRONMENTS: Collection = Collection {
+    path: "/org/v2/environments",
+    api_version: "org/v2",
+    kind: "Environment",
+    scope: None,
+    missing: |id| not_found("environment", id),
+    links: true,
+    render: as_stored,
 };
-use super::world::{SPEC_ENV, in_order, now_rfc3339, scoped};
+
+const SCHEMA_REGISTRIES: Collection = Collection {
+    path: "/srcm/v3/clusters",
+    api_version: "srcm/v3",
+    kind: "Cluster",
+    scope: Some(("environment", SPEC_ENV)),
+    missing: |id| not_found("schema registry cluster", id),
+    links: true,
+    render: as_stored,
+};
+use super::refs;
+use super::state::Confluent;
+
+const ENV_STORE: Store = Store {
+    all: |w| w.environments.values().collect(),
+    one: |w, id| w.environments.get(id),
+};
+
+const SR_STORE: Store = Store {
+    all: |w| w.schema_registries.values().collect(),
+    one: |w, id| w.schema_registries.get(id),
+};
 
 pub fn routes() -> Router<Confluent> {
+    let (envs, env) = ENVIRONMENTS.reads(&ENV_STORE, &[]);
+    let (srs, sr) = SCHEMA_REGISTRIES.reads(&SR_STORE, &[]);
     Router::new()
         .route("/org/v2/organizations", get(list_orgs))
-        .route("/org/v2/environments", get(list_envs).post(create_env))
-        .route("/org/v2/environments/{id}", get(get_env).delete(delete_env))
-        .route("/srcm/v3/clusters", get(list_srs))
-        .route("/srcm/v3/clusters/{id}", get(get_sr))
-}
-
-pub fn with_self(mut v: Value, base: &str, path: &str) -> Value {
-    v["metadata"]["self"] = json!(format!("{base}{path}"));
-    v
+        .route("/org/v2/environments", envs.post(create_env))
+        .route("/org/v2/environments/{id}", env.delete(delete_env))
+        .route("/srcm/v3/clusters", srs)
+        .route("/srcm/v3/clusters/{id}", sr)
 }
 
 async fn list_orgs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
     cc.cloud(&headers)?;
     let org = &cc.config.organization_id;
+    let b = base(&headers);
     let item = json!({
         "api_version": "org/v2", "kind": "Organization", "id": org,
-        "metadata": {"resource_name": format!("crn://confluent.cloud/organization={org}")},
+        "metadata": {
+            "self": format!("{b}/org/v2/organizations/{org}"),
+            "resource_name": format!("crn://confluent.cloud/organization={org}"),
+        },
         "display_name": "local-cloud",
     });
     page(
-        &base(&headers),
+        &b,
         "/org/v2/organizations",
         &q,
         "org/v2",
@@ -56,17 +87,13 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
         &["ESSENTIALS", "ADVANCED"],
     )?;
     let mut world = cc.world();
-    if world
-        .environments
-        .values()
-        .any(|e| e.json["display_name"] == name)
-    {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("environment '{name}' already exists"),
-        ));
-    }
+    conflict(
+        world
+            .environments
+            .values()
+            .any(|e| e.json["display_name"] == name),
+        format!("environment '{name}' already exists"),
+    )?;
     let id = world.id("env", 5);
     let org = &cc.config.organization_id;
     let now = now_rfc3339();
@@ -79,6 +106,7 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
     });
     let item = world.item(env.clone());
     world.environments.insert(id.clone(), item);
+    let b = base(&headers);
     // Confluent provisions the environment's Schema Registry with its governance package.
     let sr_id = world.id("lsrc", 5);
     let sr = json!({
@@ -88,63 +116,13 @@ async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Byte
             "display_name": "Stream Governance Package", "package": package,
             "http_endpoint": format!("https://psrc-{}.us-east-1.aws.confluent.cloud", &sr_id[5..]),
             "cloud": "AWS", "region": "us-east-1",
-            "environment": {"id": id, "related": "", "resource_name": crn},
+            "environment": refs::environment(&world, &b, &id),
         },
         "status": {"phase": "PROVISIONING"},
     });
     let item = world.item(sr);
     world.schema_registries.insert(sr_id, item);
-    let path = format!("/org/v2/environments/{id}");
-    created(
-        StatusCode::CREATED,
-        with_self(env, &base(&headers), &path),
-        &path,
-    )
-}
-
-async fn list_envs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let b = base(&headers);
-    let items = in_order(world.environments.values());
-    let data = items
-        .into_iter()
-        .map(|i| {
-            with_self(
-                i.json.clone(),
-                &b,
-                &format!(
-                    "/org/v2/environments/{}",
-                    i.json["id"].as_str().unwrap_or("")
-                ),
-            )
-        })
-        .collect();
-    page(
-        &b,
-        "/org/v2/environments",
-        &q,
-        "org/v2",
-        "Environment",
-        data,
-    )
-}
-
-async fn get_env(State(cc): State<Confluent>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
-    cc.cloud(&headers)?;
-    let world = cc.world();
-    let env = world
-        .environments
-        .get(&id)
-        .ok_or_else(|| not_found("environment", &id))?;
-    ok(
-        StatusCode::OK,
-        with_self(
-            env.json.clone(),
-            &base(&headers),
-            &format!("/org/v2/environments/{id}"),
-        ),
-    )
+    ENVIRONMENTS.made(StatusCode::CREATED, &env, &b)
 }
 
 async fn delete_env(
@@ -154,77 +132,21 @@ async fn delete_env(
 ) -> Reply {
     cc.cloud(&headers)?;
     let mut world = cc.world();
-    if !world.environments.contains_key(&id) {
-        return Err(not_found("environment", &id));
-    }
+    ENVIRONMENTS.find(world.environments.get(&id), &id, &Query::new())?;
     let in_env = |v: &Value| v["spec"]["environment"]["id"] == id || v["environment"]["id"] == id;
     let busy = world.clusters.values().any(|c| in_env(&c.json))
         || world.compute_pools.values().any(|p| in_env(&p.json))
         || world.integrations.values().any(|p| in_env(&p.json));
-    if busy {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!(
-                "environment {id} still holds resources (clusters, compute pools or integrations); delete them first"
-            ),
-        ));
-    }
+    conflict(
+        busy,
+        format!(
+            "environment {id} still holds resources (clusters, compute pools or integrations); delete them first"
+        ),
+    )?;
     world.environments.remove(&id);
     world
         .schema_registries
         .retain(|_, sr| sr.json["spec"]["environment"]["id"] != id);
     world.statements.retain(|(env, _), _| env != &id);
     no_content()
-}
-
-async fn list_srs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
-    let world = cc.world();
-    let b = base(&headers);
-    let data = world
-        .schema_registries
-        .values()
-        .filter(|sr| sr.json["spec"]["environment"]["id"] == env)
-        .map(|sr| {
-            with_self(
-                sr.json.clone(),
-                &b,
-                &format!("/srcm/v3/clusters/{}", sr.json["id"].as_str().unwrap_or("")),
-            )
-        })
-        .collect();
-    page(&b, "/srcm/v3/clusters", &q, "srcm/v3", "Cluster", data)
-}
-
-async fn get_sr(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
-    let world = cc.world();
-    let sr = scoped(
-        &world.schema_registries,
-        &id,
-        SPEC_ENV,
-        env,
-        "schema registry cluster",
-    )?;
-    let path = format!("/srcm/v3/clusters/{id}");
-    ok(
-        StatusCode::OK,
-        with_self(sr.json.clone(), &base(&headers), &path),
-    )
-}
-
-pub fn not_found(what: &str, id: &str) -> axum::response::Response {
-    error(
-        Api::Management,
-        StatusCode::NOT_FOUND,
-        format!("{what} '{id}' was not found"),
-    )
 }

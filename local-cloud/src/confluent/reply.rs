@@ -23,17 +23,57 @@ pub type Reply = Result<Response, Response>;
 pub fn error(api: Api, status: StatusCode, detail: impl Into<String>) -> Response {
     let detail = detail.into();
     let code = status.as_u16();
-    let body = match api {
-        Api::Management => json!({"errors": [{
-            "id": format!("local-{code}"),
-            "status": code.to_string(),
-            "code": status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_"),
-            "title": status.canonical_reason(),
-            "detail": detail,
-        }]}),
-        Api::Connect => json!({"error": {"code": code, "message": detail}}),
-        Api::KafkaRest => json!({"error_code": code as u32 * 100 + 1, "message": detail}),
-    };
+    match api {
+        Api::Management => failure(status, management_code(status), detail, json!({})),
+        Api::Connect => (
+            status,
+            Json(json!({"error": {"code": code, "message": detail}})),
+        )
+            .into_response(),
+        Api::KafkaRest => coded(status, code as u32 * 100 + 1, detail),
+    }
+}
+
+/// The `code` the management APIs give with a status, as recorded (`read_deleted_env.json`:
+/// `resource_not_found`; `read_deleted_kafka.json`: `forbidden_access`); a 401 has none
+/// (`read_list_envs_401.json`).
+fn management_code(status: StatusCode) -> Option<&'static str> {
+    match status.as_u16() {
+        400 => Some("invalid_input"),
+        401 => None,
+        403 => Some("forbidden_access"),
+        404 => Some("resource_not_found"),
+        409 => Some("resource_already_exists"),
+        429 => Some("too_many_requests"),
+        _ => Some("internal_server_error"),
+    }
+}
+
+/// The management `Failure`, as the real service writes it: a request id of 32 hex digits, the
+/// status as a string, a code, the detail, and `source` (empty unless a field is to blame).
+pub fn failure(
+    status: StatusCode,
+    code: Option<&str>,
+    detail: impl Into<String>,
+    source: Value,
+) -> Response {
+    let mut error = json!({
+        "id": uuid::Uuid::new_v4().simple().to_string(),
+        "status": status.as_u16().to_string(),
+        "detail": detail.into(),
+        "source": source,
+    });
+    if let Some(code) = code {
+        error["code"] = json!(code);
+    }
+    (status, Json(json!({"errors": [error]}))).into_response()
+}
+
+/// The `{error_code, message}` body: Kafka REST's, and what Connect and the provider integration
+/// API answer for what does not exist (`connector/managed/read_deleted_connector.json`,
+/// `provider_integration/read_deleted_aws_provider_integration.json`).
+pub fn coded(status: StatusCode, error_code: u32, message: impl Into<String>) -> Response {
+    let body = json!({"error_code": error_code, "message": message.into()});
     (status, Json(body)).into_response()
 }
 
@@ -41,48 +81,50 @@ pub fn error(api: Api, status: StatusCode, detail: impl Into<String>) -> Respons
 /// not exist (any more): 403, not 404 (`read_deleted_kafka.json`, `read_deleted_kafka_api_key.json`,
 /// `read_deleted_compute_pool.json`), so that "gone" and "not allowed" look alike.
 pub fn forbidden(detail: impl Into<String>) -> Response {
-    let body = json!({"errors": [{
-        "id": uuid::Uuid::new_v4().simple().to_string(),
-        "status": "403",
-        "code": "forbidden_access",
-        "detail": detail.into(),
-        "source": {},
-    }]});
-    (StatusCode::FORBIDDEN, Json(body)).into_response()
+    failure(
+        StatusCode::FORBIDDEN,
+        Some("forbidden_access"),
+        detail,
+        json!({}),
+    )
+}
+
+/// The 409 the management APIs answer a create whose name is taken, or a delete of what is still
+/// in use, when `refused`.
+pub fn conflict(refused: bool, detail: impl Into<String>) -> Result<(), Response> {
+    if refused {
+        Err(error(Api::Management, StatusCode::CONFLICT, detail))
+    } else {
+        Ok(())
+    }
 }
 
 /// A role binding that does not exist: 403 in Kafka REST's shape (`read_deleted_role_binding.json`).
 pub fn no_binding() -> Response {
-    let body = json!({
-        "error_code": 40301,
-        "message": "Either unauthorized to access role binding or role binding does not exist",
-    });
-    (StatusCode::FORBIDDEN, Json(body)).into_response()
+    coded(
+        StatusCode::FORBIDDEN,
+        40301,
+        "Either unauthorized to access role binding or role binding does not exist",
+    )
 }
 
 /// A management 400 naming the field that is wrong, as the `Failure` schema's `source.pointer`.
 pub fn bad_field(pointer: &str, detail: impl Into<String>) -> Response {
-    let body = json!({"errors": [{
-        "id": "local-400",
-        "status": "400",
-        "code": "invalid_input",
-        "title": "Bad Request",
-        "detail": detail.into(),
-        "source": {"pointer": pointer},
-    }]});
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    failure(
+        StatusCode::BAD_REQUEST,
+        Some("invalid_input"),
+        detail,
+        json!({"pointer": pointer}),
+    )
 }
 
 pub fn bad_query(parameter: &str) -> Response {
-    let body = json!({"errors": [{
-        "id": "local-400",
-        "status": "400",
-        "code": "invalid_input",
-        "title": "Bad Request",
-        "detail": format!("Missing required query parameter '{parameter}'"),
-        "source": {"parameter": parameter},
-    }]});
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    failure(
+        StatusCode::BAD_REQUEST,
+        Some("invalid_input"),
+        format!("Missing required query parameter '{parameter}'"),
+        json!({"parameter": parameter}),
+    )
 }
 
 pub fn ok(status: StatusCode, body: Value) -> Reply {
@@ -173,6 +215,21 @@ pub fn page(
     kind: &str,
     items: Vec<Value>,
 ) -> Reply {
+    ok(
+        StatusCode::OK,
+        page_body(base, path, q, api_version, kind, items)?,
+    )
+}
+
+/// The list envelope `page` answers with.
+pub fn page_body(
+    base: &str,
+    path: &str,
+    q: &Query,
+    api_version: &str,
+    kind: &str,
+    items: Vec<Value>,
+) -> Result<Value, Response> {
     let size = match q.get("page_size") {
         None => 10,
         Some(s) => match s.parse::<usize>() {
@@ -210,19 +267,17 @@ pub fn page(
             format!("{base}{path}?{query}")
         }
     };
-    // The real service ends a list with an empty `next` rather than leaving it out
-    // (`flink_region/read_regions.json`).
-    let next = if start + size < total {
-        url(Some(start + size))
-    } else {
-        String::new()
-    };
-    let mut metadata = json!({"first": url(None), "total_size": total, "next": next});
+    // The last page has no `next`, as the spec says ("If a response does not contain a next
+    // link, then there is no more data available") and `srcm/read_provisioned_clusters.json`
+    // shows; the regions list, which ends with `next: ""`, says so itself.
+    let mut metadata = json!({"first": url(None), "total_size": total});
+    if start + size < total {
+        metadata["next"] = json!(url(Some(start + size)));
+    }
     if start > 0 {
         metadata["prev"] = json!(url(Some(start.saturating_sub(size))));
     }
-    ok(
-        StatusCode::OK,
+    Ok(
         json!({"api_version": api_version, "kind": format!("{kind}List"), "metadata": metadata, "data": data}),
     )
 }
@@ -238,11 +293,13 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// The base URL the caller used, from its `Host` header: the emulator hands out its own address
-/// wherever the real service hands out a Kafka REST or Flink endpoint.
+/// The base URL the caller used, from its `Host` header, or from `X-Forwarded-Host` when a proxy
+/// stands between (a proxy rewrites `Host`): the emulator hands out its own address wherever the
+/// real service hands out a Kafka REST or Flink endpoint.
 pub fn base(headers: &HeaderMap) -> String {
     let host = headers
-        .get(header::HOST)
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
     format!("http://{host}")

@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::ConfluentConfig;
-use super::sync::{Job, Table};
-use super::world::{World, phase, reap};
+use super::config::ConfluentConfig;
+use super::sync::Job;
+use super::world::{Table, World, phase, reap};
 use crate::customer_aws::Role;
 
 /// Settles the world; gives the jobs to start in the customer's AWS account, if there is one.

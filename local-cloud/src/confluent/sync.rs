@@ -9,18 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::world::{World, now_rfc3339};
+use super::world::{Table, World, now_rfc3339};
 use crate::customer_aws::{CustomerAws, Role, first_metadata};
-
-/// A Tableflow topic's table, as Glue will list it.
-#[derive(Clone, Debug)]
-pub struct Table {
-    pub topic: String,
-    pub location: String,
-    pub metadata: String,
-    /// When its first snapshot was written; the catalog sync publishes it a lag later.
-    pub written: Option<std::time::Instant>,
-}
 
 #[derive(Debug)]
 pub enum Job {

@@ -9,26 +9,34 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::Confluent;
-use super::org::{not_found, with_self};
+use super::collection::{Collection, Store, as_stored, in_order, not_found, scoped, with_self};
+use super::refs;
 use super::reply::{
-    Api, Query, Reply, bad_field, base, body, created, error, need, no_content, ok, one_of, page,
-    required,
+    Api, Query, Reply, bad_field, base, body, coded, conflict, created, error, need, no_content,
+    ok, one_of, page, required,
 };
-use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, in_order, now_rfc3339, scoped};
+use super::state::Confluent;
+use super::world::{CLUSTER_OF, SPEC_ENV, TOP_ENV, now_rfc3339};
 
 /// The AWS account Confluent's own IAM roles live in (what `iam_role_arn` points into).
 const CONFLUENT_AWS_ACCOUNT: &str = "851725421142";
 
+const INTEGRATION_STORE: Store = Store {
+    all: |w| w.integrations.values().collect(),
+    one: |w, id| w.integrations.get(id),
+};
+
 pub fn routes() -> Router<Confluent> {
+    let (integrations, integration) =
+        INTEGRATIONS.reads(&INTEGRATION_STORE, &[("provider", "/provider")]);
     Router::new()
         .route(
             "/pim/v1/integrations",
-            get(list_integrations).post(create_integration),
+            integrations.post(create_integration),
         )
         .route(
             "/pim/v1/integrations/{id}",
-            get(get_integration).delete(delete_integration),
+            integration.delete(delete_integration),
         )
         .route(
             "/tableflow/v1/tableflow-topics",
@@ -47,6 +55,28 @@ pub fn routes() -> Router<Confluent> {
             get(get_catalog).delete(delete_catalog),
         )
 }
+
+/// Provider integrations carry no `self` link (`provider_integration/*.json`).
+const INTEGRATIONS: Collection = Collection {
+    path: "/pim/v1/integrations",
+    api_version: "pim/v1",
+    kind: "Integration",
+    scope: Some(("environment", TOP_ENV)),
+    missing: no_integration,
+    links: false,
+    render: as_stored,
+};
+
+/// Catalog integrations are read within the Kafka cluster the query names.
+const CATALOGS: Collection = Collection {
+    path: "/tableflow/v1/catalog-integrations",
+    api_version: "tableflow/v1",
+    kind: "CatalogIntegration",
+    scope: Some(("spec.kafka_cluster", CLUSTER_OF)),
+    missing: |id| not_found("catalog integration", id),
+    links: true,
+    render: as_stored,
+};
 
 fn role_arn_ok(arn: &str) -> bool {
     let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
@@ -84,21 +114,17 @@ async fn create_integration(
     }
     let name = v.get("display_name").and_then(Value::as_str).unwrap_or("");
     let mut world = cc.world();
-    let env_crn = world
-        .environments
-        .get(env_id)
-        .map(|e| e.json["metadata"]["resource_name"].clone())
-        .ok_or_else(|| not_found("environment", env_id))?;
+    if !world.environments.contains_key(env_id) {
+        return Err(not_found("environment", env_id));
+    }
     let same = |i: &Value| {
         i["environment"]["id"] == env_id && !name.is_empty() && i["display_name"] == name
     };
-    if world.integrations.values().any(|i| same(&i.json)) {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("integration '{name}' already exists"),
-        ));
-    }
+    conflict(
+        world.integrations.values().any(|i| same(&i.json)),
+        format!("integration '{name}' already exists"),
+    )?;
+    let env_ref = refs::environment(&world, &base(&headers), env_id);
     let id = world.id("cspi", 5);
     let external_id = world.uuid();
     let integration = json!({
@@ -111,7 +137,7 @@ async fn create_integration(
             "external_id": external_id,
         },
         "usages": [],
-        "environment": {"id": env_id, "related": "", "resource_name": env_crn},
+        "environment": env_ref,
     });
     let item = world.item(integration.clone());
     world.integrations.insert(id.clone(), item);
@@ -122,48 +148,6 @@ async fn create_integration(
     )
 }
 
-async fn list_integrations(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
-    let world = cc.world();
-    let items = in_order(
-        world
-            .integrations
-            .values()
-            .filter(|i| i.json["environment"]["id"] == env)
-            .filter(|i| {
-                q.get("provider")
-                    .is_none_or(|p| i.json["provider"] == p.as_str())
-            }),
-    );
-    let data = items.into_iter().map(|i| i.json.clone()).collect();
-    page(
-        &base(&headers),
-        "/pim/v1/integrations",
-        &q,
-        "pim/v1",
-        "Integration",
-        data,
-    )
-}
-
-async fn get_integration(
-    State(cc): State<Confluent>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Q(q): Q<Query>,
-) -> Reply {
-    cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
-    let world = cc.world();
-    let i = scoped(&world.integrations, &id, TOP_ENV, env, "integration")?;
-    ok(StatusCode::OK, i.json.clone())
-}
-
 async fn delete_integration(
     State(cc): State<Confluent>,
     headers: HeaderMap,
@@ -171,24 +155,29 @@ async fn delete_integration(
     Q(q): Q<Query>,
 ) -> Reply {
     cc.cloud(&headers)?;
-    let env = required(&q, "environment")?;
     let mut world = cc.world();
-    scoped(&world.integrations, &id, TOP_ENV, env, "integration")?;
+    INTEGRATIONS.find(world.integrations.get(&id), &id, &q)?;
     let uses = |v: &Value| {
         v.pointer("/spec/storage/provider_integration_id") == Some(&json!(id))
             || v.pointer("/spec/config/provider_integration_id") == Some(&json!(id))
     };
-    if world.tableflow_topics.values().any(|t| uses(&t.json))
-        || world.catalog_integrations.values().any(|c| uses(&c.json))
-    {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("integration {id} is in use by Tableflow"),
-        ));
-    }
+    conflict(
+        world.tableflow_topics.values().any(|t| uses(&t.json))
+            || world.catalog_integrations.values().any(|c| uses(&c.json)),
+        format!("integration {id} is in use by Tableflow"),
+    )?;
     world.integrations.remove(&id);
     no_content()
+}
+
+/// An integration that does not exist, as recorded
+/// (`provider_integration/read_deleted_aws_provider_integration.json`).
+fn no_integration(id: &str) -> axum::response::Response {
+    coded(
+        StatusCode::NOT_FOUND,
+        404,
+        format!("Provider Integration {id} not found"),
+    )
 }
 
 fn tableflow_key(cc: &Confluent, headers: &HeaderMap) -> Result<(), axum::response::Response> {
@@ -262,15 +251,13 @@ async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: By
         .cloned()
         .unwrap_or(json!(["ICEBERG"]));
     let key = (lkc.to_string(), topic.to_string());
-    if world.tableflow_topics.contains_key(&key) {
-        return Err(error(
-            Api::Management,
-            StatusCode::CONFLICT,
-            format!("Tableflow is already enabled on '{topic}'"),
-        ));
-    }
+    conflict(
+        world.tableflow_topics.contains_key(&key),
+        format!("Tableflow is already enabled on '{topic}'"),
+    )?;
     let now = now_rfc3339();
     let org = cc.config.organization_id.clone();
+    let b = base(&headers);
     let entry = json!({
         "api_version": "tableflow/v1", "kind": "TableflowTopic",
         "metadata": {"resource_name": format!("crn://confluent.cloud/organization={org}/environment={env}/cloud-cluster={lkc}/tableflow-topic={topic}"), "created_at": now, "updated_at": now},
@@ -278,13 +265,12 @@ async fn enable_topic(State(cc): State<Confluent>, headers: HeaderMap, bytes: By
             "display_name": topic, "suspended": false,
             "config": v.pointer("/spec/config").cloned().unwrap_or(json!({"retention_ms": "604800000", "error_handling": {"mode": "SUSPEND"}})),
             "storage": storage, "table_formats": formats,
-            "environment": {"id": env}, "kafka_cluster": {"id": lkc, "environment": env},
+            "environment": refs::environment(&world, &b, env), "kafka_cluster": refs::cluster(&world, &b, lkc),
         },
         "status": {"phase": "PENDING", "write_mode": "APPEND", "failing_table_formats": [], "catalog_sync_statuses": []},
     });
     let item = world.item(entry.clone());
     world.tableflow_topics.insert(key, item);
-    let b = base(&headers);
     created(
         StatusCode::ACCEPTED,
         topic_view(&entry, &b),
@@ -344,17 +330,6 @@ async fn disable_topic(
     no_content()
 }
 
-fn catalog_view(v: &Value, base: &str) -> Value {
-    with_self(
-        v.clone(),
-        base,
-        &format!(
-            "/tableflow/v1/catalog-integrations/{}",
-            v["id"].as_str().unwrap_or_default()
-        ),
-    )
-}
-
 async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
     tableflow_key(&cc, &headers)?;
     let v = body(Api::Management, &bytes)?;
@@ -380,46 +355,29 @@ async fn create_catalog(State(cc): State<Confluent>, headers: HeaderMap, bytes: 
     }
     let id = world.id("tci", 5);
     let now = now_rfc3339();
+    let b = base(&headers);
     let catalog = json!({
         "api_version": "tableflow/v1", "kind": "CatalogIntegration", "id": id,
         "metadata": {"created_at": now, "updated_at": now},
         "spec": {
             "display_name": name, "suspended": false,
             "config": {"kind": "AwsGlue", "provider_integration_id": pim},
-            "environment": {"id": env}, "kafka_cluster": {"id": lkc, "environment": env},
+            "environment": refs::environment(&world, &b, env), "kafka_cluster": refs::cluster(&world, &b, lkc),
         },
         "status": {"phase": "PENDING"},
     });
     let item = world.item(catalog.clone());
     world.catalog_integrations.insert(id.clone(), item);
-    let b = base(&headers);
-    created(
-        StatusCode::ACCEPTED,
-        catalog_view(&catalog, &b),
-        &format!("{b}/tableflow/v1/catalog-integrations/{id}"),
-    )
+    CATALOGS.made(StatusCode::ACCEPTED, &catalog, &b)
 }
 
 async fn list_catalogs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Query>) -> Reply {
-    let (lkc, world) = query_scope(&cc, &headers, &q)?;
-    let b = base(&headers);
-    let items = in_order(
-        world
-            .catalog_integrations
-            .values()
-            .filter(|c| c.json["spec"]["kafka_cluster"]["id"] == lkc),
-    );
-    let data = items
-        .into_iter()
-        .map(|c| catalog_view(&c.json, &b))
-        .collect();
-    page(
-        &b,
-        "/tableflow/v1/catalog-integrations",
+    let (_, world) = query_scope(&cc, &headers, &q)?;
+    CATALOGS.list(
+        world.catalog_integrations.values(),
         &q,
-        "tableflow/v1",
-        "CatalogIntegration",
-        data,
+        &base(&headers),
+        |_| true,
     )
 }
 
@@ -429,15 +387,13 @@ async fn get_catalog(
     Path(id): Path<String>,
     Q(q): Q<Query>,
 ) -> Reply {
-    let (lkc, world) = query_scope(&cc, &headers, &q)?;
-    let c = scoped(
-        &world.catalog_integrations,
+    let (_, world) = query_scope(&cc, &headers, &q)?;
+    CATALOGS.read(
+        world.catalog_integrations.get(&id),
         &id,
-        CLUSTER_OF,
-        lkc,
-        "catalog integration",
-    )?;
-    ok(StatusCode::OK, catalog_view(&c.json, &base(&headers)))
+        &q,
+        &base(&headers),
+    )
 }
 
 async fn delete_catalog(
@@ -446,14 +402,8 @@ async fn delete_catalog(
     Path(id): Path<String>,
     Q(q): Q<Query>,
 ) -> Reply {
-    let (lkc, mut world) = query_scope(&cc, &headers, &q)?;
-    scoped(
-        &world.catalog_integrations,
-        &id,
-        CLUSTER_OF,
-        lkc,
-        "catalog integration",
-    )?;
+    let (_, mut world) = query_scope(&cc, &headers, &q)?;
+    CATALOGS.find(world.catalog_integrations.get(&id), &id, &q)?;
     world.catalog_integrations.remove(&id);
     no_content()
 }

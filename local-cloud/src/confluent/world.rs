@@ -94,6 +94,16 @@ pub fn reap<K: Ord + Clone>(items: &mut BTreeMap<K, Item>, after: Duration) -> V
     done
 }
 
+/// A Tableflow topic's table, as Glue will list it.
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub topic: String,
+    pub location: String,
+    pub metadata: String,
+    /// When its first snapshot was written; the catalog sync publishes it a lag later.
+    pub written: Option<Instant>,
+}
+
 /// An API key, with the secret that only its create response shows.
 #[derive(Clone, Debug)]
 pub struct Key {
@@ -128,7 +138,7 @@ pub struct World {
     /// Work in the customer's AWS account that has started and not finished, by its job key.
     pub under_way: BTreeSet<String>,
     /// The tables Tableflow has materialized on a customer's bucket, by (cluster id, topic).
-    pub tables: BTreeMap<(String, String), super::sync::Table>,
+    pub tables: BTreeMap<(String, String), Table>,
     /// The tables a Glue catalog integration has published, by (cluster id, topic).
     pub published: BTreeSet<(String, String)>,
 }
@@ -207,25 +217,3 @@ pub fn phase(item: &mut Item, delay: Duration, first: &str, then: &str) -> bool 
 pub const SPEC_ENV: &str = "/spec/environment/id";
 pub const TOP_ENV: &str = "/environment/id";
 pub const CLUSTER_OF: &str = "/spec/kafka_cluster/id";
-
-/// The item `id` when its JSON at `at` is `scope`; otherwise it does not exist for this caller,
-/// and the answer is the management 404 naming `what`.
-pub fn scoped<'a>(
-    items: &'a BTreeMap<String, Item>,
-    id: &str,
-    at: &str,
-    scope: &str,
-    what: &str,
-) -> Result<&'a Item, axum::response::Response> {
-    items
-        .get(id)
-        .filter(|item| item.json.pointer(at).and_then(Value::as_str) == Some(scope))
-        .ok_or_else(|| super::org::not_found(what, id))
-}
-
-/// Items in the order they were made, as lists answer.
-pub fn in_order<'a>(items: impl IntoIterator<Item = &'a Item>) -> Vec<&'a Item> {
-    let mut items: Vec<&Item> = items.into_iter().collect();
-    items.sort_by_key(|i| i.order);
-    items
-}
