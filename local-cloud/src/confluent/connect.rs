@@ -225,7 +225,8 @@ async fn create(
         .collect();
     let mut config = config.clone();
     config.extend(server_added(&world, &lkc));
-    let stored = json!({"name": name, "config": Value::Object(config), "tasks": tasks, "state": "PROVISIONING", "trace": "", "principal": principal});
+    let id = world.id("lcc", 5);
+    let stored = json!({"name": name, "id": id, "config": Value::Object(config), "tasks": tasks, "state": "PROVISIONING", "trace": "", "principal": principal});
     let item = world.item(stored.clone());
     world.connectors.insert(key, item);
     ok(StatusCode::CREATED, view(&stored))
@@ -244,13 +245,22 @@ async fn list(
         .connectors
         .iter()
         .filter(|((e, c, _), _)| e == &env && c == &lkc);
-    if q.contains_key("expand") {
+    if let Some(expand) = q.get("expand") {
+        // Each expansion asked for, in the recorded shape (`read_created_connectors.json`).
+        let asked: Vec<&str> = expand.split(',').map(str::trim).collect();
         let map: Map<String, Value> = mine
             .map(|((_, _, name), item)| {
-                (
-                    name.clone(),
-                    json!({"status": status_body(&item.json), "info": view(&item.json)}),
-                )
+                let mut entry = json!({"extensions": {}});
+                if asked.contains(&"id") {
+                    entry["id"] = json!({"id": item.json["id"], "id_type": "ID"});
+                }
+                if asked.contains(&"info") {
+                    entry["info"] = view(&item.json);
+                }
+                if asked.contains(&"status") {
+                    entry["status"] = status_body(&item.json);
+                }
+                (name.clone(), entry)
             })
             .collect();
         return ok(StatusCode::OK, Value::Object(map));

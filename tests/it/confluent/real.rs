@@ -139,3 +139,31 @@ async fn a_cluster_deleted_behind_our_back_reads_403_and_counts_as_missing() {
     assert_eq!(check.outcome(ids::ENV), Some(Outcome::Exists));
     w.cloud.stop().await;
 }
+
+/// Connect reads a connector back as the recording shows: each expansion asked for, the id as
+/// `lcc-…`, the config with the keys the service adds, the account it runs as.
+#[tokio::test(flavor = "multi_thread")]
+async fn connectors_read_back_with_the_recorded_expansions() {
+    use kickstart::stack::ids;
+    let (w, _graph, ledger) = created().await;
+    let state = ledger.snapshot().await;
+    let (env, lkc) = (
+        state.record(ids::ENV).unwrap().id.clone(),
+        state.record(ids::CLUSTER).unwrap().id.clone(),
+    );
+    let base = format!("/connect/v1/environments/{env}/clusters/{lkc}/connectors");
+    let all = w.get(&format!("{base}?expand=info,status,id")).await;
+    let c = &all["SampleSourceConnector"];
+    assert!(c["id"]["id"].as_str().unwrap().starts_with("lcc-"), "{all}");
+    assert_eq!(c["id"]["id_type"], "ID");
+    assert_eq!(c["status"]["connector"]["state"], "RUNNING");
+    let config = &c["info"]["config"];
+    for added in ["cloud.provider", "kafka.endpoint", "kafka.region"] {
+        assert!(config[added].is_string(), "{added} is missing: {config}");
+    }
+    assert_eq!(config["kafka.auth.mode"], "SERVICE_ACCOUNT");
+    let only_status = w.get(&format!("{base}?expand=status")).await;
+    let c = &only_status["SampleSourceConnector"];
+    assert!(c["status"].is_object() && c["info"].is_null() && c["id"].is_null());
+    w.cloud.stop().await;
+}
