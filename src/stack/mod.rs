@@ -1,12 +1,14 @@
 //! The whole deployment on one page: every resource of STACK.md, what it is, and what it needs.
 //! This is what the Terraform configuration used to say. The engine runs it; `graph` draws it.
 
+mod ctas;
 mod decl;
 pub mod ids;
 mod names;
 mod not_built;
 mod spec;
 
+use ctas::CTAS;
 use decl::Decls;
 use ids::*;
 
@@ -588,14 +590,6 @@ pub fn declare(n: &Names) -> Vec<Decl> {
     }
     d.0
 }
-
-/// The CTAS of C11.
-/// `IF NOT EXISTS`, as the seed's: a re-run on a stack whose table exists succeeds.
-const CTAS: &str = "CREATE TABLE IF NOT EXISTS `stock_trades_with_totals` WITH (\
-'changelog.mode' = 'append', 'kafka.cleanup-policy' = 'delete', \
-'kafka.producer.compression.type' = 'zstd', 'value.fields-include' = 'all') AS \
-SELECT `$rowtime` AS `trade_timestamp`, `userid`, `side`, `symbol`, `quantity`, `price`, \
-(`quantity` * `price`) AS total_price FROM `stock_trades`;";
 
 #[cfg(test)]
 mod tests;
