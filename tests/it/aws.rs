@@ -329,16 +329,13 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
         before = inventory().await;
     }
     let d = dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Test::new()
-            .in_dir(&d)
-            .args(["create"])
-            .args(FULL)
-            .status(0)
-            .run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .in_dir(&d)
+        .args(["create"])
+        .args(FULL)
+        .status(0)
+        .run_async()
+        .await;
     assert_eq!(inventory().await, before);
 
     // Tableflow wrote each table's first metadata file into the bucket as the customer's role,
@@ -368,16 +365,13 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
 
     // Delete leaves nothing of the stack, the Glue database included.
     let d = dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Test::new()
-            .in_dir(&d)
-            .args(["delete"])
-            .args(FULL)
-            .status(0)
-            .run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .in_dir(&d)
+        .args(["delete"])
+        .args(FULL)
+        .status(0)
+        .run_async()
+        .await;
     let left = inventory().await;
     assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");
     let databases = glue.get_databases().send().await.unwrap();
@@ -406,16 +400,13 @@ async fn delete_after_a_create_that_failed_half_way_leaves_nothing() {
         "something was made before the failure: {made:?}"
     );
     let d = dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Test::new()
-            .in_dir(&d)
-            .args(["delete"])
-            .args(FULL)
-            .status(0)
-            .run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .in_dir(&d)
+        .args(["delete"])
+        .args(FULL)
+        .status(0)
+        .run_async()
+        .await;
     let left = inventory().await;
     assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");
 }
@@ -446,15 +437,12 @@ async fn state_bucket(name: &str) -> aws_sdk_s3::Client {
 async fn state_in_s3_lets_another_machine_delete_and_its_lock_keeps_runs_apart() {
     let s3 = state_bucket("ci-state").await;
     let state = "--state=s3://ci-state/kickstart/dev.json";
-    tokio::task::spawn_blocking(move || {
-        Test::new()
-            .args(["create", state])
-            .args(FULL)
-            .status(0)
-            .run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .args(["create", state])
+        .args(FULL)
+        .status(0)
+        .run_async()
+        .await;
     let object = s3
         .get_object()
         .bucket("ci-state")
@@ -483,16 +471,13 @@ async fn state_in_s3_lets_another_machine_delete_and_its_lock_keeps_runs_apart()
         .send()
         .await
         .unwrap();
-    tokio::task::spawn_blocking(move || {
-        Test::new()
+    Test::new()
             .args(["rotate", state])
             .args(FULL)
             .status(1)
             .stderr_has("s3://ci-state/kickstart/dev.json is locked by `kickstart create` (pid [PID] on ci-runner-7")
-            .run()
-    })
-    .await
-    .unwrap();
+            .run_async()
+    .await;
     s3.delete_object()
         .bucket("ci-state")
         .key("kickstart/dev.json.lock")
@@ -501,16 +486,13 @@ async fn state_in_s3_lets_another_machine_delete_and_its_lock_keeps_runs_apart()
         .unwrap();
 
     // The delete job runs elsewhere: a fresh directory, the same state.
-    tokio::task::spawn_blocking(move || {
-        Test::new()
-            .args(["delete", state])
-            .args(FULL)
-            .status(0)
-            .stderr_has("delete done")
-            .run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .args(["delete", state])
+        .args(FULL)
+        .status(0)
+        .stderr_has("delete done")
+        .run_async()
+        .await;
     let mut left = inventory().await;
     left.get_mut("buckets").unwrap().retain(|b| b != "ci-state");
     assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");

@@ -131,17 +131,14 @@ async fn unreachable_endpoints_and_refused_credentials_touch_nothing() {
     }
     // With nothing changed the same stand-ins take the run: each refusal above was about the one
     // input it changed. plan only reads, so the journals stay empty.
-    tokio::task::spawn_blocking(move || {
-        Test::new()
-            .args(["plan"])
-            .args(FULL)
-            .env("AWS_ENDPOINT_URL", &proxy)
-            .status(0)
-            .stdout_has("plan: 74 to create")
-            .run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .args(["plan"])
+        .args(FULL)
+        .env("AWS_ENDPOINT_URL", &proxy)
+        .status(0)
+        .stdout_has("plan: 74 to create")
+        .run_async()
+        .await;
     let (at_emulators, at_aws) = journals();
     assert!(at_emulators.is_empty() && at_aws.is_empty());
 }
@@ -161,19 +158,16 @@ async fn aws_refusing_the_credentials_touches_nothing() {
     assert!(auth.status().is_success());
     for command in ["create", "delete", "plan"] {
         let proxy = proxy.clone();
-        let (run, dir) = tokio::task::spawn_blocking(move || {
-            Test::new()
-                .args([command])
-                .args(FULL)
-                .env("AWS_ENDPOINT_URL", &proxy)
-                .status(2)
-                .stderr_has("AWS refused the credentials (InvalidClientTokenId: ")
-                .stderr_has("check --profile or the AWS environment")
-                .stderr_lines(1)
-                .run()
-        })
-        .await
-        .unwrap();
+        let (run, dir) = Test::new()
+            .args([command])
+            .args(FULL)
+            .env("AWS_ENDPOINT_URL", &proxy)
+            .status(2)
+            .stderr_has("AWS refused the credentials (InvalidClientTokenId: ")
+            .stderr_has("check --profile or the AWS environment")
+            .stderr_lines(1)
+            .run_async()
+            .await;
         assert!(!run.stderr.contains("sso login"), "{}", run.stderr);
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "{command} left {left:?}");

@@ -206,7 +206,7 @@ pub fn required<'a>(q: &'a Query, name: &str) -> Result<&'a str, Response> {
 }
 
 /// The management list envelope with `page_size`/`page_token` paging; `metadata.next` is a
-/// full URL that repeats the caller's filters, and empty on the last page.
+/// full URL that repeats the caller's filters, left out on the last page.
 pub fn page(
     base: &str,
     path: &str,

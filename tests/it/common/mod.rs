@@ -143,6 +143,13 @@ impl Test {
         self
     }
 
+    /// [`Test::run`] from an async test, on a thread that may block.
+    pub async fn run_async(self) -> (Run, tempfile::TempDir) {
+        tokio::task::spawn_blocking(move || self.run())
+            .await
+            .unwrap()
+    }
+
     /// Runs the binary and checks every expectation, showing all of the output on failure.
     pub fn run(self) -> (Run, tempfile::TempDir) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kickstart"));

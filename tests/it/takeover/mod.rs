@@ -174,16 +174,13 @@ async fn a_stack_deploy_sh_built_is_imported_planned_taken_over_and_deleted() {
     );
 
     let d = dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Test::new()
-            .in_dir(&d)
-            .args(["delete"])
-            .args(FULL)
-            .status(0)
-            .run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .in_dir(&d)
+        .args(["delete"])
+        .args(FULL)
+        .status(0)
+        .run_async()
+        .await;
     let left = leftovers().await;
     assert!(
         left.values().all(|n| *n == 0),
