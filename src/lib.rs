@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod config;
 pub mod confluent;
 pub mod engine;
 pub mod error;
