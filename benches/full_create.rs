@@ -208,7 +208,7 @@ fn critical_path(stdout: &str) -> (Duration, Duration) {
             );
         }
     }
-    let graph = stack::graph(&Names::new(DEFAULT_STACK), &NotBuilt).unwrap();
+    let graph = default_graph().unwrap();
     let of = |id: &str| took.get(id).copied().unwrap_or_default();
     let work = graph.nodes().iter().map(|n| of(&n.id)).sum();
     (graph.critical_path(|n| of(&n.id)), work)
@@ -216,8 +216,17 @@ fn critical_path(stdout: &str) -> (Duration, Duration) {
 
 /// The longest readiness deadline of any node.
 fn graph_deadlines() -> Duration {
-    let graph = stack::graph(&Names::new(DEFAULT_STACK), &NotBuilt).unwrap();
+    let graph = default_graph().unwrap();
     graph.nodes().iter().map(|n| n.deadline).max().unwrap()
+}
+
+/// The default stack's graph, without the clouds.
+fn default_graph() -> Result<kickstart::engine::Graph, kickstart::engine::GraphError> {
+    let (names, file) = (
+        Names::new(DEFAULT_STACK),
+        kickstart::config::Stackfile::default_stack(),
+    );
+    stack::graph(&stack::Stack::offline(&names, &file), &NotBuilt)
 }
 
 fn engine_ms(stdout: &str) -> u64 {
@@ -242,7 +251,7 @@ fn main() {
     let create = run(&stand, dir.path(), &[&["create"][..], &json].concat());
     let (critical, work) = critical_path(&create.stdout);
     // Retired nodes (what earlier versions made) are no resource of today's stack.
-    let nodes = stack::graph(&Names::new(DEFAULT_STACK), &NotBuilt)
+    let nodes = default_graph()
         .unwrap()
         .nodes()
         .iter()

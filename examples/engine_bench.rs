@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kickstart::config::Stackfile;
 use kickstart::engine::testing::FakeCloud;
 use kickstart::engine::{Engine, Graph, Ledger, MemorySink, Options, Silent};
 use kickstart::stack::{self, DEFAULT_STACK, Names, NotBuilt};
@@ -15,8 +16,9 @@ use kickstart::state::StateDoc;
 
 /// A graph with the stack's nodes and edges, each node sleeping `typical * scale` per call.
 fn shaped_like_the_stack(cloud: &FakeCloud, scale: f64) -> Graph {
-    let real =
-        stack::graph(&Names::new(DEFAULT_STACK), &NotBuilt).expect("the stack graph is valid");
+    let (names, file) = (Names::new(DEFAULT_STACK), Stackfile::default_stack());
+    let real = stack::graph(&stack::Stack::offline(&names, &file), &NotBuilt)
+        .expect("the stack graph is valid");
     let nodes = real
         .nodes()
         .iter()

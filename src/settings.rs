@@ -13,6 +13,7 @@ use crate::state::Location;
 #[derive(Debug)]
 pub struct Settings {
     pub names: Names,
+    pub stackfile: crate::config::Stackfile,
     pub state: Location,
     pub engine: EngineSettings,
     pub rotation: Rotation,
@@ -27,11 +28,7 @@ pub struct EngineSettings {
     pub output: OutputMode,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rotation {
-    pub day_count: u32,
-    pub keys_to_retain: u32,
-}
+pub use crate::engine::Rotation;
 
 #[derive(Debug)]
 pub struct Clouds {
@@ -87,6 +84,7 @@ impl Settings {
         let (names, state) = stack(args.stack);
         Ok(Settings {
             names,
+            stackfile: crate::config::Stackfile::default_stack(),
             state,
             engine: engine(args.engine, output),
             rotation: Rotation {

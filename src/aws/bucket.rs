@@ -8,20 +8,22 @@ use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
 };
 
+use super::kinds::Bucket;
 use super::{Aws, sdk_error};
 use crate::engine::{Inputs, NodeError, Record, Resource};
 
-pub struct Bucket {
+pub struct BucketNode {
     aws: Arc<Aws>,
+    spec: Bucket,
 }
 
-impl Bucket {
-    pub fn new(aws: Arc<Aws>) -> Self {
-        Bucket { aws }
+impl BucketNode {
+    pub fn new(aws: Arc<Aws>, spec: Bucket) -> Self {
+        BucketNode { aws, spec }
     }
 
     fn prefix(&self) -> String {
-        format!("{}-", self.aws.names.dashed())
+        format!("{}-", self.spec.prefix)
     }
 
     fn record(&self, name: &str) -> Record {
@@ -91,7 +93,7 @@ fn ours_suffix(suffix: &str) -> bool {
 }
 
 #[async_trait]
-impl Resource for Bucket {
+impl Resource for BucketNode {
     async fn find(
         &self,
         _inputs: &Inputs,

@@ -5,22 +5,23 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::kinds::GlueDatabase;
 use super::{Aws, sdk_error};
 use crate::engine::{Inputs, NodeError, Record, Resource};
-use crate::stack::ids;
 
-pub struct GlueDatabase {
+pub struct Glue {
     aws: Arc<Aws>,
+    spec: GlueDatabase,
 }
 
-impl GlueDatabase {
-    pub fn new(aws: Arc<Aws>) -> Self {
-        GlueDatabase { aws }
+impl Glue {
+    pub fn new(aws: Arc<Aws>, spec: GlueDatabase) -> Self {
+        Glue { aws, spec }
     }
 }
 
 #[async_trait]
-impl Resource for GlueDatabase {
+impl Resource for Glue {
     /// Always "found": until the catalog sync makes the database there is only its name to track,
     /// and tracking it is all this node does before delete.
     async fn find(
@@ -29,13 +30,13 @@ impl Resource for GlueDatabase {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         Ok(Some(
-            Record::new(inputs.id(ids::CLUSTER)?).with("made_by", "tableflow catalog sync"),
+            Record::new(inputs.id(&self.spec.cluster)?).with("made_by", "tableflow catalog sync"),
         ))
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
         // The catalog sync makes it; until then there is only its name to record.
-        Ok(Record::new(inputs.id(ids::CLUSTER)?).with("made_by", "tableflow catalog sync"))
+        Ok(Record::new(inputs.id(&self.spec.cluster)?).with("made_by", "tableflow catalog sync"))
     }
 
     async fn delete(&self, _inputs: &Inputs, record: &Record) -> Result<(), NodeError> {

@@ -7,23 +7,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::documents::{self, Document};
-use super::{Aws, sdk_error};
-use crate::engine::{Inputs, NodeError, Record, Resource, Transient};
-use crate::stack::{Decl, Spec, ids};
+use super::kinds::{
+    Grantee, IamPolicy, IamRole, InitialTrust, PolicyAttachment, Spec, TrustPolicy,
+};
+use super::{Aws, policy_arn, sdk_error};
+use crate::engine::{Inputs, Kind as _, NodeError, Record, Resource, Transient};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Part {
-    Policy,
-    Role,
-    Attachment,
-    Trust,
-}
-
+/// The four IAM kinds share their reads: a policy, a role, an attachment of one to the other,
+/// and a role's trust rewritten in place.
 pub struct Iam {
     aws: Arc<Aws>,
-    part: Part,
-    /// `tableflow` (A2) or `snowflake` (A3).
-    who: String,
+    spec: Spec,
 }
 
 /// A refusal IAM gives while a principal it was just told about has not reached it yet.
@@ -43,77 +37,66 @@ impl Transient for NotYet {
     }
 }
 
+fn not_iam(spec: &Spec) -> NodeError {
+    NodeError::Other(anyhow::anyhow!("{} is not an IAM kind", spec.describe()))
+}
+
 fn gone(e: &NodeError) -> bool {
     e.to_string().contains("NoSuchEntity")
 }
 
 impl Iam {
-    pub fn new(aws: Arc<Aws>, decl: &Decl) -> Self {
-        let part = match decl.spec {
-            Spec::IamPolicy { .. } => Part::Policy,
-            Spec::IamRole { .. } => Part::Role,
-            Spec::PolicyAttachment => Part::Attachment,
-            Spec::TrustPolicy { .. } => Part::Trust,
-            _ => unreachable!("an IAM node has an IAM spec"),
-        };
-        let who = decl.id.rsplit('.').next().unwrap_or_default().to_string();
-        Iam { aws, part, who }
+    pub fn new(aws: Arc<Aws>, spec: Spec) -> Self {
+        Iam { aws, spec }
     }
 
-    fn role_name(&self) -> String {
-        match self.who.as_str() {
-            "tableflow" => self.aws.names.tableflow_role(),
-            _ => self.aws.names.snowflake_role(),
-        }
-    }
-
-    fn policy_name(&self) -> String {
-        match self.who.as_str() {
-            "tableflow" => self.aws.names.tableflow_policy(),
-            _ => self.aws.names.snowflake_policy(),
+    fn role_name(&self) -> &str {
+        match &self.spec {
+            Spec::IamRole(IamRole { name, .. }) => name,
+            Spec::PolicyAttachment(PolicyAttachment { role_name, .. })
+            | Spec::TrustPolicy(TrustPolicy { role_name, .. }) => role_name,
+            _ => "",
         }
     }
 
     fn policy_arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:policy/{}",
-            self.aws.account,
-            self.policy_name()
-        )
+        let name = match &self.spec {
+            Spec::IamPolicy(IamPolicy { name, .. }) => name,
+            Spec::PolicyAttachment(PolicyAttachment { policy_name, .. }) => policy_name,
+            _ => "",
+        };
+        policy_arn(&self.aws.account, name)
     }
 
-    fn policy(&self, inputs: &Inputs) -> Result<Document, NodeError> {
-        let bucket = inputs.output(ids::BUCKET, "name")?;
+    fn policy(&self, inputs: &Inputs, spec: &IamPolicy) -> Result<Document, NodeError> {
+        let bucket = inputs.output(&spec.bucket, "name")?;
         let (region, account) = (&self.aws.region, &self.aws.account);
-        Ok(match self.who.as_str() {
-            "tableflow" => documents::tableflow_policy(bucket, region, account),
-            _ => documents::snowflake_policy(bucket, region, account),
+        Ok(match spec.grantee {
+            Grantee::Tableflow => documents::tableflow_policy(bucket, region, account),
+            Grantee::Snowflake => documents::snowflake_policy(bucket, region, account),
         })
     }
 
-    /// The trust the role is made with: A2's from the provider integration, A3's Glue only.
-    fn initial_trust(&self, inputs: &Inputs) -> Result<Document, NodeError> {
-        Ok(match self.who.as_str() {
-            "tableflow" => documents::tableflow_trust(
-                inputs.output(ids::PROVIDER, "iam_role_arn")?,
-                inputs.output(ids::PROVIDER, "external_id")?,
+    /// The trust a role is made with: A2's from the provider integration, A3's Glue only.
+    fn initial_trust(inputs: &Inputs, spec: &IamRole) -> Result<Document, NodeError> {
+        Ok(match &spec.trust {
+            InitialTrust::Integration(integration) => documents::tableflow_trust(
+                inputs.output(integration, "iam_role_arn")?,
+                inputs.output(integration, "external_id")?,
             ),
-            _ => documents::snowflake_trust_initial(),
+            InitialTrust::Glue => documents::snowflake_trust_initial(),
         })
     }
 
     /// A3's trust once the volume and the integration have described themselves.
-    fn snowflake_trust(inputs: &Inputs) -> Result<Document, NodeError> {
+    fn snowflake_trust(inputs: &Inputs, spec: &TrustPolicy) -> Result<Document, NodeError> {
         let of = |node: &str| -> Result<(String, String), NodeError> {
             Ok((
                 inputs.output(node, "iam_user_arn")?.to_string(),
                 inputs.output(node, "external_id")?.to_string(),
             ))
         };
-        let (volume, catalog) = (
-            of("snowflake.external_volume")?,
-            of("snowflake.catalog_integration")?,
-        );
+        let (volume, catalog) = (of(&spec.volume)?, of(&spec.catalog)?);
         Ok(documents::snowflake_trust(
             (&volume.0, &volume.1),
             (&catalog.0, &catalog.1),
@@ -148,7 +131,7 @@ impl Iam {
                 self.aws
                     .iam
                     .update_assume_role_policy()
-                    .role_name(&role)
+                    .role_name(role)
                     .policy_document(doc.to_json())
                     .send()
                     .await
@@ -168,19 +151,20 @@ impl Resource for Iam {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let iam = &self.aws.iam;
-        match self.part {
-            Part::Policy => match iam.get_policy().policy_arn(self.policy_arn()).send().await {
+        match &self.spec {
+            Spec::IamPolicy(_) => match iam.get_policy().policy_arn(self.policy_arn()).send().await
+            {
                 Ok(_) => Ok(Some(Record::new(self.policy_arn()))),
                 Err(e) => {
                     let e = sdk_error("GetPolicy", e);
                     if gone(&e) { Ok(None) } else { Err(e) }
                 }
             },
-            Part::Role => Ok(self.current_trust().await?.map(|_| {
+            Spec::IamRole(_) => Ok(self.current_trust().await?.map(|_| {
                 let name = self.role_name();
-                Record::new(&name).with("arn", self.aws.role_arn(&name))
+                Record::new(name).with("arn", self.aws.role_arn(name))
             })),
-            Part::Attachment => {
+            Spec::PolicyAttachment(_) => {
                 let attached = iam
                     .list_attached_role_policies()
                     .role_name(self.role_name())
@@ -202,38 +186,39 @@ impl Resource for Iam {
                 }
             }
             // The trust "exists" once the role trusts exactly what Snowflake described.
-            Part::Trust => {
-                let wanted = Self::snowflake_trust(inputs)?;
+            Spec::TrustPolicy(spec) => {
+                let wanted = Self::snowflake_trust(inputs, spec)?;
                 let current = self.current_trust().await?;
                 Ok((current.as_ref() == Some(&wanted)).then(|| {
                     Record::new(self.role_name())
                         .with("trusts", "snowflake volume and glue integration")
                 }))
             }
+            other => Err(not_iam(other)),
         }
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
         let iam = &self.aws.iam;
-        match self.part {
-            Part::Policy => {
+        match &self.spec {
+            Spec::IamPolicy(spec) => {
                 iam.create_policy()
-                    .policy_name(self.policy_name())
-                    .policy_document(self.policy(inputs)?.to_json())
-                    .description(format!("kickstart stack {}", self.aws.names.stack()))
+                    .policy_name(&spec.name)
+                    .policy_document(self.policy(inputs, spec)?.to_json())
+                    .description(&spec.description)
                     .send()
                     .await
                     .map_err(|e| sdk_error("CreatePolicy", e))?;
                 Ok(Record::new(self.policy_arn()))
             }
-            Part::Role => {
+            Spec::IamRole(spec) => {
                 let name = self.role_name();
-                let trust = self.initial_trust(inputs)?.to_json();
+                let trust = Self::initial_trust(inputs, spec)?.to_json();
                 self.aws
                     .retry
                     .run("CreateRole", || async {
                         iam.create_role()
-                            .role_name(&name)
+                            .role_name(name)
                             .assume_role_policy_document(&trust)
                             .send()
                             .await
@@ -241,9 +226,9 @@ impl Resource for Iam {
                     })
                     .await
                     .map_err(|e| e.0)?;
-                Ok(Record::new(&name).with("arn", self.aws.role_arn(&name)))
+                Ok(Record::new(name).with("arn", self.aws.role_arn(name)))
             }
-            Part::Attachment => {
+            Spec::PolicyAttachment(_) => {
                 iam.attach_role_policy()
                     .role_name(self.role_name())
                     .policy_arn(self.policy_arn())
@@ -256,18 +241,20 @@ impl Resource for Iam {
                     self.policy_arn()
                 )))
             }
-            Part::Trust => {
-                self.set_trust(&Self::snowflake_trust(inputs)?).await?;
+            Spec::TrustPolicy(spec) => {
+                self.set_trust(&Self::snowflake_trust(inputs, spec)?)
+                    .await?;
                 Ok(Record::new(self.role_name())
                     .with("trusts", "snowflake volume and glue integration"))
             }
+            other => Err(not_iam(other)),
         }
     }
 
     async fn delete(&self, _inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
         let iam = &self.aws.iam;
-        let result = match self.part {
-            Part::Policy => {
+        let result = match &self.spec {
+            Spec::IamPolicy(_) => {
                 // Only a policy's default version may remain when it is deleted.
                 if let Ok(versions) = iam
                     .list_policy_versions()
@@ -297,14 +284,14 @@ impl Resource for Iam {
                     .map(|_| ())
                     .map_err(|e| sdk_error("DeletePolicy", e))
             }
-            Part::Role => iam
+            Spec::IamRole(_) => iam
                 .delete_role()
                 .role_name(self.role_name())
                 .send()
                 .await
                 .map(|_| ())
                 .map_err(|e| sdk_error("DeleteRole", e)),
-            Part::Attachment => iam
+            Spec::PolicyAttachment(_) => iam
                 .detach_role_policy()
                 .role_name(self.role_name())
                 .policy_arn(self.policy_arn())
@@ -313,7 +300,8 @@ impl Resource for Iam {
                 .map(|_| ())
                 .map_err(|e| sdk_error("DetachRolePolicy", e)),
             // The trust goes with its role.
-            Part::Trust => Ok(()),
+            Spec::TrustPolicy(_) => Ok(()),
+            other => Err(not_iam(other)),
         };
         match result {
             Err(e) if gone(&e) => Ok(()),

@@ -6,6 +6,7 @@ mod bucket;
 mod documents;
 mod glue;
 mod iam;
+pub mod kinds;
 mod secrets;
 mod state;
 
@@ -18,9 +19,8 @@ pub use secrets::SecretsManager;
 pub use state::{S3Lock, S3Store};
 
 use crate::engine::{NodeError, Resource, RetryPolicy};
-use crate::snowflake::{KeyPairs, Snowflake};
-use crate::stack::{Decl, Names, Provider, SecretBody, Spec};
 use crate::vault::Vault;
+use kinds::Spec;
 
 /// What every AWS node shares.
 pub struct Aws {
@@ -28,7 +28,6 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub glue: aws_sdk_glue::Client,
-    pub names: Names,
     pub account: String,
     pub region: String,
     pub vault: Arc<Vault>,
@@ -116,7 +115,6 @@ impl Aws {
     pub async fn connect(
         config: &SdkConfig,
         profile: Option<&str>,
-        names: Names,
         vault: Arc<Vault>,
         retry: RetryPolicy,
     ) -> Result<Arc<Aws>, PreflightError> {
@@ -182,7 +180,6 @@ impl Aws {
             iam: aws_sdk_iam::Client::new(config),
             secrets: aws_sdk_secretsmanager::Client::new(config),
             glue: aws_sdk_glue::Client::new(config),
-            names,
             account,
             region,
             vault,
@@ -191,9 +188,9 @@ impl Aws {
         }))
     }
 
-    /// Reads every secret this stack keeps keys in, so this run holds the active keys' secrets.
-    pub async fn load_key_secrets(&self) -> Result<(), NodeError> {
-        secrets::load_key_secrets(self).await
+    /// Reads the client secrets, so this run holds the active keys' secrets.
+    pub async fn load_key_secrets(&self, clients: &[kinds::Secret]) -> Result<(), NodeError> {
+        secrets::load_key_secrets(self, clients).await
     }
 
     /// The Snowflake admin connection from its secret (`/snowflake_admin_credentials`).
@@ -202,8 +199,18 @@ impl Aws {
     }
 
     pub fn role_arn(&self, name: &str) -> String {
-        format!("arn:aws:iam::{}:role/{name}", self.account)
+        role_arn(&self.account, name)
     }
+}
+
+/// An IAM role's ARN, known before the role exists: how other clouds are told whom to trust.
+pub fn role_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{name}")
+}
+
+/// An IAM managed policy's ARN.
+pub fn policy_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:policy/{name}")
 }
 
 /// An AWS SDK error, with the service's own code and message.
@@ -219,30 +226,19 @@ where
 }
 
 /// Gives each AWS node its implementation.
-pub struct AwsProvider {
-    pub aws: Arc<Aws>,
-    pub snowflake: Arc<Snowflake>,
-}
+pub struct AwsProvider(pub Arc<Aws>);
 
-impl Provider for AwsProvider {
-    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
-        let aws = self.aws.clone();
-        match &decl.spec {
-            Spec::Bucket { .. } => Arc::new(bucket::Bucket::new(aws)),
-            Spec::IamPolicy { .. }
-            | Spec::IamRole { .. }
-            | Spec::PolicyAttachment
-            | Spec::TrustPolicy { .. } => Arc::new(iam::Iam::new(aws, decl)),
-            Spec::Secret {
-                name,
-                body: SecretBody::SnowflakeKeyPairs,
-            } => {
-                let store = Arc::new(SecretsManager(aws));
-                Arc::new(KeyPairs::new(self.snowflake.clone(), store, name))
-            }
-            Spec::Secret { .. } => Arc::new(secrets::ClientSecret::new(aws, decl)),
-            Spec::GlueDatabase => Arc::new(glue::GlueDatabase::new(aws)),
-            other => unreachable!("{other:?} is not an AWS node"),
+impl AwsProvider {
+    pub fn resource(&self, spec: &Spec) -> Arc<dyn Resource> {
+        let aws = self.0.clone();
+        match spec {
+            Spec::Bucket(k) => Arc::new(bucket::BucketNode::new(aws, k.clone())),
+            Spec::IamPolicy(_)
+            | Spec::IamRole(_)
+            | Spec::PolicyAttachment(_)
+            | Spec::TrustPolicy(_) => Arc::new(iam::Iam::new(aws, spec.clone())),
+            Spec::Secret(k) => Arc::new(secrets::ClientSecret::new(aws, k.clone())),
+            Spec::GlueDatabase(k) => Arc::new(glue::Glue::new(aws, k.clone())),
         }
     }
 }

@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
+use super::kinds::{Secret, SecretBody};
 use super::{Aws, sdk_error};
 use crate::engine::{Change, Inputs, NodeError, Record, Resource};
 use crate::snowflake::{Admin, SecretStore};
-use crate::stack::{self, Decl, SecretBody, Spec, ids};
 
 fn not_found(e: &NodeError) -> bool {
     e.to_string().contains("ResourceNotFound")
@@ -30,7 +30,12 @@ async fn read(aws: &Aws, name: &str) -> Result<Option<SecretString>, NodeError> 
     }
 }
 
-async fn write(aws: &Aws, name: &str, value: &SecretString) -> Result<(), NodeError> {
+async fn write(
+    aws: &Aws,
+    name: &str,
+    description: &str,
+    value: &SecretString,
+) -> Result<(), NodeError> {
     let update = aws
         .secrets
         .put_secret_value()
@@ -48,7 +53,7 @@ async fn write(aws: &Aws, name: &str, value: &SecretString) -> Result<(), NodeEr
             aws.secrets
                 .create_secret()
                 .name(name)
-                .description(format!("kickstart stack {}", aws.names.stack()))
+                .description(description)
                 .secret_string(value.expose_secret())
                 .send()
                 .await
@@ -76,8 +81,9 @@ async fn delete(aws: &Aws, name: &str) -> Result<(), NodeError> {
     }
 }
 
-/// The Secrets Manager store behind the Snowflake key pairs.
-pub struct SecretsManager(pub Arc<Aws>);
+/// The Secrets Manager store behind the Snowflake key pairs, with the description it gives the
+/// secrets it makes.
+pub struct SecretsManager(pub Arc<Aws>, pub String);
 
 #[async_trait]
 impl SecretStore for SecretsManager {
@@ -85,7 +91,7 @@ impl SecretStore for SecretsManager {
         read(&self.0, name).await
     }
     async fn write(&self, name: &str, value: SecretString) -> Result<(), NodeError> {
-        write(&self.0, name, &value).await
+        write(&self.0, name, &self.1, &value).await
     }
     async fn delete(&self, name: &str) -> Result<(), NodeError> {
         delete(&self.0, name).await
@@ -93,17 +99,18 @@ impl SecretStore for SecretsManager {
 }
 
 /// The key id and secret a client secret holds.
-fn key_of(body: SecretBody, v: &Value) -> Option<(String, String)> {
+fn key_of(body: &SecretBody, v: &Value) -> Option<(String, String)> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     match body {
-        SecretBody::KafkaClient => Some((s("sasl.username")?, s("sasl.password")?)),
-        SecretBody::SchemaRegistryClient => {
+        SecretBody::KafkaClient { .. } => Some((s("sasl.username")?, s("sasl.password")?)),
+        SecretBody::SchemaRegistryClient { .. } => {
             let info = s("schema.registry.basic.auth.user.info")?;
             let (key, secret) = info.split_once(':')?;
             Some((key.to_string(), secret.to_string()))
         }
-        SecretBody::Flink | SecretBody::Tableflow => Some((s("api.key")?, s("api.key.secret")?)),
-        SecretBody::SnowflakeKeyPairs => None,
+        SecretBody::Flink { .. } | SecretBody::Tableflow { .. } => {
+            Some((s("api.key")?, s("api.key.secret")?))
+        }
     }
 }
 
@@ -120,27 +127,18 @@ impl Preloaded {
 /// Fills the vault with the active keys' secrets, so this run can call with the keys that exist.
 /// The reads run at once, and each is kept for its secret's lookup: under the lock nothing but
 /// that node writes the secret, so reading it twice would only cost a call.
-pub async fn load_key_secrets(aws: &Aws) -> Result<(), NodeError> {
-    let clients: Vec<(String, SecretBody)> = stack::declare(&aws.names)
-        .into_iter()
-        .filter_map(|decl| match decl.spec {
-            Spec::Secret { name, body } if body != SecretBody::SnowflakeKeyPairs => {
-                Some((name, body))
-            }
-            _ => None,
-        })
-        .collect();
-    let reads = clients.iter().map(|(name, _)| read(aws, name));
+pub async fn load_key_secrets(aws: &Aws, clients: &[Secret]) -> Result<(), NodeError> {
+    let reads = clients.iter().map(|c| read(aws, &c.name));
     let texts = futures_util::future::try_join_all(reads).await?;
     let mut preloaded = aws.preloaded.0.lock().unwrap();
-    for ((name, body), text) in clients.into_iter().zip(texts) {
+    for (client, text) in clients.iter().zip(texts) {
         if let Some(text) = &text {
             let parsed: Value = serde_json::from_str(text.expose_secret()).unwrap_or(Value::Null);
-            if let Some((key, secret)) = key_of(body, &parsed) {
+            if let Some((key, secret)) = key_of(&client.body, &parsed) {
                 aws.vault.put(&key, SecretString::from(secret));
             }
         }
-        preloaded.insert(name, text);
+        preloaded.insert(client.name.clone(), text);
     }
     Ok(())
 }
@@ -162,71 +160,50 @@ pub async fn snowflake_admin(aws: &Aws, name: &str) -> Result<Admin, NodeError> 
 /// A4: a client's secret.
 pub struct ClientSecret {
     aws: Arc<Aws>,
-    name: String,
-    body: SecretBody,
-    key_node: String,
-    principal: Option<String>,
+    spec: Secret,
 }
 
 impl ClientSecret {
-    pub fn new(aws: Arc<Aws>, decl: &Decl) -> Self {
-        let Spec::Secret { name, body } = &decl.spec else {
-            unreachable!("a secret node has a secret spec")
-        };
-        let key_node = decl
-            .deps
-            .iter()
-            .find(|d| d.starts_with("confluent.api_key."))
-            .cloned()
-            .unwrap_or_default();
-        let principal = decl
-            .deps
-            .iter()
-            .find(|d| d.starts_with(ids::SERVICE_ACCOUNT))
-            .cloned();
-        ClientSecret {
-            aws,
-            name: name.clone(),
-            body: *body,
-            key_node,
-            principal,
-        }
+    pub fn new(aws: Arc<Aws>, spec: Secret) -> Self {
+        ClientSecret { aws, spec }
     }
 
     /// The JSON the client reads, with the active key.
     fn document(&self, inputs: &Inputs) -> Result<SecretString, NodeError> {
-        let key = inputs.output(&self.key_node, "key")?;
+        let key = inputs.output(&self.spec.key, "key")?;
         let secret = self.aws.vault.get(key).ok_or_else(|| {
             NodeError::Other(anyhow::anyhow!("the secret of API key {key} is not held by this run; run `kickstart rotate` to make a new key"))
         })?;
         let secret = secret.expose_secret();
-        let v = match self.body {
-            SecretBody::KafkaClient => json!({
+        let v = match &self.spec.body {
+            SecretBody::KafkaClient { cluster } => json!({
                 "sasl.username": key, "sasl.password": secret,
-                "bootstrap.servers": inputs.output(ids::CLUSTER, "bootstrap")?,
+                "bootstrap.servers": inputs.output(cluster, "bootstrap")?,
             }),
-            SecretBody::SchemaRegistryClient => json!({
+            SecretBody::SchemaRegistryClient { registry } => json!({
                 "schema.registry.basic.auth.credentials.source": "USER_INFO",
                 "schema.registry.basic.auth.user.info": format!("{key}:{secret}"),
-                "schema.registry.url": inputs.output(ids::SR, "url")?,
+                "schema.registry.url": inputs.output(registry, "url")?,
             }),
-            SecretBody::Flink => json!({
+            SecretBody::Flink { pool, principal } => json!({
                 "api.key": key, "api.key.secret": secret,
-                "compute.pool.id": inputs.id(ids::POOL)?,
-                "principal.id": inputs.id(self.principal.as_deref().unwrap_or_default())?,
+                "compute.pool.id": inputs.id(pool)?,
+                "principal.id": inputs.id(principal)?,
             }),
-            SecretBody::Tableflow => json!({
+            SecretBody::Tableflow {
+                environment,
+                cluster,
+            } => json!({
                 "api.key": key, "api.key.secret": secret,
-                "environment.id": inputs.id(ids::ENV)?,
-                "kafka.cluster.id": inputs.id(ids::CLUSTER)?,
+                "environment.id": inputs.id(environment)?,
+                "kafka.cluster.id": inputs.id(cluster)?,
             }),
-            SecretBody::SnowflakeKeyPairs => unreachable!("the key pairs are their own node"),
         };
         Ok(SecretString::from(v.to_string()))
     }
 
     fn record(&self, key: &str) -> Record {
-        Record::new(&self.name).with("key", key)
+        Record::new(&self.spec.name).with("key", key)
     }
 }
 
@@ -237,15 +214,15 @@ impl Resource for ClientSecret {
         _inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let text = match self.aws.preloaded.take(&self.name) {
+        let text = match self.aws.preloaded.take(&self.spec.name) {
             Some(text) => text,
-            None => read(&self.aws, &self.name).await?,
+            None => read(&self.aws, &self.spec.name).await?,
         };
         let Some(text) = text else {
             return Ok(None);
         };
         let parsed: Value = serde_json::from_str(text.expose_secret()).unwrap_or(Value::Null);
-        let key = key_of(self.body, &parsed)
+        let key = key_of(&self.spec.body, &parsed)
             .map(|(k, _)| k)
             .unwrap_or_default();
         Ok(Some(self.record(&key)))
@@ -253,12 +230,18 @@ impl Resource for ClientSecret {
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
         let document = self.document(inputs)?;
-        write(&self.aws, &self.name, &document).await?;
-        Ok(self.record(inputs.output(&self.key_node, "key")?))
+        write(
+            &self.aws,
+            &self.spec.name,
+            &self.spec.description,
+            &document,
+        )
+        .await?;
+        Ok(self.record(inputs.output(&self.spec.key, "key")?))
     }
 
     async fn due(&self, inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {
-        let active = inputs.output(&self.key_node, "key")?;
+        let active = inputs.output(&self.spec.key, "key")?;
         Ok(
             (record.outputs.get("key").map(String::as_str) != Some(active)).then(|| {
                 Change::Rotate {
@@ -278,6 +261,6 @@ impl Resource for ClientSecret {
     }
 
     async fn delete(&self, _inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
-        delete(&self.aws, &self.name).await
+        delete(&self.aws, &self.spec.name).await
     }
 }

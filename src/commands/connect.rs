@@ -26,12 +26,21 @@ pub struct Connected {
 impl Connected {
     /// Reads every secret the stack keeps keys in, so this run holds the active keys' secrets.
     /// Done under the lock: a run that held it before may just have rotated a key.
-    pub async fn load_key_secrets(&self) -> Result<(), Error> {
+    pub async fn load_key_secrets(&self, clients: &[aws::kinds::Secret]) -> Result<(), Error> {
         self.aws
-            .aws
-            .load_key_secrets()
+            .0
+            .load_key_secrets(clients)
             .await
             .map_err(|e| Error::Preflight(e.to_string()))
+    }
+
+    /// The AWS account, which the stack's role ARNs name.
+    pub fn account(&self) -> &str {
+        &self.aws.0.account
+    }
+
+    pub fn region(&self) -> &str {
+        &self.aws.0.region
     }
 
     pub fn providers(&self) -> ByCloud<'_> {
@@ -60,7 +69,7 @@ pub async fn connect(
         .map_err(|e| preflight(&e))?;
     let vault = Arc::new(Vault::default());
     let retry = RetryPolicy::default();
-    let aws = Aws::connect(&sdk, profile, names.clone(), vault.clone(), retry.clone())
+    let aws = Aws::connect(&sdk, profile, vault.clone(), retry.clone())
         .await
         .map_err(|e| preflight(&e))?;
     let admin = match &clouds.snowflake.admin {
@@ -85,9 +94,7 @@ pub async fn connect(
         endpoint: c.endpoint.clone(),
         api_key: c.api_key.clone(),
         api_secret: c.api_secret.clone(),
-        names: names.clone(),
         region: aws.region.clone(),
-        aws_account: Some(aws.account.clone()),
         rotation,
         clock: clock.clone(),
         vault: vault.clone(),
@@ -95,12 +102,9 @@ pub async fn connect(
         propagation: wait_timeout.unwrap_or(PROPAGATION),
     });
     let sf = Snowflake::new(snowflake::Settings {
-        names: names.clone(),
         admin: Some(admin),
         endpoint: clouds.snowflake.endpoint.clone(),
         warehouse: clouds.snowflake.warehouse.clone(),
-        aws_account: Some(aws.account.clone()),
-        region: aws.region.clone(),
         rotation,
         clock,
         vault,
@@ -111,12 +115,14 @@ pub async fn connect(
         async { confluent.preflight().await.map_err(|e| preflight(&e)) },
         async { sf.preflight().await.map_err(|e| preflight(&e)) },
     )?;
+    // The key pairs live in Secrets Manager; the Snowflake side reads and writes them there.
+    let store = Arc::new(aws::SecretsManager(
+        aws.clone(),
+        format!("kickstart stack {}", names.stack()),
+    ));
     Ok(Connected {
         confluent: ConfluentProvider(confluent),
-        aws: AwsProvider {
-            aws,
-            snowflake: sf.clone(),
-        },
-        snowflake: SnowflakeProvider(sf),
+        aws: AwsProvider(aws),
+        snowflake: SnowflakeProvider { sf, store },
     })
 }

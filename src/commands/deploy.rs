@@ -9,6 +9,7 @@ use crate::stack;
 use crate::state::StateDoc;
 
 use super::backend::Backend;
+use super::declared::Declared;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
@@ -68,16 +69,29 @@ async fn locked(
     connected: &super::connect::Connected,
     printer: &Printer,
 ) -> Result<(), Error> {
-    connected.load_key_secrets().await?;
-    let graph = stack::graph(&settings.names, &connected.providers()).map_err(UsageError::from)?;
-    printer.know(&graph);
-
     let stack = settings.names.stack();
-    let doc = backend
+    let mut doc = backend
         .load(stack)
         .await?
         .unwrap_or_else(|| StateDoc::new(stack));
-    let ledger = Ledger::new(doc, backend.sink());
+    stack::legacy_rename(&mut doc);
+    let declared = Declared::new(
+        &settings.names,
+        &settings.stackfile,
+        Some(connected),
+        Some(&doc),
+    );
+    if let Some(warning) = declared.unknown_warning() {
+        printer.warn(&warning);
+    }
+    connected
+        .load_key_secrets(&declared.client_secrets())
+        .await?;
+    let graph = declared
+        .graph(&connected.providers())
+        .map_err(UsageError::from)?;
+    printer.know(&graph);
+    let ledger = Ledger::new(doc, backend.sink()).with_specs(declared.specs());
     let options = Options {
         concurrency: settings.engine.concurrency,
         poll: PollPolicy::default(),

@@ -1,10 +1,18 @@
 use crate::cli::GraphArgs;
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
-use crate::stack::{self, Names, NotBuilt};
+use crate::stack::{self, Names, NotBuilt, Stack};
 
 pub fn run(args: GraphArgs, printer: &Printer) -> Result<(), Error> {
-    let graph = stack::graph(&Names::new(&args.stack_name), &NotBuilt).map_err(UsageError::from)?;
+    let file = crate::config::Stackfile::default_stack();
+    let names = Names::new(&args.stack_name);
+    let stack = Stack {
+        names: &names,
+        file: &file,
+        aws_account: None,
+        region: None,
+    };
+    let graph = stack::graph(&stack, &NotBuilt).map_err(UsageError::from)?;
     printer.data(&graph.to_dot(&args.stack_name))?;
     Ok(())
 }

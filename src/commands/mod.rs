@@ -2,6 +2,7 @@
 
 mod backend;
 mod connect;
+mod declared;
 mod deploy;
 mod graph;
 mod import;

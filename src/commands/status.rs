@@ -11,9 +11,11 @@ use crate::stack::{self, NotBuilt};
 use crate::state::Status;
 
 use super::backend::Backend;
+use super::declared::Declared;
 
 pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
     let (names, location) = settings::stack(args.stack);
+    let stackfile = crate::config::Stackfile::default_stack();
     let aws = crate::settings::Aws {
         profile: args.cloud.profile.clone(),
         region: args.cloud.region.clone(),
@@ -30,19 +32,25 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
         keys_to_retain: 2,
     };
     let connected = match &clouds {
-        Some(c) => {
-            let connected = super::connect::connect(c, &names, rotation, None).await?;
-            connected.load_key_secrets().await?;
-            Some(connected)
-        }
+        Some(c) => Some(super::connect::connect(c, &names, rotation, None).await?),
         None => None,
     };
+    let loaded = backend.load(names.stack()).await?.map(|mut doc| {
+        stack::legacy_rename(&mut doc);
+        doc
+    });
+    let declared = Declared::new(&names, &stackfile, connected.as_ref(), loaded.as_ref());
+    if let Some(connected) = &connected {
+        connected
+            .load_key_secrets(&declared.client_secrets())
+            .await?;
+    }
     let graph = match &connected {
-        Some(connected) => stack::graph(&names, &connected.providers()),
-        None => stack::graph(&names, &NotBuilt),
+        Some(connected) => declared.graph(&connected.providers()),
+        None => declared.graph(&NotBuilt),
     }
     .map_err(UsageError::from)?;
-    let Some(doc) = backend.load(names.stack()).await? else {
+    let Some(doc) = loaded else {
         match printer.mode() {
             OutputMode::Json => {
                 printer.json(&json!({"event": "status", "stack": names.stack(), "nodes": []}))

@@ -126,8 +126,8 @@ pub struct Tableflow {
     pub table_formats: Vec<Spanned<String>>,
     /// How long Tableflow keeps table snapshots, in milliseconds.
     pub retention_ms: Option<Spanned<u64>>,
-    /// What Tableflow does with a record it cannot materialise: `SUSPEND` or `SKIP`.
-    pub record_failure_strategy: Option<Spanned<String>>,
+    /// What Tableflow does with a record it cannot materialise: `SUSPEND`, `SKIP` or `LOG`.
+    pub error_handling: Option<Spanned<String>>,
     /// An Iceberg table over it in Snowflake, reading the Glue catalog; the name defaults to the
     /// topic's.
     pub snowflake_table: Option<SnowflakeTable>,

@@ -8,80 +8,59 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
+use super::Confluent;
 use super::client::{Auth, q};
-use super::{Confluent, principal_node};
+use super::kinds::Connector;
 use crate::engine::{Change, Inputs, NodeError, Readiness, Record, Resource};
-use crate::stack::{Decl, Spec, ids};
 
-pub struct Connector {
+pub struct ConnectorNode {
     cc: Arc<Confluent>,
-    spec: Spec,
-    account: Result<String, String>,
+    spec: Connector,
 }
 
-impl Connector {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        Connector {
-            cc,
-            spec: decl.spec.clone(),
-            account: principal_node(&decl.deps).map_err(|e| e.to_string()),
-        }
+impl ConnectorNode {
+    pub fn new(cc: Arc<Confluent>, spec: Connector) -> Self {
+        ConnectorNode { cc, spec }
     }
 
     /// The id of the service account the connector runs as.
     fn account(&self, inputs: &Inputs) -> Result<String, NodeError> {
-        let node = self
-            .account
-            .clone()
-            .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
-        Ok(inputs.id(&node)?.to_string())
+        Ok(inputs.id(&self.spec.account)?.to_string())
     }
 
-    fn name(&self) -> &'static str {
-        match self.spec {
-            Spec::Connector { name, .. } => name,
-            _ => unreachable!("a connector node has a connector spec"),
-        }
+    fn name(&self) -> &str {
+        &self.spec.name
     }
 
-    fn collection(inputs: &Inputs) -> Result<String, NodeError> {
+    fn collection(&self, inputs: &Inputs) -> Result<String, NodeError> {
         Ok(format!(
             "/connect/v1/environments/{}/clusters/{}/connectors",
-            inputs.id(ids::ENV)?,
-            inputs.id(ids::CLUSTER)?
+            inputs.id(&self.spec.environment)?,
+            inputs.id(&self.spec.cluster)?
         ))
     }
 
     fn path(&self, inputs: &Inputs, tail: &str) -> Result<String, NodeError> {
         Ok(format!(
             "{}/{}{tail}",
-            Self::collection(inputs)?,
+            self.collection(inputs)?,
             q(self.name())
         ))
     }
 
     /// The flat config map, running as the connector's account.
     fn config(&self, inputs: &Inputs) -> Result<(Map<String, Value>, String), NodeError> {
-        let Spec::Connector {
-            name,
-            class,
-            topic,
-            quickstart,
-            format,
-        } = self.spec
-        else {
-            unreachable!("a connector node has a connector spec")
-        };
+        let spec = &self.spec;
         let account = self.account(inputs)?;
         let config = json!({
-            "connector.class": class,
-            "name": name,
+            "connector.class": spec.class,
+            "name": spec.name,
             "kafka.auth.mode": "SERVICE_ACCOUNT",
             "kafka.service.account.id": account,
-            "kafka.topic": topic,
-            "output.data.format": format,
-            "quickstart": quickstart,
-            "tasks.max": "1",
+            "kafka.topic": spec.topic_name,
+            "output.data.format": spec.format,
+            "quickstart": spec.quickstart,
+            "tasks.max": spec.tasks.to_string(),
         });
         let Value::Object(config) = config else {
             unreachable!("a JSON object literal")
@@ -95,7 +74,7 @@ impl Connector {
 }
 
 #[async_trait]
-impl Resource for Connector {
+impl Resource for ConnectorNode {
     async fn find(
         &self,
         inputs: &Inputs,
@@ -119,7 +98,7 @@ impl Resource for Connector {
         let body = json!({"name": self.name(), "config": config});
         self.cc
             .client
-            .post(&Self::collection(inputs)?, &Auth::Cloud, &body)
+            .post(&self.collection(inputs)?, &Auth::Cloud, &body)
             .await?;
         Ok(self.record(&key))
     }

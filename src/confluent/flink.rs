@@ -6,30 +6,25 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::client::q;
-use super::{Confluent, principal_node};
+use super::Confluent;
+use super::client::{Auth, q};
+use super::kinds::FlinkStatement;
 use crate::engine::{Inputs, NodeError, Readiness, Record, Resource};
-use crate::stack::{Decl, Spec, ids};
 
 pub struct Statement {
     cc: Arc<Confluent>,
-    /// The name's fixed start; the rest is a UUID chosen at create and recorded as the id.
-    prefix: String,
-    sql: String,
-    runner: Result<String, String>,
+    /// The name's fixed start (`prefix`); the rest is a UUID chosen at create, recorded as the id.
+    spec: FlinkStatement,
 }
 
 impl Statement {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        let Spec::FlinkStatement { prefix, sql } = &decl.spec else {
-            unreachable!("a statement node has a statement spec")
-        };
-        Statement {
-            cc,
-            prefix: prefix.clone(),
-            sql: sql.clone(),
-            runner: principal_node(&decl.deps).map_err(|e| e.to_string()),
-        }
+    pub fn new(cc: Arc<Confluent>, spec: FlinkStatement) -> Self {
+        Statement { cc, spec }
+    }
+
+    fn auth(&self, inputs: &Inputs) -> Result<Auth, NodeError> {
+        self.cc
+            .key_auth(inputs, &self.spec.key, &self.spec.bindings)
     }
 
     async fn collection(&self, inputs: &Inputs) -> Result<String, NodeError> {
@@ -37,7 +32,7 @@ impl Statement {
             "{}/sql/v1/organizations/{}/environments/{}/statements",
             self.cc.flink_endpoint().await?,
             self.cc.organization().await?,
-            inputs.id(ids::ENV)?
+            inputs.id(&self.spec.environment)?
         ))
     }
 
@@ -47,7 +42,7 @@ impl Statement {
 
     /// The prefix followed by a UUID, as the seed names its statements.
     fn ours(&self, name: &str) -> bool {
-        name.strip_prefix(&self.prefix)
+        name.strip_prefix(&self.spec.prefix)
             .is_some_and(|rest| uuid::Uuid::try_parse(rest).is_ok_and(|_| rest.len() == 36))
     }
 }
@@ -59,7 +54,7 @@ impl Resource for Statement {
         inputs: &Inputs,
         known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::FLINK_KEY)?;
+        let auth = self.auth(inputs)?;
         if let Some(known) = known {
             let found = self
                 .cc
@@ -89,19 +84,15 @@ impl Resource for Statement {
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::FLINK_KEY)?;
-        let runner = self
-            .runner
-            .clone()
-            .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
-        let name = format!("{}{}", self.prefix, uuid::Uuid::new_v4());
+        let auth = self.auth(inputs)?;
+        let name = format!("{}{}", self.spec.prefix, uuid::Uuid::new_v4());
         let body = json!({"name": name, "spec": {
-            "statement": self.sql,
-            "compute_pool_id": inputs.id(ids::POOL)?,
-            "principal": inputs.id(&runner)?,
+            "statement": self.spec.sql,
+            "compute_pool_id": inputs.id(&self.spec.pool)?,
+            "principal": inputs.id(&self.spec.runner)?,
             "properties": {
-                "sql.current-catalog": inputs.output(ids::ENV, "name")?,
-                "sql.current-database": inputs.output(ids::CLUSTER, "name")?,
+                "sql.current-catalog": inputs.output(&self.spec.environment, "name")?,
+                "sql.current-database": inputs.output(&self.spec.cluster, "name")?,
             },
             "stopped": false,
         }});
@@ -113,7 +104,7 @@ impl Resource for Statement {
     }
 
     async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::FLINK_KEY)?;
+        let auth = self.auth(inputs)?;
         let s = self
             .cc
             .client
@@ -142,7 +133,7 @@ impl Resource for Statement {
     }
 
     async fn delete(&self, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
-        let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::FLINK_KEY) else {
+        let Some(auth) = self.cc.key_auth_for_delete(inputs, &self.spec.key) else {
             return Ok(());
         };
         self.cc
@@ -154,7 +145,7 @@ impl Resource for Statement {
 
     /// A statement is deleted in the background, shown as phase DELETING until it is gone.
     async fn gone(&self, inputs: &Inputs, record: &Record) -> Result<Option<String>, NodeError> {
-        let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::FLINK_KEY) else {
+        let Some(auth) = self.cc.key_auth_for_delete(inputs, &self.spec.key) else {
             return Ok(None);
         };
         let item = self.item(inputs, &record.id).await?;

@@ -6,65 +6,92 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::client::q;
-use super::{Confluent, principal_node};
+use super::Confluent;
+use super::client::{Auth, q};
+use super::kinds::{Acl, AclResource, CausedTopic, KafkaAdmin, Topic};
 use crate::engine::{Inputs, NodeError, Record, Resource};
-use crate::stack::{AclResource, Decl, Spec, ids};
 
 /// The cluster's REST base for a path under `/kafka/v3/clusters/{lkc}`.
-fn rest(inputs: &Inputs, tail: &str) -> Result<String, NodeError> {
+fn rest(inputs: &Inputs, admin: &KafkaAdmin, tail: &str) -> Result<String, NodeError> {
     let base = inputs
-        .output(ids::CLUSTER, "rest_endpoint")?
+        .output(&admin.cluster, "rest_endpoint")?
         .trim_end_matches('/');
     Ok(format!(
         "{base}/kafka/v3/clusters/{}{tail}",
-        inputs.id(ids::CLUSTER)?
+        inputs.id(&admin.cluster)?
     ))
 }
 
-pub struct Topic {
-    cc: Arc<Confluent>,
-    name: String,
-    /// Made by the Flink statement: tracked and deleted, never created by us.
-    caused: bool,
+/// Calls with the admin key, patient while it or its binding is new.
+fn auth(cc: &Confluent, inputs: &Inputs, admin: &KafkaAdmin) -> Result<Auth, NodeError> {
+    cc.key_auth(inputs, &admin.key, std::slice::from_ref(&admin.binding))
 }
 
-impl Topic {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        let (name, caused) = match &decl.spec {
-            Spec::Topic { name } => (name.clone(), false),
-            Spec::CausedTopic { name } => (name.clone(), true),
-            other => unreachable!("{other:?} is not a topic"),
-        };
-        Topic { cc, name, caused }
+pub struct TopicNode {
+    cc: Arc<Confluent>,
+    name: String,
+    admin: KafkaAdmin,
+    /// `None` for a topic a Flink statement makes: tracked and deleted, never created by us.
+    made: Option<Topic>,
+}
+
+impl TopicNode {
+    pub fn new(cc: Arc<Confluent>, spec: Topic) -> Self {
+        TopicNode {
+            cc,
+            name: spec.name.clone(),
+            admin: spec.admin.clone(),
+            made: Some(spec),
+        }
+    }
+
+    pub fn caused(cc: Arc<Confluent>, spec: CausedTopic) -> Self {
+        TopicNode {
+            cc,
+            name: spec.name,
+            admin: spec.admin,
+            made: None,
+        }
+    }
+
+    fn url(&self, inputs: &Inputs) -> Result<String, NodeError> {
+        rest(inputs, &self.admin, &format!("/topics/{}", q(&self.name)))
     }
 }
 
 #[async_trait]
-impl Resource for Topic {
+impl Resource for TopicNode {
     async fn find(
         &self,
         inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::MANAGER_KEY)?;
-        let url = rest(inputs, &format!("/topics/{}", q(&self.name)))?;
+        let auth = auth(&self.cc, inputs, &self.admin)?;
+        let url = self.url(inputs)?;
         let found = self.cc.client.get(&url, &auth).await?;
         Ok(found.map(|_| Record::new(&self.name)))
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
-        if self.caused {
+        let Some(spec) = &self.made else {
             // The statement that depends on this node makes the topic; until then there is only
             // its name to record.
             return Ok(Record::new(&self.name).with("made_by", "flink statement"));
+        };
+        let auth = auth(&self.cc, inputs, &self.admin)?;
+        let configs: Vec<Value> = spec
+            .config
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+        let mut body = json!({"topic_name": self.name, "partitions_count": spec.partitions});
+        if !configs.is_empty() {
+            body["configs"] = json!(configs);
         }
-        let auth = self.cc.key_auth(inputs, ids::MANAGER_KEY)?;
-        let body = json!({"topic_name": self.name, "partitions_count": 6});
         let made = self
             .cc
             .client
-            .post(&rest(inputs, "/topics")?, &auth, &body)
+            .post(&rest(inputs, &self.admin, "/topics")?, &auth, &body)
             .await;
         match made {
             Ok(_) => Ok(Record::new(&self.name)),
@@ -78,20 +105,20 @@ impl Resource for Topic {
     }
 
     async fn delete(&self, inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
-        let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::MANAGER_KEY) else {
+        let Some(auth) = self.cc.key_auth_for_delete(inputs, &self.admin.key) else {
             return Ok(());
         };
-        let url = rest(inputs, &format!("/topics/{}", q(&self.name)))?;
+        let url = self.url(inputs)?;
         self.cc.client.delete(&url, &auth).await?;
         Ok(())
     }
 
     /// Kafka removes a deleted topic's partitions in the background.
     async fn gone(&self, inputs: &Inputs, _record: &Record) -> Result<Option<String>, NodeError> {
-        let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::MANAGER_KEY) else {
+        let Some(auth) = self.cc.key_auth_for_delete(inputs, &self.admin.key) else {
             return Ok(None);
         };
-        let url = rest(inputs, &format!("/topics/{}", q(&self.name)))?;
+        let url = self.url(inputs)?;
         let found = self.cc.client.get(&url, &auth).await?;
         Ok(found.map(|_| "DELETING".to_string()))
     }
@@ -108,47 +135,26 @@ const ACL_FIELDS: [&str; 7] = [
     "permission",
 ];
 
-pub struct Acl {
+pub struct AclNode {
     cc: Arc<Confluent>,
-    resource: AclResource,
-    name: String,
-    operation: &'static str,
-    principal: Result<String, String>,
+    spec: Acl,
 }
 
-impl Acl {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        let Spec::Acl {
-            resource,
-            name,
-            operation,
-        } = &decl.spec
-        else {
-            unreachable!("an ACL node has an ACL spec")
-        };
-        Acl {
-            cc,
-            resource: *resource,
-            name: name.clone(),
-            operation,
-            principal: principal_node(&decl.deps).map_err(|e| e.to_string()),
-        }
+impl AclNode {
+    pub fn new(cc: Arc<Confluent>, spec: Acl) -> Self {
+        AclNode { cc, spec }
     }
 
     fn binding(&self, inputs: &Inputs) -> Result<Value, NodeError> {
-        let node = self
-            .principal
-            .clone()
-            .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
-        let resource_type = match self.resource {
+        let resource_type = match self.spec.resource {
             AclResource::Topic => "TOPIC",
             AclResource::Group => "GROUP",
             AclResource::Cluster => "CLUSTER",
         };
         Ok(json!({
-            "resource_type": resource_type, "resource_name": self.name, "pattern_type": "LITERAL",
-            "principal": format!("User:{}", inputs.id(&node)?), "host": "*",
-            "operation": self.operation, "permission": "ALLOW",
+            "resource_type": resource_type, "resource_name": self.spec.name, "pattern_type": "LITERAL",
+            "principal": format!("User:{}", inputs.id(&self.spec.principal)?), "host": "*",
+            "operation": self.spec.operation, "permission": "ALLOW",
         }))
     }
 
@@ -173,15 +179,15 @@ impl Acl {
 }
 
 #[async_trait]
-impl Resource for Acl {
+impl Resource for AclNode {
     async fn find(
         &self,
         inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::MANAGER_KEY)?;
+        let auth = auth(&self.cc, inputs, &self.spec.admin)?;
         let binding = self.binding(inputs)?;
-        let url = rest(inputs, "/acls")?;
+        let url = rest(inputs, &self.spec.admin, "/acls")?;
         // One listing of the cluster's ACLs answers every ACL node of this run.
         let all = inputs
             .memo()
@@ -198,20 +204,24 @@ impl Resource for Acl {
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::MANAGER_KEY)?;
+        let auth = auth(&self.cc, inputs, &self.spec.admin)?;
         let binding = self.binding(inputs)?;
         self.cc
             .client
-            .post(&rest(inputs, "/acls")?, &auth, &binding)
+            .post(&rest(inputs, &self.spec.admin, "/acls")?, &auth, &binding)
             .await?;
         Ok(Record::new(Self::id(&binding)))
     }
 
     async fn delete(&self, inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
-        let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::MANAGER_KEY) else {
+        let Some(auth) = self.cc.key_auth_for_delete(inputs, &self.spec.admin.key) else {
             return Ok(());
         };
-        let url = rest(inputs, &Self::filter(&self.binding(inputs)?))?;
+        let url = rest(
+            inputs,
+            &self.spec.admin,
+            &Self::filter(&self.binding(inputs)?),
+        )?;
         self.cc.client.delete(&url, &auth).await?;
         Ok(())
     }

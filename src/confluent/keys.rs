@@ -10,15 +10,13 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::client::{Auth, q};
-use super::{Confluent, field, principal_node};
+use super::kinds::{ApiKey, KeyScope};
+use super::{Confluent, field};
 use crate::engine::{Change, Inputs, NodeError, Readiness, Record, Resource};
-use crate::stack::{Decl, KeyScope, Spec, ids};
 
-pub struct ApiKey {
+pub struct Key {
     cc: Arc<Confluent>,
-    node: String,
-    scope: KeyScope,
-    owner: Result<String, String>,
+    spec: ApiKey,
 }
 
 /// One existing key, as listed.
@@ -32,34 +30,30 @@ struct Listed {
 /// The description kickstart gives its keys: how it tells its own from those it took over.
 const OURS: &str = "made and rotated by kickstart";
 
-impl ApiKey {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        let Spec::ApiKey { scope } = decl.spec else {
-            unreachable!("an API key node has an API key spec")
-        };
-        ApiKey {
-            cc,
-            node: decl.id.clone(),
-            scope,
-            owner: principal_node(&decl.deps).map_err(|e| e.to_string()),
-        }
+impl Key {
+    pub fn new(cc: Arc<Confluent>, spec: ApiKey) -> Self {
+        Key { cc, spec }
     }
 
     fn owner(&self, inputs: &Inputs) -> Result<String, NodeError> {
-        let node = self
-            .owner
-            .clone()
-            .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
-        Ok(inputs.id(&node)?.to_string())
+        Ok(inputs.id(&self.spec.owner)?.to_string())
     }
 
     /// The resource the key is bound to: `(id, environment)`.
     fn resource(&self, inputs: &Inputs) -> Result<(String, Option<String>), NodeError> {
-        let env = || inputs.id(ids::ENV).map(str::to_string);
-        Ok(match self.scope {
-            KeyScope::KafkaCluster => (inputs.id(ids::CLUSTER)?.to_string(), Some(env()?)),
-            KeyScope::SchemaRegistry => (inputs.id(ids::SR)?.to_string(), Some(env()?)),
-            KeyScope::FlinkRegion => (self.cc.flink_region(), Some(env()?)),
+        let id = |node: &str| inputs.id(node).map(str::to_string);
+        Ok(match &self.spec.scope {
+            KeyScope::KafkaCluster {
+                cluster,
+                environment,
+            } => (id(cluster)?, Some(id(environment)?)),
+            KeyScope::SchemaRegistry {
+                registry,
+                environment,
+            } => (id(registry)?, Some(id(environment)?)),
+            KeyScope::FlinkRegion { environment } => {
+                (self.cc.flink_region(), Some(id(environment)?))
+            }
             KeyScope::Tableflow => ("tableflow".to_string(), None),
         })
     }
@@ -96,22 +90,22 @@ impl ApiKey {
 
     /// A read on the key's own data plane that any accepted key may make.
     async fn probe(&self, inputs: &Inputs) -> Result<Option<String>, NodeError> {
-        Ok(match self.scope {
-            KeyScope::KafkaCluster => {
-                let base = inputs.output(ids::CLUSTER, "rest_endpoint")?;
-                let lkc = inputs.id(ids::CLUSTER)?;
+        Ok(match &self.spec.scope {
+            KeyScope::KafkaCluster { cluster, .. } => {
+                let base = inputs.output(cluster, "rest_endpoint")?;
+                let lkc = inputs.id(cluster)?;
                 Some(format!(
                     "{}/kafka/v3/clusters/{lkc}/topics",
                     base.trim_end_matches('/')
                 ))
             }
-            KeyScope::FlinkRegion => Some(format!(
+            KeyScope::FlinkRegion { environment } => Some(format!(
                 "{}/sql/v1/organizations/{}/environments/{}/statements?page_size=1",
                 self.cc.flink_endpoint().await?,
                 self.cc.organization().await?,
-                inputs.id(ids::ENV)?
+                inputs.id(environment)?
             )),
-            KeyScope::SchemaRegistry | KeyScope::Tableflow => None,
+            KeyScope::SchemaRegistry { .. } | KeyScope::Tableflow => None,
         })
     }
 
@@ -140,7 +134,7 @@ impl ApiKey {
             resource["environment"] = json!(env);
         }
         let body = json!({"spec": {
-            "display_name": format!("{} {}", self.cc.names.stack(), self.node),
+            "display_name": self.spec.display_name,
             "description": OURS,
             "owner": {"id": self.owner(inputs)?},
             "resource": resource,
@@ -183,7 +177,7 @@ fn record(id: &str, created_at: &str) -> Record {
 }
 
 #[async_trait]
-impl Resource for ApiKey {
+impl Resource for Key {
     async fn find(
         &self,
         inputs: &Inputs,

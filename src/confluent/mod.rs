@@ -5,6 +5,7 @@ mod connector;
 mod flink;
 mod kafka;
 mod keys;
+pub mod kinds;
 mod named;
 mod rbac;
 mod tableflow;
@@ -17,12 +18,12 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 pub use client::{ApiError, Auth, Client, PROPAGATION_ATTEMPTS};
+pub use rbac::{organization_crn, rbac_crn};
 
 use crate::clock::Clock;
-use crate::engine::{Inputs, NodeError, Resource, RetryPolicy};
-use crate::settings::Rotation;
-use crate::stack::{Decl, Names, Provider, Spec, ids};
+use crate::engine::{Inputs, NodeError, Ref, Resource, RetryPolicy, Rotation};
 use crate::vault::Vault;
+use kinds::{ApiKey, RoleBinding, Spec};
 
 /// Why Confluent Cloud cannot be used, found before anything is done.
 #[derive(Debug, thiserror::Error)]
@@ -44,12 +45,9 @@ pub enum PreflightError {
 /// What every Confluent node shares.
 pub struct Confluent {
     pub client: Client,
-    pub names: Names,
     /// Where the cluster, pool and Flink region live (Confluent's spelling: `AWS`, `us-east-1`).
     pub cloud: String,
     pub region: String,
-    /// The AWS account that the Tableflow role lives in; its ARN is known before it exists.
-    pub aws_account: Option<String>,
     pub rotation: Rotation,
     pub clock: Arc<dyn Clock>,
     pub vault: Arc<Vault>,
@@ -64,9 +62,7 @@ pub struct Settings {
     pub endpoint: url::Url,
     pub api_key: String,
     pub api_secret: SecretString,
-    pub names: Names,
     pub region: String,
-    pub aws_account: Option<String>,
     pub rotation: Rotation,
     pub clock: Arc<dyn Clock>,
     pub vault: Arc<Vault>,
@@ -78,10 +74,8 @@ impl Confluent {
     pub fn new(s: Settings) -> Arc<Self> {
         Arc::new(Confluent {
             client: Client::new(s.endpoint, s.api_key, s.api_secret, s.retry),
-            names: s.names,
             cloud: "AWS".into(),
             region: s.region,
-            aws_account: s.aws_account,
             rotation: s.rotation,
             clock: s.clock,
             vault: s.vault,
@@ -168,9 +162,15 @@ impl Confluent {
     }
 
     /// Calls with the active key of `key_node`, whose secret this run must hold. While the key,
-    /// or a role binding among the caller's inputs, is younger than the propagation window, its
+    /// or a role binding the call relies on, is younger than the propagation window, its
     /// refusals are waited out for the rest of that window.
-    pub fn key_auth(&self, inputs: &Inputs, key_node: &str) -> Result<Auth, NodeError> {
+    pub fn key_auth(
+        &self,
+        inputs: &Inputs,
+        key_node: &Ref<ApiKey>,
+        bindings: &[Ref<RoleBinding>],
+    ) -> Result<Auth, NodeError> {
+        let key_node: &str = key_node;
         let id = inputs.output(key_node, "key")?.to_string();
         let secret = self.vault.get(&id).ok_or_else(|| {
             NodeError::Other(anyhow::anyhow!(
@@ -190,10 +190,9 @@ impl Confluent {
             self.propagation.checked_sub(age)
         };
         let key_created = inputs.output(key_node, "created_at").ok();
-        let bindings = inputs
-            .records()
-            .filter(|(node, _)| node.starts_with(ids::ROLE_BINDING))
-            .filter_map(|(_, r)| r.outputs.get("created_at").map(String::as_str));
+        let bindings = bindings
+            .iter()
+            .filter_map(|b| inputs.output(b, "created_at").ok());
         let patience = key_created
             .into_iter()
             .chain(bindings)
@@ -209,26 +208,16 @@ impl Confluent {
 
     /// Like [`Confluent::key_auth`], for deletes: `None` when the secret is not held, since what
     /// the key reaches (topics, ACLs, Tableflow) is removed with the cluster anyway.
-    pub fn key_auth_for_delete(&self, inputs: &Inputs, key_node: &str) -> Option<Auth> {
-        let auth = self.key_auth(inputs, key_node).ok();
+    pub fn key_auth_for_delete(&self, inputs: &Inputs, key_node: &Ref<ApiKey>) -> Option<Auth> {
+        let auth = self.key_auth(inputs, key_node, &[]).ok();
         if auth.is_none() {
             tracing::info!(
-                "no secret for {key_node} in this run; leaving its objects to the cluster's deletion"
+                "no secret for {} in this run; leaving its objects to the cluster's deletion",
+                key_node.id()
             );
         }
         auth
     }
-}
-
-/// The service account among a node's dependencies: the principal of a key, binding or ACL.
-pub fn principal_node(decl_deps: &[String]) -> Result<String, NodeError> {
-    decl_deps
-        .iter()
-        .find(|d| d.starts_with(ids::SERVICE_ACCOUNT))
-        .cloned()
-        .ok_or_else(|| {
-            NodeError::Other(anyhow::anyhow!("no service account among the dependencies"))
-        })
 }
 
 /// A string at a JSON pointer, or an error naming it.
@@ -244,25 +233,25 @@ pub fn field(v: &Value, pointer: &str) -> Result<String, NodeError> {
 /// Gives each Confluent node its implementation.
 pub struct ConfluentProvider(pub Arc<Confluent>);
 
-impl Provider for ConfluentProvider {
-    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
+impl ConfluentProvider {
+    pub fn resource(&self, spec: &Spec) -> Arc<dyn Resource> {
         let cc = self.0.clone();
-        match &decl.spec {
-            Spec::Environment { .. }
-            | Spec::KafkaCluster { .. }
-            | Spec::SchemaRegistry
-            | Spec::ServiceAccount { .. }
-            | Spec::ComputePool { .. }
-            | Spec::ProviderIntegration { .. } => Arc::new(named::Named::new(cc, decl)),
-            Spec::RoleBinding { .. } => Arc::new(rbac::RoleBinding::new(cc, decl)),
-            Spec::ApiKey { .. } => Arc::new(keys::ApiKey::new(cc, decl)),
-            Spec::Topic { .. } | Spec::CausedTopic { .. } => Arc::new(kafka::Topic::new(cc, decl)),
-            Spec::Acl { .. } => Arc::new(kafka::Acl::new(cc, decl)),
-            Spec::Connector { .. } => Arc::new(connector::Connector::new(cc, decl)),
-            Spec::FlinkStatement { .. } => Arc::new(flink::Statement::new(cc, decl)),
-            Spec::TableflowTopic { .. } => Arc::new(tableflow::TableflowTopic::new(cc, decl)),
-            Spec::CatalogIntegration { .. } => Arc::new(tableflow::Catalog::new(cc, decl)),
-            other => unreachable!("{other:?} is not a Confluent node"),
+        match spec {
+            Spec::Environment(_)
+            | Spec::KafkaCluster(_)
+            | Spec::SchemaRegistry(_)
+            | Spec::ServiceAccount(_)
+            | Spec::ComputePool(_)
+            | Spec::ProviderIntegration(_) => Arc::new(named::Named::new(cc, spec.clone())),
+            Spec::RoleBinding(k) => Arc::new(rbac::Binding::new(cc, k.clone())),
+            Spec::ApiKey(k) => Arc::new(keys::Key::new(cc, k.clone())),
+            Spec::Topic(k) => Arc::new(kafka::TopicNode::new(cc, k.clone())),
+            Spec::CausedTopic(k) => Arc::new(kafka::TopicNode::caused(cc, k.clone())),
+            Spec::Acl(k) => Arc::new(kafka::AclNode::new(cc, k.clone())),
+            Spec::Connector(k) => Arc::new(connector::ConnectorNode::new(cc, k.clone())),
+            Spec::FlinkStatement(k) => Arc::new(flink::Statement::new(cc, k.clone())),
+            Spec::TableflowTopic(k) => Arc::new(tableflow::TableflowNode::new(cc, k.clone())),
+            Spec::CatalogIntegration(k) => Arc::new(tableflow::Catalog::new(cc, k.clone())),
         }
     }
 }

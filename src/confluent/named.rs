@@ -8,9 +8,12 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::client::{Auth, q};
+use super::kinds::{
+    ComputePool, Environment, KafkaCluster, ProviderIntegration, SchemaRegistry, ServiceAccount,
+    Spec,
+};
 use super::{Confluent, field};
-use crate::engine::{Inputs, NodeError, Readiness, Record, Resource};
-use crate::stack::{Decl, Spec, ids};
+use crate::engine::{Inputs, Kind as _, NodeError, Readiness, Record, Ref, Resource};
 
 pub struct Named {
     cc: Arc<Confluent>,
@@ -18,28 +21,51 @@ pub struct Named {
 }
 
 impl Named {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        Named {
-            cc,
-            spec: decl.spec.clone(),
+    pub fn new(cc: Arc<Confluent>, spec: Spec) -> Self {
+        Named { cc, spec }
+    }
+
+    /// The environment it lives in, for the kinds that live in one.
+    fn environment(&self) -> Option<&Ref<Environment>> {
+        match &self.spec {
+            Spec::KafkaCluster(KafkaCluster { environment, .. })
+            | Spec::SchemaRegistry(SchemaRegistry { environment })
+            | Spec::ComputePool(ComputePool { environment, .. })
+            | Spec::ProviderIntegration(ProviderIntegration { environment, .. }) => {
+                Some(environment)
+            }
+            _ => None,
         }
+    }
+
+    fn env_id<'a>(&self, inputs: &'a Inputs) -> Result<&'a str, NodeError> {
+        let env = self.environment().ok_or_else(|| {
+            NodeError::Other(anyhow::anyhow!(
+                "{} lives in no environment",
+                self.spec.describe()
+            ))
+        })?;
+        inputs.id(env)
     }
 
     /// The collection, with the environment query it requires where it is environment-scoped.
     fn collection(&self, inputs: &Inputs) -> Result<String, NodeError> {
-        let env = || inputs.id(ids::ENV).map(q);
+        let env = || self.env_id(inputs).map(q);
         Ok(match &self.spec {
-            Spec::Environment { .. } => "/org/v2/environments".into(),
-            Spec::KafkaCluster { .. } => format!("/cmk/v2/clusters?environment={}", env()?),
-            Spec::SchemaRegistry => format!("/srcm/v3/clusters?environment={}", env()?),
-            Spec::ServiceAccount { name } => {
+            Spec::Environment(_) => "/org/v2/environments".into(),
+            Spec::KafkaCluster(_) => format!("/cmk/v2/clusters?environment={}", env()?),
+            Spec::SchemaRegistry(_) => format!("/srcm/v3/clusters?environment={}", env()?),
+            Spec::ServiceAccount(ServiceAccount { name, .. }) => {
                 format!("/iam/v2/service-accounts?display_name={}", q(name))
             }
-            Spec::ComputePool { .. } => format!("/fcpm/v2/compute-pools?environment={}", env()?),
-            Spec::ProviderIntegration { .. } => {
-                format!("/pim/v1/integrations?environment={}", env()?)
+            Spec::ComputePool(_) => format!("/fcpm/v2/compute-pools?environment={}", env()?),
+            Spec::ProviderIntegration(_) => format!("/pim/v1/integrations?environment={}", env()?),
+            other => {
+                return Err(NodeError::Other(anyhow::anyhow!(
+                    "{} is not found by name",
+                    other.describe()
+                )));
             }
-            other => unreachable!("{other:?} is not a named object"),
         })
     }
 
@@ -48,18 +74,18 @@ impl Named {
         let collection = self.collection(inputs)?;
         let (path, query) = collection.split_once('?').unwrap_or((&collection, ""));
         Ok(match &self.spec {
-            Spec::ServiceAccount { .. } | Spec::Environment { .. } => format!("{path}/{id}"),
+            Spec::ServiceAccount(_) | Spec::Environment(_) => format!("{path}/{id}"),
             _ => format!("{path}/{id}?{query}"),
         })
     }
 
     fn name(&self) -> Option<&str> {
         match &self.spec {
-            Spec::Environment { name, .. }
-            | Spec::KafkaCluster { name, .. }
-            | Spec::ServiceAccount { name }
-            | Spec::ComputePool { name, .. }
-            | Spec::ProviderIntegration { name } => Some(name),
+            Spec::Environment(Environment { name, .. })
+            | Spec::KafkaCluster(KafkaCluster { name, .. })
+            | Spec::ServiceAccount(ServiceAccount { name, .. })
+            | Spec::ComputePool(ComputePool { name, .. })
+            | Spec::ProviderIntegration(ProviderIntegration { name, .. }) => Some(name),
             _ => None,
         }
     }
@@ -67,7 +93,7 @@ impl Named {
     fn matches(&self, v: &Value) -> bool {
         match (&self.spec, self.name()) {
             // Confluent makes one Schema Registry per environment; there is no name to match.
-            (Spec::SchemaRegistry, _) => true,
+            (Spec::SchemaRegistry(_), _) => true,
             (_, Some(name)) => {
                 v["display_name"] == name || v.pointer("/spec/display_name") == Some(&json!(name))
             }
@@ -77,39 +103,39 @@ impl Named {
 
     fn body(&self, inputs: &Inputs) -> Result<Value, NodeError> {
         let cc = &self.cc;
-        let env = || -> Result<Value, NodeError> { Ok(json!({"id": inputs.id(ids::ENV)?})) };
+        let env = || -> Result<Value, NodeError> { Ok(json!({"id": self.env_id(inputs)?})) };
         Ok(match &self.spec {
-            Spec::Environment { name, governance } => {
+            Spec::Environment(Environment { name, governance }) => {
                 json!({"display_name": name, "stream_governance_config": {"package": governance}})
             }
-            Spec::KafkaCluster {
+            Spec::KafkaCluster(KafkaCluster {
                 name,
                 kind,
                 availability,
-            } => json!({"spec": {
+                ..
+            }) => json!({"spec": {
                 "display_name": name, "availability": availability, "cloud": cc.cloud,
                 "region": cc.region, "config": {"kind": kind}, "environment": env()?,
             }}),
-            Spec::ServiceAccount { name } => json!({
+            Spec::ServiceAccount(ServiceAccount { name, description }) => json!({
                 "display_name": name,
-                "description": format!("kickstart stack {}", cc.names.stack()),
+                "description": description,
             }),
-            Spec::ComputePool { name, max_cfu } => json!({"spec": {
+            Spec::ComputePool(ComputePool { name, max_cfu, .. }) => json!({"spec": {
                 "display_name": name, "cloud": cc.cloud, "region": cc.region,
                 "max_cfu": max_cfu, "environment": env()?,
             }}),
-            Spec::ProviderIntegration { name } => {
-                let account = cc.aws_account.as_deref().ok_or_else(|| {
-                    NodeError::Other(anyhow::anyhow!("the provider integration needs the AWS account id, which the AWS module provides"))
-                })?;
-                let role = format!("arn:aws:iam::{account}:role/{}", cc.names.tableflow_role());
-                json!({
-                    "display_name": name, "provider": "AWS",
-                    "config": {"kind": "AwsIntegrationConfig", "customer_iam_role_arn": role},
-                    "environment": env()?,
-                })
+            Spec::ProviderIntegration(ProviderIntegration { name, role_arn, .. }) => json!({
+                "display_name": name, "provider": "AWS",
+                "config": {"kind": "AwsIntegrationConfig", "customer_iam_role_arn": role_arn},
+                "environment": env()?,
+            }),
+            other => {
+                return Err(NodeError::Other(anyhow::anyhow!(
+                    "{} is not created by name",
+                    other.describe()
+                )));
             }
-            other => unreachable!("{other:?} cannot be created by name"),
         })
     }
 
@@ -120,7 +146,7 @@ impl Named {
             r = r.with("crn", crn);
         }
         match &self.spec {
-            Spec::KafkaCluster { .. } => {
+            Spec::KafkaCluster(_) => {
                 let rest = v
                     .pointer("/spec/endpoints/PUBLIC/http_endpoint")
                     .or_else(|| v.pointer("/spec/http_endpoint"))
@@ -133,9 +159,9 @@ impl Named {
                     .with("bootstrap", bootstrap)
                     .with("name", field(v, "/spec/display_name")?);
             }
-            Spec::Environment { .. } => r = r.with("name", field(v, "/display_name")?),
-            Spec::SchemaRegistry => r = r.with("url", field(v, "/spec/http_endpoint")?),
-            Spec::ProviderIntegration { .. } => {
+            Spec::Environment(_) => r = r.with("name", field(v, "/display_name")?),
+            Spec::SchemaRegistry(_) => r = r.with("url", field(v, "/spec/http_endpoint")?),
+            Spec::ProviderIntegration(_) => {
                 r = r
                     .with("iam_role_arn", field(v, "/config/iam_role_arn")?)
                     .with("external_id", field(v, "/config/external_id")?)
@@ -170,7 +196,7 @@ impl Named {
     fn provisions(&self) -> bool {
         matches!(
             self.spec,
-            Spec::KafkaCluster { .. } | Spec::SchemaRegistry | Spec::ComputePool { .. }
+            Spec::KafkaCluster(_) | Spec::SchemaRegistry(_) | Spec::ComputePool(_)
         )
     }
 }
@@ -203,7 +229,7 @@ impl Resource for Named {
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
-        if let Spec::SchemaRegistry = self.spec {
+        if let Spec::SchemaRegistry(_) = self.spec {
             return Err(NodeError::Other(anyhow::anyhow!(
                 "the environment has no Schema Registry; Confluent makes it for environments with a Stream Governance package"
             )));
@@ -247,7 +273,7 @@ impl Resource for Named {
 
     async fn delete(&self, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
         // The Schema Registry goes with its environment.
-        if let Spec::SchemaRegistry = self.spec {
+        if let Spec::SchemaRegistry(_) = self.spec {
             return Ok(());
         }
         let path = self.item(inputs, &record.id)?;
@@ -267,7 +293,7 @@ impl Resource for Named {
     /// Clusters and compute pools deprovision in the background; the real service answers a
     /// read of one that is gone with 403, which its list confirms.
     async fn gone(&self, inputs: &Inputs, record: &Record) -> Result<Option<String>, NodeError> {
-        if !self.provisions() || matches!(self.spec, Spec::SchemaRegistry) {
+        if !self.provisions() || matches!(self.spec, Spec::SchemaRegistry(_)) {
             return Ok(None);
         }
         let path = self.item(inputs, &record.id)?;

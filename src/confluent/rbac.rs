@@ -6,38 +6,22 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::client::{Auth, q};
-use super::{Confluent, field, principal_node};
+use super::kinds::{RoleBinding, Scope};
+use super::{Confluent, field};
 use crate::engine::{Inputs, NodeError, Record, Resource};
-use crate::stack::{Decl, Spec, ids};
 
-pub struct RoleBinding {
+pub struct Binding {
     cc: Arc<Confluent>,
-    role: &'static str,
-    on: &'static str,
-    pattern: &'static str,
-    principal: Result<String, String>,
+    spec: RoleBinding,
 }
 
-impl RoleBinding {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        let Spec::RoleBinding { role, on, pattern } = decl.spec else {
-            unreachable!("a role binding node has a role binding spec")
-        };
-        RoleBinding {
-            cc,
-            role,
-            on,
-            pattern,
-            principal: principal_node(&decl.deps).map_err(|e| e.to_string()),
-        }
+impl Binding {
+    pub fn new(cc: Arc<Confluent>, spec: RoleBinding) -> Self {
+        Binding { cc, spec }
     }
 
     fn account(&self, inputs: &Inputs) -> Result<String, NodeError> {
-        let node = self
-            .principal
-            .clone()
-            .map_err(|e| NodeError::Other(anyhow::anyhow!(e)))?;
-        Ok(inputs.id(&node)?.to_string())
+        Ok(inputs.id(&self.spec.principal)?.to_string())
     }
 
     fn principal(&self, inputs: &Inputs) -> Result<String, NodeError> {
@@ -47,16 +31,18 @@ impl RoleBinding {
     /// The CRN the role is held on: the target's CRN (the organization's, or a cluster's RBAC
     /// scope), plus the pattern with its placeholders filled in.
     async fn crn(&self, inputs: &Inputs) -> Result<String, NodeError> {
-        let base = match self.on {
-            ids::ORGANIZATION => organization_crn(&self.cc.organization().await?),
-            ids::CLUSTER => rbac_crn(inputs.output(self.on, "crn")?).to_string(),
-            on => inputs.output(on, "crn")?.to_string(),
+        let base = match &self.spec.on {
+            Scope::Organization => organization_crn(&self.cc.organization().await?),
+            Scope::Cluster(cluster) => rbac_crn(inputs.output(cluster, "crn")?).to_string(),
+            Scope::Environment(on) => inputs.output(on, "crn")?.to_string(),
+            Scope::SchemaRegistry(on) => inputs.output(on, "crn")?.to_string(),
         };
-        let mut pattern = self.pattern.to_string();
-        for (placeholder, node) in [("<id>", ids::PROVIDER), ("<lkc>", ids::CLUSTER)] {
-            if pattern.contains(placeholder) {
-                pattern = pattern.replace(placeholder, inputs.id(node)?);
-            }
+        let mut pattern = self.spec.pattern.clone();
+        if let Scope::Cluster(cluster) = &self.spec.on {
+            pattern = pattern.replace("<lkc>", inputs.id(cluster)?);
+        }
+        if let Some(integration) = &self.spec.integration {
+            pattern = pattern.replace("<id>", inputs.id(integration)?);
         }
         if pattern.contains("<principal>") {
             pattern = pattern.replace("<principal>", &self.account(inputs)?);
@@ -75,7 +61,7 @@ fn binding_record(rb: &serde_json::Value, crn: &str) -> Result<Record, NodeError
 }
 
 /// `crn://confluent.cloud/organization=<id>`.
-fn organization_crn(id: &str) -> String {
+pub fn organization_crn(id: &str) -> String {
     format!("crn://confluent.cloud/organization={id}")
 }
 
@@ -89,7 +75,7 @@ pub fn rbac_crn(cluster_crn: &str) -> &str {
 }
 
 #[async_trait]
-impl Resource for RoleBinding {
+impl Resource for Binding {
     async fn find(
         &self,
         inputs: &Inputs,
@@ -100,7 +86,7 @@ impl Resource for RoleBinding {
             "/iam/v2/role-bindings?crn_pattern={}&principal={}&role_name={}",
             q(&crn),
             q(&principal),
-            q(self.role)
+            q(&self.spec.role)
         );
         let found = self.cc.client.list(&path, &Auth::Cloud).await?;
         let exact = found
@@ -111,7 +97,7 @@ impl Resource for RoleBinding {
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
         let crn = self.crn(inputs).await?;
-        let body = json!({"principal": self.principal(inputs)?, "role_name": self.role, "crn_pattern": crn});
+        let body = json!({"principal": self.principal(inputs)?, "role_name": self.spec.role, "crn_pattern": crn});
         let made = self
             .cc
             .client

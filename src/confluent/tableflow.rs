@@ -6,25 +6,29 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::client::q;
+use super::client::{Auth, q};
+use super::kinds::{CatalogIntegration, TableflowAccess, TableflowTopic};
 use super::{Confluent, field};
 use crate::engine::{Inputs, NodeError, Readiness, Record, Resource};
-use crate::stack::{Decl, Spec, ids};
 
-fn scope(inputs: &Inputs) -> Result<String, NodeError> {
+fn scope(inputs: &Inputs, access: &TableflowAccess) -> Result<String, NodeError> {
     Ok(format!(
         "environment={}&spec.kafka_cluster={}",
-        q(inputs.id(ids::ENV)?),
-        q(inputs.id(ids::CLUSTER)?)
+        q(inputs.id(&access.environment)?),
+        q(inputs.id(&access.cluster)?)
     ))
 }
 
-fn refs(inputs: &Inputs) -> Result<(Value, Value), NodeError> {
-    let env = inputs.id(ids::ENV)?;
+fn refs(inputs: &Inputs, access: &TableflowAccess) -> Result<(Value, Value), NodeError> {
+    let env = inputs.id(&access.environment)?;
     Ok((
         json!({"id": env}),
-        json!({"id": inputs.id(ids::CLUSTER)?, "environment": env}),
+        json!({"id": inputs.id(&access.cluster)?, "environment": env}),
     ))
+}
+
+fn auth(cc: &Confluent, inputs: &Inputs, access: &TableflowAccess) -> Result<Auth, NodeError> {
+    cc.key_auth(inputs, &access.key, &[])
 }
 
 /// Everything in a table path up to and including `/v1/`: what Snowflake's volume reads.
@@ -34,32 +38,38 @@ pub fn base_path(table_path: &str) -> Option<String> {
         .map(|i| table_path[..i + 4].to_string())
 }
 
-pub struct TableflowTopic {
+pub struct TableflowNode {
     cc: Arc<Confluent>,
-    topic: String,
+    spec: TableflowTopic,
 }
 
-impl TableflowTopic {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        let Spec::TableflowTopic { topic } = &decl.spec else {
-            unreachable!("a Tableflow node has a Tableflow spec")
-        };
-        TableflowTopic {
-            cc,
-            topic: topic.clone(),
-        }
+impl TableflowNode {
+    pub fn new(cc: Arc<Confluent>, spec: TableflowTopic) -> Self {
+        TableflowNode { cc, spec }
     }
 
     fn item(&self, inputs: &Inputs) -> Result<String, NodeError> {
         Ok(format!(
             "/tableflow/v1/tableflow-topics/{}?{}",
-            q(&self.topic),
-            scope(inputs)?
+            q(&self.spec.topic),
+            scope(inputs, &self.spec.access)?
         ))
     }
 
+    /// Retention and error handling, where the stack sets them; Tableflow's defaults otherwise.
+    fn config(&self) -> Option<Value> {
+        let mut config = serde_json::Map::new();
+        if let Some(ms) = self.spec.retention_ms {
+            config.insert("retention_ms".into(), json!(ms.to_string()));
+        }
+        if let Some(mode) = &self.spec.error_handling {
+            config.insert("error_handling".into(), json!({"mode": mode}));
+        }
+        (!config.is_empty()).then_some(Value::Object(config))
+    }
+
     fn record(&self, v: &Value) -> Record {
-        let mut r = Record::new(&self.topic);
+        let mut r = Record::new(&self.spec.topic);
         if let Some(path) = v
             .pointer("/spec/storage/table_path")
             .and_then(Value::as_str)
@@ -74,31 +84,35 @@ impl TableflowTopic {
 }
 
 #[async_trait]
-impl Resource for TableflowTopic {
+impl Resource for TableflowNode {
     async fn find(
         &self,
         inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::TABLEFLOW_KEY)?;
+        let auth = auth(&self.cc, inputs, &self.spec.access)?;
         let found = self.cc.client.get(&self.item(inputs)?, &auth).await?;
         Ok(found.map(|v| self.record(&v)))
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::TABLEFLOW_KEY)?;
-        let (environment, cluster) = refs(inputs)?;
-        let body = json!({"spec": {
-            "display_name": self.topic,
+        let access = &self.spec.access;
+        let auth = auth(&self.cc, inputs, access)?;
+        let (environment, cluster) = refs(inputs, access)?;
+        let mut body = json!({"spec": {
+            "display_name": self.spec.topic,
             "storage": {
                 "kind": "ByobAws",
-                "bucket_name": inputs.output(ids::BUCKET, "name")?,
-                "provider_integration_id": inputs.id(ids::PROVIDER)?,
+                "bucket_name": inputs.output(&access.bucket, "name")?,
+                "provider_integration_id": inputs.id(&access.provider)?,
             },
-            "table_formats": ["ICEBERG"],
+            "table_formats": self.spec.table_formats,
             "environment": environment,
             "kafka_cluster": cluster,
         }});
+        if let Some(config) = self.config() {
+            body["spec"]["config"] = config;
+        }
         let made = self
             .cc
             .client
@@ -108,7 +122,7 @@ impl Resource for TableflowTopic {
     }
 
     async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::TABLEFLOW_KEY)?;
+        let auth = auth(&self.cc, inputs, &self.spec.access)?;
         let v = self
             .cc
             .client
@@ -147,7 +161,7 @@ impl Resource for TableflowTopic {
     }
 
     async fn delete(&self, inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
-        let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::TABLEFLOW_KEY) else {
+        let Some(auth) = self.cc.key_auth_for_delete(inputs, &self.spec.access.key) else {
             return Ok(());
         };
         self.cc.client.delete(&self.item(inputs)?, &auth).await?;
@@ -157,25 +171,19 @@ impl Resource for TableflowTopic {
 
 pub struct Catalog {
     cc: Arc<Confluent>,
-    name: String,
+    spec: CatalogIntegration,
 }
 
 impl Catalog {
-    pub fn new(cc: Arc<Confluent>, decl: &Decl) -> Self {
-        let Spec::CatalogIntegration { name } = &decl.spec else {
-            unreachable!("a catalog node has a catalog spec")
-        };
-        Catalog {
-            cc,
-            name: name.clone(),
-        }
+    pub fn new(cc: Arc<Confluent>, spec: CatalogIntegration) -> Self {
+        Catalog { cc, spec }
     }
 
-    fn item(inputs: &Inputs, id: &str) -> Result<String, NodeError> {
+    fn item(&self, inputs: &Inputs, id: &str) -> Result<String, NodeError> {
         Ok(format!(
             "/tableflow/v1/catalog-integrations/{}?{}",
             q(id),
-            scope(inputs)?
+            scope(inputs, &self.spec.access)?
         ))
     }
 }
@@ -187,23 +195,27 @@ impl Resource for Catalog {
         inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::TABLEFLOW_KEY)?;
-        let path = format!("/tableflow/v1/catalog-integrations?{}", scope(inputs)?);
+        let auth = auth(&self.cc, inputs, &self.spec.access)?;
+        let path = format!(
+            "/tableflow/v1/catalog-integrations?{}",
+            scope(inputs, &self.spec.access)?
+        );
         let all = self.cc.client.list(&path, &auth).await?;
         let found = all
             .iter()
-            .find(|c| c.pointer("/spec/display_name") == Some(&json!(self.name)));
+            .find(|c| c.pointer("/spec/display_name") == Some(&json!(self.spec.name)));
         found.map(|c| Ok(Record::new(field(c, "/id")?))).transpose()
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::TABLEFLOW_KEY)?;
-        let (environment, cluster) = refs(inputs)?;
+        let access = &self.spec.access;
+        let auth = auth(&self.cc, inputs, access)?;
+        let (environment, cluster) = refs(inputs, access)?;
         let body = json!({"spec": {
-            "display_name": self.name,
+            "display_name": self.spec.name,
             "environment": environment,
             "kafka_cluster": cluster,
-            "config": {"kind": "AwsGlue", "provider_integration_id": inputs.id(ids::PROVIDER)?},
+            "config": {"kind": "AwsGlue", "provider_integration_id": inputs.id(&access.provider)?},
         }});
         let made = self
             .cc
@@ -214,11 +226,11 @@ impl Resource for Catalog {
     }
 
     async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
-        let auth = self.cc.key_auth(inputs, ids::TABLEFLOW_KEY)?;
+        let auth = auth(&self.cc, inputs, &self.spec.access)?;
         let v = self
             .cc
             .client
-            .get(&Self::item(inputs, &record.id)?, &auth)
+            .get(&self.item(inputs, &record.id)?, &auth)
             .await?
             .unwrap_or(Value::Null);
         match v
@@ -243,12 +255,12 @@ impl Resource for Catalog {
     }
 
     async fn delete(&self, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
-        let Some(auth) = self.cc.key_auth_for_delete(inputs, ids::TABLEFLOW_KEY) else {
+        let Some(auth) = self.cc.key_auth_for_delete(inputs, &self.spec.access.key) else {
             return Ok(());
         };
         self.cc
             .client
-            .delete(&Self::item(inputs, &record.id)?, &auth)
+            .delete(&self.item(inputs, &record.id)?, &auth)
             .await?;
         Ok(())
     }

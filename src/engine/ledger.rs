@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::node::Record;
+use crate::state::Record;
 use crate::state::{FileStore, StateDoc, StateError, Status};
 
 /// Where saved documents go.
@@ -23,6 +23,8 @@ impl StateSink for FileStore {
 pub struct Ledger {
     doc: Mutex<StateDoc>,
     sink: Box<dyn StateSink>,
+    /// What each node is declared as, recorded with it (opaque to the engine).
+    specs: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl Ledger {
@@ -30,7 +32,17 @@ impl Ledger {
         Ledger {
             doc: Mutex::new(doc),
             sink,
+            specs: Default::default(),
         }
+    }
+
+    /// Records each node's declaration with it, whenever the node is recorded.
+    pub fn with_specs(
+        mut self,
+        specs: std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        self.specs = specs;
+        self
     }
 
     pub async fn snapshot(&self) -> StateDoc {
@@ -40,6 +52,9 @@ impl Ledger {
     pub async fn put(&self, node: &str, record: Record, status: Status) -> Result<(), StateError> {
         let mut doc = self.doc.lock().await;
         doc.put(node, record, status)?;
+        if let Some(spec) = self.specs.get(node) {
+            doc.set_spec(node, spec.clone());
+        }
         self.sink.save(&doc).await
     }
 

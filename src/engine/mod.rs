@@ -3,6 +3,7 @@
 
 mod event;
 mod graph;
+mod kind;
 mod ledger;
 mod memo;
 mod node;
@@ -14,9 +15,10 @@ pub mod testing;
 
 pub use event::{Event, Observer, Outcome, Silent, Step};
 pub use graph::{Graph, GraphError};
+pub use kind::{Any, Kind, KindOf, Ref, ids};
 pub use ledger::{Ledger, MemorySink, StateSink};
 pub use memo::Memo;
-pub use node::{Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Resource};
+pub use node::{Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Resource, Rotation};
 pub use poll::PollPolicy;
 pub use retry::{RetryPolicy, Transient};
 pub use run::{Engine, Failure, Options, Report};

@@ -6,35 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::Memo;
 
-/// Recorded facts about a resource (ids, ARNs, endpoints). Never a secret: the state stores these.
-pub type Outputs = BTreeMap<String, String>;
-
-/// What the engine keeps of one resource that exists.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
-    /// The cloud's own id (or the name, where the cloud has no other id).
-    pub id: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub outputs: Outputs,
-}
-
-impl Record {
-    pub fn new(id: impl Into<String>) -> Self {
-        Record {
-            id: id.into(),
-            outputs: Outputs::new(),
-        }
-    }
-
-    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.outputs.insert(key.into(), value.into());
-        self
-    }
-}
+pub use crate::state::{Outputs, Record};
 
 /// The answer of one readiness check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +41,14 @@ impl std::fmt::Display for Change {
             Change::Rotate { reason } => write!(f, "rotate ({reason})"),
         }
     }
+}
+
+/// When keys are rotated: a new one once the newest is `day_count` days old, and at most
+/// `keys_to_retain` per owner kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    pub day_count: u32,
+    pub keys_to_retain: u32,
 }
 
 /// The records of a node's dependencies, by node id: how one node reads another's outputs.

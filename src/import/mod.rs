@@ -9,6 +9,7 @@ pub mod terraform;
 
 use std::collections::BTreeMap;
 
+use crate::confluent::kinds as confluent;
 use crate::engine::Record;
 use crate::stack::{self, Decl, Names, Spec, ids};
 
@@ -70,7 +71,7 @@ pub fn take_over(path: &str, text: &str, names: &Names) -> Result<Takeover, Terr
             expected: names.stack().to_string(),
         });
     }
-    let decls = stack::declare(names);
+    let decls = seed_decls(names);
     let mut out = Takeover::default();
     for i in all.iter() {
         if i.mode == "data" {
@@ -376,7 +377,7 @@ fn grant(i: &Instance, name: &str, names: &Names, text: &dyn Fn(&str) -> String)
         "external_volume_usage" => "snowflake.grant.external_volume_usage",
         _ => return None,
     };
-    let declared = stack::declare(names).into_iter().any(|d| d.id == node_id);
+    let declared = seed_decls(names).into_iter().any(|d| d.id == node_id);
     if !declared {
         return None;
     }
@@ -397,31 +398,38 @@ fn binding_node(i: &Instance, decls: &[Decl]) -> Option<String> {
     let last = crn.rsplit('/').next()?;
     let (kind, value) = last.split_once('=')?;
     decls.iter().find_map(|d| {
-        let Spec::RoleBinding {
-            role: r,
-            on,
-            pattern,
-        } = &d.spec
-        else {
+        let Spec::Confluent(confluent::Spec::RoleBinding(binding)) = &d.spec else {
             return None;
         };
+        let pattern = &binding.pattern;
         let (want_kind, want_value) = match pattern.rsplit('/').next().filter(|p| !p.is_empty()) {
             Some(p) => p.split_once('=')?,
-            None => (crn_kind(on)?, ""),
+            None => (crn_kind(&binding.on), ""),
         };
         let value_ok = want_value != "*" || value == "*";
-        (*r == role && want_kind == kind && value_ok).then(|| d.id.clone())
+        (binding.role == role && want_kind == kind && value_ok).then(|| d.id.clone())
     })
 }
 
-/// The CRN segment naming a node's resource kind.
-fn crn_kind(node: &str) -> Option<&'static str> {
-    Some(match node {
+/// The CRN segment naming a scope's resource kind.
+fn crn_kind(on: &confluent::Scope) -> &'static str {
+    match on {
         // A cluster's rbac CRN ends in `/cloud-cluster=<lkc>`.
-        ids::CLUSTER => "cloud-cluster",
-        ids::ENV => "environment",
-        ids::SR => "schema-registry",
-        _ => "organization",
+        confluent::Scope::Cluster(_) => "cloud-cluster",
+        confluent::Scope::Environment(_) => "environment",
+        confluent::Scope::SchemaRegistry(_) => "schema-registry",
+        confluent::Scope::Organization => "organization",
+    }
+}
+
+/// The nodes of the seed's stack (the default stack file) under these names.
+fn seed_decls(names: &Names) -> Vec<Decl> {
+    let file = crate::config::Stackfile::default_stack();
+    stack::declare(&stack::Stack {
+        names,
+        file: &file,
+        aws_account: None,
+        region: None,
     })
 }
 

@@ -6,44 +6,40 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::kinds::{Grant, Privilege};
 use super::sql::{ident, path};
 use super::{Snowflake, text};
 use crate::engine::{Inputs, NodeError, Record, Resource};
-use crate::stack::{Decl, Grant, Spec};
 
 type Shown = [Option<String>; 3];
 
 pub struct GrantNode {
     sf: Arc<Snowflake>,
-    grant: Grant,
+    grant: Privilege,
 }
 
 impl GrantNode {
-    pub fn new(sf: Arc<Snowflake>, decl: &Decl) -> Self {
-        let Spec::Grant(grant) = &decl.spec else {
-            unreachable!("a grant node has a grant spec")
-        };
+    pub fn new(sf: Arc<Snowflake>, spec: Grant) -> Self {
         GrantNode {
             sf,
-            grant: grant.clone(),
+            grant: spec.grant,
         }
     }
 
     /// The object as SQL names it, and as SHOW GRANTS lists it (schemas qualified).
-    fn object(&self) -> Option<(&'static str, String, String)> {
-        let Grant::Usage {
+    fn object(&self) -> Option<(&str, String, String)> {
+        let Privilege::Usage {
             object_type,
             object,
+            database,
             ..
         } = &self.grant
         else {
             return None;
         };
-        if *object_type == "SCHEMA" {
-            let db = self.sf.names.upper("DATABASE");
-            Some((object_type, path(&[&db, object]), format!("{db}.{object}")))
-        } else {
-            Some((object_type, ident(object), object.clone()))
+        match database {
+            Some(db) => Some((object_type, path(&[db, object]), format!("{db}.{object}"))),
+            None => Some((object_type, ident(object), object.clone())),
         }
     }
 
@@ -65,13 +61,14 @@ impl GrantNode {
 
     fn id(&self) -> String {
         match &self.grant {
-            Grant::Usage {
+            Privilege::Usage {
                 privilege,
                 object_type,
                 object,
                 role,
+                ..
             } => format!("{privilege} ON {object_type} {object} TO {role}"),
-            Grant::Role { role, user } => format!("ROLE {role} TO {user}"),
+            Privilege::Role { role, user } => format!("ROLE {role} TO {user}"),
         }
     }
 }
@@ -85,7 +82,7 @@ impl Resource for GrantNode {
     ) -> Result<Option<Record>, NodeError> {
         let found = match (&self.grant, self.object()) {
             (
-                Grant::Usage {
+                Privilege::Usage {
                     privilege: wanted,
                     role,
                     ..
@@ -99,7 +96,7 @@ impl Resource for GrantNode {
                         && (*wanted != "USAGE" || privilege.as_deref() == Some("USAGE"))
                 })
             }
-            (Grant::Role { role, user }, _) => {
+            (Privilege::Role { role, user }, _) => {
                 let rows = self.shown(inputs, format!("USER {}", ident(user))).await?;
                 rows.iter()
                     .any(|[_, _, granted]| granted.as_deref() == Some(role.as_str()))
@@ -112,7 +109,7 @@ impl Resource for GrantNode {
     async fn create(&self, _inputs: &Inputs) -> Result<Record, NodeError> {
         let statement = match (&self.grant, self.object()) {
             (
-                Grant::Usage {
+                Privilege::Usage {
                     privilege, role, ..
                 },
                 Some((kind, object, _)),
@@ -120,7 +117,7 @@ impl Resource for GrantNode {
                 "GRANT {privilege} ON {kind} {object} TO ROLE {}",
                 ident(role)
             ),
-            (Grant::Role { role, user }, _) => {
+            (Privilege::Role { role, user }, _) => {
                 format!("GRANT ROLE {} TO USER {}", ident(role), ident(user))
             }
             _ => unreachable!("a usage grant has an object"),
@@ -132,7 +129,7 @@ impl Resource for GrantNode {
     async fn delete(&self, _inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {
         let statement = match (&self.grant, self.object()) {
             (
-                Grant::Usage {
+                Privilege::Usage {
                     privilege, role, ..
                 },
                 Some((kind, object, _)),
@@ -140,7 +137,7 @@ impl Resource for GrantNode {
                 "REVOKE {privilege} ON {kind} {object} FROM ROLE {}",
                 ident(role)
             ),
-            (Grant::Role { role, user }, _) => {
+            (Privilege::Role { role, user }, _) => {
                 format!("REVOKE ROLE {} FROM USER {}", ident(role), ident(user))
             }
             _ => unreachable!("a usage grant has an object"),

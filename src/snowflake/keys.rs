@@ -262,14 +262,20 @@ pub struct KeyPairs {
     sf: Arc<Snowflake>,
     store: Arc<dyn SecretStore>,
     name: String,
+    user: String,
 }
 
 impl KeyPairs {
-    pub fn new(sf: Arc<Snowflake>, store: Arc<dyn SecretStore>, name: &str) -> Self {
+    pub fn new(
+        sf: Arc<Snowflake>,
+        store: Arc<dyn SecretStore>,
+        spec: super::kinds::KeyPairs,
+    ) -> Self {
         KeyPairs {
             sf,
             store,
-            name: name.to_string(),
+            name: spec.secret_name,
+            user: spec.user_name,
         }
     }
 
@@ -343,7 +349,7 @@ impl Resource for KeyPairs {
     async fn create(&self, _inputs: &Inputs) -> Result<Record, NodeError> {
         let mut secret = Secret {
             account: self.sf.admin_account().to_string(),
-            user: self.sf.names.upper("USER"),
+            user: self.user.clone(),
             active_key_number: 1,
             key_1: None,
             key_2: None,

@@ -3,6 +3,7 @@
 
 mod grants;
 mod keys;
+pub mod kinds;
 mod objects;
 pub mod sql;
 
@@ -21,10 +22,9 @@ pub use keys::{
 };
 
 use crate::clock::Clock;
-use crate::engine::{NodeError, Resource, RetryPolicy, Transient};
-use crate::settings::Rotation;
-use crate::stack::{Decl, Names, Provider, Spec};
+use crate::engine::{NodeError, Resource, RetryPolicy, Rotation, Transient};
 use crate::vault::Vault;
+use kinds::Spec;
 
 /// The admin connection: who runs the stack's SQL.
 pub struct Admin {
@@ -34,13 +34,10 @@ pub struct Admin {
 }
 
 pub struct Settings {
-    pub names: Names,
     /// `None` until it is read (from flags, or from the admin secret by the AWS module).
     pub admin: Option<Admin>,
     pub endpoint: Option<url::Url>,
     pub warehouse: Option<String>,
-    pub aws_account: Option<String>,
-    pub region: String,
     pub rotation: Rotation,
     pub clock: Arc<dyn Clock>,
     pub vault: Arc<Vault>,
@@ -49,12 +46,9 @@ pub struct Settings {
 
 /// What every Snowflake node shares: one admin session per role, opened on first use.
 pub struct Snowflake {
-    pub names: Names,
     admin: Option<Admin>,
     endpoint: Option<url::Url>,
     warehouse: Option<String>,
-    pub aws_account: Option<String>,
-    pub region: String,
     pub rotation: Rotation,
     pub clock: Arc<dyn Clock>,
     pub vault: Arc<Vault>,
@@ -155,12 +149,9 @@ fn sql_error(what: &str, e: &snowflake_connector_rs::Error) -> SqlError {
 impl Snowflake {
     pub fn new(s: Settings) -> Arc<Self> {
         Arc::new(Snowflake {
-            names: s.names,
             admin: s.admin,
             endpoint: s.endpoint,
             warehouse: s.warehouse,
-            aws_account: s.aws_account,
-            region: s.region,
             rotation: s.rotation,
             clock: s.clock,
             vault: s.vault,
@@ -297,19 +288,6 @@ impl Snowflake {
             .await?;
         Ok(rows)
     }
-
-    /// The ARN of the Snowflake role A3, known before it exists.
-    pub fn role_arn(&self) -> Result<String, NodeError> {
-        let account = self.aws_account.as_deref().ok_or_else(|| {
-            NodeError::Other(anyhow::anyhow!(
-                "the AWS account id is not known (the AWS module's preflight provides it)"
-            ))
-        })?;
-        Ok(format!(
-            "arn:aws:iam::{account}:role/{}",
-            self.names.snowflake_role()
-        ))
-    }
 }
 
 /// A text cell of a row, by column name.
@@ -321,14 +299,19 @@ pub fn text(row: &DynamicRow, column: &str) -> Option<String> {
     }
 }
 
-/// Gives each Snowflake node its implementation.
-pub struct SnowflakeProvider(pub Arc<Snowflake>);
+/// Gives each Snowflake node its implementation; the key pairs live in `store`.
+pub struct SnowflakeProvider {
+    pub sf: Arc<Snowflake>,
+    pub store: Arc<dyn SecretStore>,
+}
 
-impl Provider for SnowflakeProvider {
-    fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
-        match &decl.spec {
-            Spec::Grant(_) => Arc::new(grants::GrantNode::new(self.0.clone(), decl)),
-            _ => Arc::new(objects::Object::new(self.0.clone(), decl)),
+impl SnowflakeProvider {
+    pub fn resource(&self, spec: &Spec) -> Arc<dyn Resource> {
+        let sf = self.sf.clone();
+        match spec {
+            Spec::Grant(k) => Arc::new(grants::GrantNode::new(sf, k.clone())),
+            Spec::KeyPairs(k) => Arc::new(KeyPairs::new(sf, self.store.clone(), k.clone())),
+            _ => Arc::new(objects::Object::new(sf, spec.clone())),
         }
     }
 }

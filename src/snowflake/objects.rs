@@ -9,10 +9,12 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret as _;
 
 use super::keys::public_key_name;
+use super::kinds::{
+    Database, ExternalVolume, GlueCatalogIntegration, Role, Schema, Spec, User, Warehouse,
+};
 use super::sql::{self, ident, literal, path};
 use super::{Snowflake, text};
-use crate::engine::{Change, Inputs, NodeError, Readiness, Record, Resource};
-use crate::stack::{Decl, Spec, ids};
+use crate::engine::{Change, Inputs, Kind as _, NodeError, Readiness, Record, Resource};
 
 const ACCOUNTADMIN: &str = "ACCOUNTADMIN";
 const SECURITYADMIN: &str = "SECURITYADMIN";
@@ -20,9 +22,6 @@ const SYSADMIN: &str = "SYSADMIN";
 
 /// Marks an Iceberg table whose CREATE waits for its Glue table.
 const AWAITING: &str = "awaiting";
-
-/// The key-pair node (A5) whose slots the user carries.
-const KEY_PAIRS: &str = "aws.secret.snowflake_key_pairs";
 
 pub struct Object {
     sf: Arc<Snowflake>,
@@ -33,99 +32,97 @@ impl Object {
     /// An Iceberg table refused because its table is not in Glue yet: its volume, integration
     /// and schema are made before it, so what is missing is Tableflow's sync.
     fn awaits_glue(&self, e: &NodeError) -> bool {
-        matches!(self.spec, Spec::IcebergTable { .. }) && super::catalog_table_not_yet_there(e)
+        matches!(self.spec, Spec::IcebergTable(_)) && super::catalog_table_not_yet_there(e)
     }
 
-    pub fn new(sf: Arc<Snowflake>, decl: &Decl) -> Self {
-        Object {
-            sf,
-            spec: decl.spec.clone(),
-        }
-    }
-
-    fn database(&self) -> String {
-        self.sf.names.upper("DATABASE")
-    }
-
-    fn schema(&self) -> String {
-        self.sf.names.upper("SCHEMA")
+    pub fn new(sf: Arc<Snowflake>, spec: Spec) -> Self {
+        Object { sf, spec }
     }
 
     /// The object's own name, its SHOW statement, the role it is made as, and its SQL kind.
     fn shape(&self) -> (String, String, &'static str, &'static str) {
         let like = |n: &str| literal(n);
         match &self.spec {
-            Spec::Warehouse { name } => (
+            Spec::Warehouse(Warehouse { name }) => (
                 name.clone(),
                 format!("SHOW WAREHOUSES LIKE {}", like(name)),
                 SYSADMIN,
                 "WAREHOUSE",
             ),
-            Spec::Database { name } => (
+            Spec::Database(Database { name }) => (
                 name.clone(),
                 format!("SHOW DATABASES LIKE {}", like(name)),
                 SYSADMIN,
                 "DATABASE",
             ),
-            Spec::Schema { name } => (
+            Spec::Schema(Schema {
+                name,
+                database_name,
+                ..
+            }) => (
                 name.clone(),
                 format!(
                     "SHOW SCHEMAS LIKE {} IN DATABASE {}",
                     like(name),
-                    ident(&self.database())
+                    ident(database_name)
                 ),
                 SYSADMIN,
                 "SCHEMA",
             ),
-            Spec::Role { name } => (
+            Spec::Role(Role { name }) => (
                 name.clone(),
                 format!("SHOW ROLES LIKE {}", like(name)),
                 SECURITYADMIN,
                 "ROLE",
             ),
-            Spec::User { name } => (
+            Spec::User(User { name, .. }) => (
                 name.clone(),
                 format!("SHOW USERS LIKE {}", like(name)),
                 SECURITYADMIN,
                 "USER",
             ),
-            Spec::ExternalVolume { name } => (
+            Spec::ExternalVolume(ExternalVolume { name, .. }) => (
                 name.clone(),
                 format!("SHOW EXTERNAL VOLUMES LIKE {}", like(name)),
                 ACCOUNTADMIN,
                 "EXTERNAL VOLUME",
             ),
-            Spec::GlueCatalogIntegration { name } => (
+            Spec::GlueCatalogIntegration(GlueCatalogIntegration { name, .. }) => (
                 name.clone(),
                 format!("SHOW CATALOG INTEGRATIONS LIKE {}", like(name)),
                 ACCOUNTADMIN,
                 "CATALOG INTEGRATION",
             ),
-            Spec::IcebergTable { name } => {
-                let table = name.to_ascii_uppercase();
+            Spec::IcebergTable(t) => {
+                let table = t.name.to_ascii_uppercase();
                 let show = format!(
                     "SHOW ICEBERG TABLES LIKE {} IN SCHEMA {}",
                     like(&table),
-                    path(&[&self.database(), &self.schema()])
+                    path(&[&t.database_name, &t.schema_name])
                 );
                 (table, show, SYSADMIN, "ICEBERG TABLE")
             }
-            other => unreachable!("{other:?} is not a Snowflake object"),
+            // Grants and key pairs have nodes of their own; they never get here.
+            other => (other.describe(), String::new(), SYSADMIN, "OBJECT"),
         }
     }
 
     /// The name as SQL writes it: schemas and tables qualified.
     fn qualified(&self, name: &str) -> String {
-        match self.spec {
-            Spec::Schema { .. } => path(&[&self.database(), name]),
-            Spec::IcebergTable { .. } => path(&[&self.database(), &self.schema(), name]),
+        match &self.spec {
+            Spec::Schema(s) => path(&[&s.database_name, name]),
+            Spec::IcebergTable(t) => path(&[&t.database_name, &t.schema_name, name]),
             _ => ident(name),
         }
     }
 
     /// The user's keys: the public key of every slot the key pairs hold.
-    fn user_keys(&self, inputs: &Inputs) -> Result<Vec<(&'static str, String)>, NodeError> {
-        let pairs = inputs.record(KEY_PAIRS)?;
+    fn user_keys(
+        &self,
+        inputs: &Inputs,
+        user: &User,
+    ) -> Result<Vec<(&'static str, String)>, NodeError> {
+        let pairs = inputs.record(&user.key_pairs)?;
         let mut keys = Vec::new();
         for (slot, column) in [(1u8, "RSA_PUBLIC_KEY"), (2, "RSA_PUBLIC_KEY_2")] {
             if pairs.outputs.contains_key(&format!("fingerprint_{slot}")) {
@@ -142,40 +139,45 @@ impl Object {
 
     fn create_sql(&self, inputs: &Inputs, name: &str) -> Result<String, NodeError> {
         Ok(match &self.spec {
-            Spec::Warehouse { .. } => sql::create_warehouse(name),
-            Spec::Database { .. } | Spec::Schema { .. } | Spec::Role { .. } => {
+            Spec::Warehouse(_) => sql::create_warehouse(name),
+            Spec::Database(_) | Spec::Schema(_) | Spec::Role(_) => {
                 let (_, _, _, kind) = self.shape();
                 format!("CREATE {kind} IF NOT EXISTS {}", self.qualified(name))
             }
-            Spec::User { .. } => sql::create_user(&sql::User {
+            Spec::User(user) => sql::create_user(&sql::User {
                 name,
-                warehouse: &self.sf.names.upper("WAREHOUSE"),
-                role: &self.sf.names.upper("SYSTEM_ADMIN_ROLE"),
-                namespace: &format!("{}.{}", self.database(), self.schema()),
-                keys: &self.user_keys(inputs)?,
+                warehouse: &user.warehouse_name,
+                role: &user.default_role_name,
+                namespace: &format!("{}.{}", user.database_name, user.schema_name),
+                keys: &self.user_keys(inputs, user)?,
             }),
-            Spec::ExternalVolume { .. } => sql::create_volume(&sql::Volume {
+            Spec::ExternalVolume(volume) => sql::create_volume(&sql::Volume {
                 name,
-                location: &self.sf.names.upper("LOCATION"),
-                base_url: inputs.output("confluent.tableflow.stock_trades", "base_path")?,
-                role_arn: &self.sf.role_arn()?,
+                location: &volume.location,
+                base_url: inputs.output(&volume.base, "base_path")?,
+                role_arn: &volume.role_arn,
             }),
-            Spec::GlueCatalogIntegration { .. } => sql::create_catalog(&sql::Catalog {
+            Spec::GlueCatalogIntegration(catalog) => sql::create_catalog(&sql::Catalog {
                 name,
-                namespace: inputs.id(ids::CLUSTER)?,
-                role_arn: &self.sf.role_arn()?,
-                account: self.sf.aws_account.as_deref().unwrap_or_default(),
-                region: &self.sf.region,
+                namespace: inputs.id(&catalog.namespace)?,
+                role_arn: &catalog.role_arn,
+                account: &catalog.aws_account,
+                region: &catalog.region,
             }),
-            Spec::IcebergTable { name: topic } => sql::create_table(
-                &self.database(),
-                &self.schema(),
+            Spec::IcebergTable(t) => sql::create_table(
+                &t.database_name,
+                &t.schema_name,
                 name,
-                &self.sf.names.upper("VOLUME"),
-                &self.sf.names.upper("CATALOG_INTEGRATION"),
-                topic,
+                &t.volume_name,
+                &t.catalog_name,
+                &t.topic,
             ),
-            other => unreachable!("{other:?} is not a Snowflake object"),
+            other => {
+                return Err(NodeError::Other(anyhow::anyhow!(
+                    "{} is not made with CREATE",
+                    other.describe()
+                )));
+            }
         })
     }
 
@@ -184,7 +186,7 @@ impl Object {
     async fn described(&self, record: Record) -> Result<Record, NodeError> {
         let (name, _, role, kind) = self.shape();
         let rows = match self.spec {
-            Spec::ExternalVolume { .. } | Spec::GlueCatalogIntegration { .. } => {
+            Spec::ExternalVolume(_) | Spec::GlueCatalogIntegration(_) => {
                 self.sf
                     .run(role, &format!("DESCRIBE {kind} {}", ident(&name)))
                     .await?
@@ -197,7 +199,7 @@ impl Object {
                 .and_then(|r| text(r, "property_value"))
         };
         let (user, external) = match self.spec {
-            Spec::ExternalVolume { .. } => {
+            Spec::ExternalVolume(_) => {
                 let location = value("STORAGE_LOCATION_1").unwrap_or_default();
                 let json: serde_json::Value = serde_json::from_str(&location).map_err(|e| {
                     NodeError::Other(anyhow::anyhow!("STORAGE_LOCATION_1 is not JSON: {e}"))
@@ -232,7 +234,7 @@ impl Resource for Object {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let (name, show, role, _) = self.shape();
-        if let Spec::ExternalVolume { .. } | Spec::GlueCatalogIntegration { .. } = self.spec {
+        if let Spec::ExternalVolume(_) | Spec::GlueCatalogIntegration(_) = self.spec {
             // DESCRIBE tells both whether it exists and what A3's trust needs: one statement.
             return match self.described(Record::new(&name)).await {
                 Err(e) if super::does_not_exist(&e) => Ok(None),
@@ -276,7 +278,7 @@ impl Resource for Object {
     }
 
     async fn due(&self, inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {
-        let Spec::User { .. } = self.spec else {
+        let Spec::User(user) = &self.spec else {
             return Ok(None);
         };
         let rows = self
@@ -291,7 +293,7 @@ impl Resource for Object {
                 .find(|r| text(r, "property").as_deref() == Some(p))
                 .and_then(|r| text(r, "value"))
         };
-        let pairs = inputs.record(KEY_PAIRS)?;
+        let pairs = inputs.record(&user.key_pairs)?;
         let same = [(1, "RSA_PUBLIC_KEY_FP"), (2, "RSA_PUBLIC_KEY_2_FP")]
             .iter()
             .all(|(slot, column)| {
@@ -311,7 +313,10 @@ impl Resource for Object {
         record: &Record,
         _change: &Change,
     ) -> Result<Record, NodeError> {
-        let keys = self.user_keys(inputs)?;
+        let Spec::User(user) = &self.spec else {
+            return Ok(record.clone());
+        };
+        let keys = self.user_keys(inputs, user)?;
         self.sf
             .run(SECURITYADMIN, &sql::set_user_keys(&record.id, &keys))
             .await?;

@@ -14,7 +14,7 @@ impl Provider for NotBuilt {
     fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
         Arc::new(Missing {
             node: decl.id.clone(),
-            cloud: decl.cloud.name(),
+            cloud: decl.cloud().name(),
         })
     }
 }

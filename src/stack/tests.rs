@@ -1,15 +1,27 @@
 //! The stack declaration checked against STACK.md.
 
+use super::ids::*;
 use super::*;
+use crate::confluent::kinds::{self as confluent, Scope};
+use crate::snowflake::kinds::{self as sf, Privilege};
+
+fn declare_for(stack: &str) -> Vec<Decl> {
+    let file = Stackfile::default_stack();
+    declare(&Stack::offline(&Names::new(stack), &file))
+}
 
 fn decls() -> Vec<Decl> {
-    declare(&Names::new(DEFAULT_STACK))
+    declare_for(DEFAULT_STACK)
+}
+
+fn graph_for(stack: &str) -> Result<Graph, GraphError> {
+    graph_of(declare_for(stack), &NotBuilt)
 }
 
 #[test]
 fn the_stack_graph_is_acyclic_and_every_dependency_exists() {
     for stack in [DEFAULT_STACK, "team_b"] {
-        let graph = graph(&Names::new(stack), &NotBuilt);
+        let graph = graph_for(stack);
         assert!(graph.is_ok(), "{stack}: {:?}", graph.err());
     }
 }
@@ -17,27 +29,35 @@ fn the_stack_graph_is_acyclic_and_every_dependency_exists() {
 #[test]
 fn every_row_of_stack_md_is_a_node() {
     let decls = decls();
-    let refs: std::collections::BTreeSet<&str> = decls.iter().map(|d| d.reference).collect();
+    let refs: std::collections::BTreeSet<&str> =
+        decls.iter().map(|d| d.reference.as_str()).collect();
     for prefix_count in [("C", 14), ("A", 6), ("S", 6)] {
         for i in 1..=prefix_count.1 {
             let r = format!("{}{i}", prefix_count.0);
             assert!(refs.contains(r.as_str()), "no node for {r}");
         }
     }
-    let live = |f: fn(&Spec) -> bool| decls.iter().filter(|d| !d.retired && f(&d.spec)).count();
-    let count = live;
-    assert_eq!(count(|s| matches!(s, Spec::ServiceAccount { .. })), 6);
+    let count = |kind: &str| {
+        decls
+            .iter()
+            .filter(|d| !d.retired && recorded_spec(d)["spec"]["spec"]["kind"] == kind)
+            .count()
+    };
+    assert_eq!(count("service_account"), 6);
     // app_manager, the SR account's two, the Flink runner's five, the integration's owner.
-    assert_eq!(count(|s| matches!(s, Spec::RoleBinding { .. })), 9);
-    assert_eq!(count(|s| matches!(s, Spec::ApiKey { .. })), 6);
-    assert_eq!(count(|s| matches!(s, Spec::Acl { .. })), 7);
-    assert_eq!(count(|s| matches!(s, Spec::Secret { .. })), 7);
-    assert_eq!(count(|s| matches!(s, Spec::IcebergTable { .. })), 2);
+    assert_eq!(count("role_binding"), 9);
+    assert_eq!(count("api_key"), 6);
+    assert_eq!(count("acl"), 7);
+    // Six client secrets, and the key pairs.
+    assert_eq!(count("secret"), 6);
+    assert_eq!(count("key_pairs"), 1);
+    assert_eq!(count("iceberg_table"), 2);
+    assert_eq!(decls.len(), 74);
 }
 
 #[test]
 fn the_cross_cloud_cycles_are_broken_in_the_agreed_order() {
-    let graph = graph(&Names::new(DEFAULT_STACK), &NotBuilt).unwrap();
+    let graph = graph_for(DEFAULT_STACK).unwrap();
     let before = |a: &str, b: &str| {
         let order = graph.topo_order();
         let pos = |id| order.iter().position(|&i| graph.node(i).id == id).unwrap();
@@ -61,7 +81,7 @@ fn the_cross_cloud_cycles_are_broken_in_the_agreed_order() {
 
 #[test]
 fn names_follow_the_stack_name() {
-    let decls = declare(&Names::new("team_b"));
+    let decls = declare_for("team_b");
     let has = |needle: &str| decls.iter().any(|d| d.label().contains(needle));
     assert!(has("team_b_tableflow_app_manager"));
     assert!(has("TEAM_B_WAREHOUSE"));
@@ -70,45 +90,106 @@ fn names_follow_the_stack_name() {
 }
 
 #[test]
-fn the_flink_runner_has_least_privilege_and_earlier_grants_are_retired() {
+fn the_flink_runner_has_least_privilege() {
     let decls = decls();
     let runner = "confluent.service_account.flink_statements_runner";
-    let roles: Vec<(&str, &str, &str)> = decls
+    let roles: Vec<(String, Scope, String)> = decls
         .iter()
-        .filter(|d| !d.retired && d.deps.iter().any(|x| x == runner))
-        .filter_map(|d| match d.spec {
-            Spec::RoleBinding { role, on, pattern } => Some((role, on, pattern)),
+        .filter_map(|d| match &d.spec {
+            Spec::Confluent(confluent::Spec::RoleBinding(b)) if b.principal.id() == runner => {
+                Some((b.role.clone(), b.on.clone(), b.pattern.clone()))
+            }
             _ => None,
         })
         .collect();
+    let cluster = || Scope::Cluster(crate::engine::Ref::new(CLUSTER));
+    let owner = |on, pattern: &str| ("ResourceOwner".to_string(), on, pattern.to_string());
     assert_eq!(
         roles,
         vec![
-            ("FlinkDeveloper", ids::ORGANIZATION, ""),
-            ("ResourceOwner", CLUSTER, "/kafka=<lkc>/topic=*"),
-            ("ResourceOwner", CLUSTER, "/kafka=<lkc>/transactional-id=*"),
-            ("ResourceOwner", SR, "/subject=*"),
+            ("FlinkDeveloper".into(), Scope::Organization, String::new()),
+            owner(cluster(), "/kafka=<lkc>/topic=*"),
+            owner(cluster(), "/kafka=<lkc>/transactional-id=*"),
+            owner(
+                Scope::SchemaRegistry(crate::engine::Ref::new(SR)),
+                "/subject=*"
+            ),
             (
-                "Assigner",
-                ids::ORGANIZATION,
-                "/service-account=<principal>"
+                "Assigner".into(),
+                Scope::Organization,
+                "/service-account=<principal>".into()
             ),
         ]
     );
+}
+
+#[test]
+fn what_earlier_versions_made_is_retired_and_nothing_live_depends_on_it() {
+    let mut decls = decls();
+    let mut doc = crate::state::StateDoc::new(DEFAULT_STACK);
+    for id in [
+        CONNECTOR_KEY,
+        CONNECTOR_SECRET,
+        FLINK_ADMIN,
+        "confluent.connector",
+    ] {
+        doc.put(
+            id,
+            crate::state::Record::new("x"),
+            crate::state::Status::Ready,
+        )
+        .unwrap();
+    }
+    assert!(legacy_rename(&mut doc));
+    assert!(doc.nodes.contains_key(CONNECTOR));
+    let unknown = prune(&mut decls, &doc, &Names::new(DEFAULT_STACK));
+    assert!(unknown.is_empty(), "{unknown:?}");
     let retired: Vec<&str> = decls
         .iter()
         .filter(|d| d.retired)
         .map(|d| d.id.as_str())
         .collect();
-    assert_eq!(retired, vec![CONNECTOR_KEY, CONNECTOR_SECRET, FLINK_ADMIN]);
-    // Nothing live depends on a retired node.
+    assert_eq!(retired, vec![CONNECTOR_SECRET, CONNECTOR_KEY, FLINK_ADMIN]);
     for d in decls.iter().filter(|d| !d.retired) {
         assert!(
-            d.deps.iter().all(|x| !retired.contains(&x.as_str())),
+            d.deps().iter().all(|x| !retired.contains(&x.as_str())),
             "{} depends on a retired node",
             d.id
         );
     }
+    assert!(graph_of(decls, &NotBuilt).is_ok());
+}
+
+#[test]
+fn a_node_the_file_no_longer_declares_is_retired_from_its_recorded_spec() {
+    let decls = decls();
+    let topic = decls
+        .iter()
+        .find(|d| d.id == "confluent.topic.stock_trades")
+        .unwrap();
+    let mut doc = crate::state::StateDoc::new(DEFAULT_STACK);
+    doc.put(
+        "confluent.topic.old",
+        crate::state::Record::new("old"),
+        crate::state::Status::Ready,
+    )
+    .unwrap();
+    let mut renamed = recorded_spec(topic);
+    renamed["spec"]["spec"]["name"] = "old".into();
+    doc.set_spec("confluent.topic.old", renamed);
+    doc.put(
+        "confluent.topic.lost",
+        crate::state::Record::new("lost"),
+        crate::state::Status::Ready,
+    )
+    .unwrap();
+    let mut all = decls.clone();
+    let unknown = prune(&mut all, &doc, &Names::new(DEFAULT_STACK));
+    assert_eq!(unknown, vec!["confluent.topic.lost".to_string()]);
+    let old = all.iter().find(|d| d.id == "confluent.topic.old").unwrap();
+    assert!(old.retired);
+    assert!(old.label().contains("topic old"));
+    assert_eq!(old.deps(), topic.deps());
 }
 
 #[test]
@@ -117,12 +198,16 @@ fn snowflake_grants_follow_the_seed() {
     let grants: Vec<(&str, &str, &str)> = decls
         .iter()
         .filter_map(|d| match &d.spec {
-            Spec::Grant(Grant::Usage {
-                privilege,
-                object_type,
-                role,
+            Spec::Snowflake(sf::Spec::Grant(sf::Grant {
+                grant:
+                    Privilege::Usage {
+                        privilege,
+                        object_type,
+                        role,
+                        ..
+                    },
                 ..
-            }) => Some((*privilege, *object_type, role.as_str())),
+            })) => Some((privilege.as_str(), object_type.as_str(), role.as_str())),
             _ => None,
         })
         .collect();

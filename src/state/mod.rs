@@ -2,16 +2,16 @@
 
 mod file;
 mod lock;
+mod record;
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Record;
-
 pub use file::FileStore;
 pub use lock::{LockHolder, StateLock};
+pub use record::{Outputs, Record};
 
 /// Where the state lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +56,10 @@ pub enum Status {
 pub struct Entry {
     #[serde(flatten)]
     pub record: Record,
+    /// What the stack declared the node as (its kind and settings), so that a node the stack no
+    /// longer declares can still be deleted. Opaque here; never a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<serde_json::Value>,
     pub status: Status,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -129,16 +133,39 @@ impl StateDoc {
         }
         let now = Timestamp::now();
         let created_at = self.nodes.get(node).map_or(now, |e| e.created_at);
+        let spec = self.nodes.get(node).and_then(|e| e.spec.clone());
         self.nodes.insert(
             node.to_string(),
             Entry {
                 record,
+                spec,
                 status,
                 created_at,
                 updated_at: now,
             },
         );
         Ok(())
+    }
+
+    /// Records what the node was declared as.
+    pub fn set_spec(&mut self, node: &str, spec: serde_json::Value) {
+        if let Some(entry) = self.nodes.get_mut(node) {
+            entry.spec = Some(spec);
+        }
+    }
+
+    /// Moves a node recorded under an id an earlier version used to the id it has now.
+    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+        if self.nodes.contains_key(to) {
+            return false;
+        }
+        match self.nodes.remove(from) {
+            Some(entry) => {
+                self.nodes.insert(to.to_string(), entry);
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn remove(&mut self, node: &str) {

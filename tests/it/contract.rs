@@ -269,9 +269,7 @@ async fn every_client_request_matches_the_official_specs() {
         endpoint: me.parse().unwrap(),
         api_key: "CLOUDKEY".into(),
         api_secret: "cloud-secret".to_string().into(),
-        names: Names::new(DEFAULT_STACK),
         region: "us-east-1".into(),
-        aws_account: Some("123456789012".into()),
         rotation: Rotation {
             day_count: 30,
             keys_to_retain: 2,
@@ -286,12 +284,16 @@ async fn every_client_request_matches_the_official_specs() {
         propagation: Duration::ZERO,
     }));
     let inputs = inputs(&me);
-    let decls: Vec<_> = stack::declare(&Names::new(DEFAULT_STACK))
+    let (names, file) = (
+        Names::new(DEFAULT_STACK),
+        kickstart::config::Stackfile::default_stack(),
+    );
+    let decls: Vec<_> = stack::declare(&stack::Stack::offline(&names, &file))
         .into_iter()
-        .filter(|d| d.cloud == Cloud::Confluent)
+        .filter(|d| d.cloud() == Cloud::Confluent)
         .collect();
     for decl in &decls {
-        let node = provider.resource(decl);
+        let node = Provider::resource(&provider, decl);
         // Each operation once. Their results do not matter: Prism answers with canned examples,
         // which the nodes may not make sense of. What matters is whether Prism took the request.
         let _ = node.find(&inputs, None).await;

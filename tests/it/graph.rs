@@ -11,7 +11,11 @@ use kickstart::stack::{self, DEFAULT_STACK, Names};
 #[test]
 fn graph_is_valid_dot_with_every_node_and_edge() {
     let (run, _) = Test::new().args(["graph"]).status(0).run();
-    let decls = stack::declare(&Names::new(DEFAULT_STACK));
+    let (names, file) = (
+        Names::new(DEFAULT_STACK),
+        kickstart::config::Stackfile::default_stack(),
+    );
+    let decls = stack::declare(&stack::Stack::offline(&names, &file));
     for decl in &decls {
         assert!(
             run.stdout
@@ -19,7 +23,7 @@ fn graph_is_valid_dot_with_every_node_and_edge() {
             "{} missing",
             decl.id
         );
-        for dep in &decl.deps {
+        for dep in &decl.deps() {
             assert!(
                 run.stdout
                     .contains(&format!("\"{dep}\" -> \"{}\";", decl.id)),

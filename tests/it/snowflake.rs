@@ -15,7 +15,7 @@ use kickstart::engine::{
 };
 use kickstart::settings::Rotation;
 use kickstart::snowflake::{
-    self, Admin, KeyPair, KeyPairs, MemoryStore, SecretStore, Snowflake, SnowflakeProvider,
+    self, Admin, KeyPair, MemoryStore, SecretStore, Snowflake, SnowflakeProvider,
 };
 use kickstart::stack::{self, ByCloud, DEFAULT_STACK, Names};
 use kickstart::state::{FileStore, StateDoc};
@@ -34,6 +34,7 @@ struct World {
     clock: Arc<TestClock>,
     store: Arc<MemoryStore>,
     sf: Arc<Snowflake>,
+    names: Names,
     graph: Graph,
 }
 
@@ -65,7 +66,6 @@ impl World {
         let clock = Arc::new(TestClock::new(jiff::Timestamp::now()));
         let names = Names::new(stack_name);
         let sf = Snowflake::new(snowflake::Settings {
-            names: names.clone(),
             admin: Some(Admin {
                 account: ACCOUNT.into(),
                 user: "ADMIN".into(),
@@ -73,8 +73,6 @@ impl World {
             }),
             endpoint: Some(cloud.url().parse().unwrap()),
             warehouse: Some("ADMIN_WH".into()),
-            aws_account: Some("123456789012".into()),
-            region: "us-east-1".into(),
             rotation: Rotation {
                 day_count: 30,
                 keys_to_retain: 2,
@@ -87,8 +85,6 @@ impl World {
             },
         });
         let store = Arc::new(MemoryStore::default());
-        let secret_name = names.snowflake_secret();
-        let pairs = Arc::new(KeyPairs::new(sf.clone(), store.clone(), &secret_name));
         let confluent = StandIn::new(vec![
             ("confluent.kafka_cluster", Record::new("lkc-abc12")),
             (
@@ -99,10 +95,17 @@ impl World {
                 ),
             ),
         ]);
-        let aws = StandIn::default().with_real(KEY_PAIRS, pairs);
-        let snowflake = SnowflakeProvider(sf.clone());
+        let aws = StandIn::default();
+        let snowflake = SnowflakeProvider {
+            sf: sf.clone(),
+            store: store.clone(),
+        };
+        let file = kickstart::config::Stackfile::default_stack();
+        let mut stack = stack::Stack::offline(&names, &file);
+        stack.aws_account = Some("123456789012");
+        stack.region = Some("us-east-1");
         let graph = stack::graph(
-            &names,
+            &stack,
             &ByCloud {
                 confluent: &confluent,
                 aws: &aws,
@@ -116,6 +119,7 @@ impl World {
             clock,
             store,
             sf,
+            names,
             graph,
         }
     }
@@ -136,7 +140,7 @@ impl World {
     async fn private_key(&self, slot: u8) -> SecretString {
         let secret = self
             .store
-            .read(&self.sf.names.snowflake_secret())
+            .read(&self.names.snowflake_secret())
             .await
             .unwrap()
             .unwrap();
@@ -153,7 +157,7 @@ impl World {
 
     /// Logs in as the service user with `pem` through the real connector; `Err` carries the code.
     async fn login(&self, pem: &SecretString) -> Result<String, String> {
-        let user = self.sf.names.upper("USER");
+        let user = self.names.upper("USER");
         let client = self
             .sf
             .client(ACCOUNT, &user, pem, None)
@@ -359,7 +363,7 @@ async fn no_key_or_token_reaches_the_trace_log_or_the_state_file() {
     assert!(logs.len() > 1000, "trace logging was captured");
     let secret = w
         .store
-        .read(&w.sf.names.snowflake_secret())
+        .read(&w.names.snowflake_secret())
         .await
         .unwrap()
         .unwrap();

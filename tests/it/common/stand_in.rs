@@ -1,7 +1,7 @@
 //! Stand-ins for the nodes of the clouds a test is not about: each "exists" once created and
-//! records what the test says it records. Real nodes can be put in for some ids.
+//! records what the test says it records.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -12,7 +12,6 @@ use kickstart::stack::{Decl, Provider};
 pub struct StandIn {
     made: Arc<Mutex<BTreeSet<String>>>,
     records: Arc<BTreeMap<String, Record>>,
-    real: Arc<HashMap<String, Arc<dyn Resource>>>,
 }
 
 impl StandIn {
@@ -26,14 +25,6 @@ impl StandIn {
             records: Arc::new(records),
             ..StandIn::default()
         }
-    }
-
-    /// Uses a real node for `id`.
-    pub fn with_real(mut self, id: &str, node: Arc<dyn Resource>) -> Self {
-        let mut real = (*self.real).clone();
-        real.insert(id.to_string(), node);
-        self.real = Arc::new(real);
-        self
     }
 }
 
@@ -64,9 +55,6 @@ impl Resource for Node {
 
 impl Provider for StandIn {
     fn resource(&self, decl: &Decl) -> Arc<dyn Resource> {
-        if let Some(real) = self.real.get(&decl.id) {
-            return real.clone();
-        }
         let record = self
             .records
             .get(&decl.id)

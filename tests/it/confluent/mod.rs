@@ -52,9 +52,7 @@ impl World {
             endpoint: cloud.url().parse().unwrap(),
             api_key: KEY.into(),
             api_secret: secret.to_string().into(),
-            names: Names::new(DEFAULT_STACK),
             region: "us-east-1".into(),
-            aws_account: Some("123456789012".into()),
             rotation: Rotation {
                 day_count: 30,
                 keys_to_retain: 2,
@@ -87,7 +85,12 @@ impl World {
             aws: &self.others,
             snowflake: &self.others,
         };
-        stack::graph(&Names::new(DEFAULT_STACK), &clouds).unwrap()
+        let file = kickstart::config::Stackfile::default_stack();
+        let names = Names::new(DEFAULT_STACK);
+        let mut stack = stack::Stack::offline(&names, &file);
+        stack.aws_account = Some("123456789012");
+        stack.region = Some("us-east-1");
+        stack::graph(&stack, &clouds).unwrap()
     }
 
     fn options() -> Options {

@@ -1,0 +1,220 @@
+//! The Snowflake kinds' specs, with every name computed by the stack and carried here.
+//! References to the other clouds' nodes are `Ref<Any>`, read for named outputs only.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Any, Kind, Ref, ids};
+
+crate::kinds! {
+    /// Every Snowflake kind.
+    pub enum Spec {
+        Warehouse,
+        Database,
+        Schema,
+        Role,
+        User,
+        Grant,
+        ExternalVolume,
+        GlueCatalogIntegration,
+        IcebergTable,
+        KeyPairs,
+    }
+}
+
+macro_rules! named {
+    ($kind:ident, $what:literal) => {
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        pub struct $kind {
+            pub name: String,
+        }
+
+        impl Kind for $kind {
+            fn refs(&self) -> Vec<&str> {
+                vec![]
+            }
+            fn describe(&self) -> String {
+                format!(concat!($what, " {}"), self.name)
+            }
+        }
+    };
+}
+
+named!(Warehouse, "warehouse");
+named!(Database, "database");
+named!(Role, "role");
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    pub name: String,
+    pub database: Ref<Database>,
+    pub database_name: String,
+}
+
+impl Kind for Schema {
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.database]
+    }
+    fn describe(&self) -> String {
+        format!("schema {}", self.name)
+    }
+}
+
+/// The service user: its defaults, and the keys of the key pairs' slots.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    pub warehouse: Ref<Warehouse>,
+    pub warehouse_name: String,
+    pub default_role_name: String,
+    pub schema: Ref<Schema>,
+    pub database_name: String,
+    pub schema_name: String,
+    pub key_pairs: Ref<KeyPairs>,
+    /// Made before it: its database and the role that will hold privileges on it.
+    pub after: Vec<Ref<Any>>,
+}
+
+impl Kind for User {
+    fn refs(&self) -> Vec<&str> {
+        let mut refs = vec![self.warehouse.id(), &self.schema, &self.key_pairs];
+        refs.extend(ids(&self.after));
+        refs
+    }
+    fn describe(&self) -> String {
+        format!("service user {}", self.name)
+    }
+}
+
+/// What a GRANT gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Privilege {
+    /// A privilege (`USAGE`, or `ALL PRIVILEGES`) on an object (`WAREHOUSE`, `DATABASE`,
+    /// `SCHEMA`, `EXTERNAL VOLUME`, `INTEGRATION`, `USER`) to a role; a schema's `database`
+    /// qualifies it.
+    Usage {
+        privilege: String,
+        object_type: String,
+        object: String,
+        database: Option<String>,
+        role: String,
+    },
+    /// A role to the service user.
+    Role { role: String, user: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    pub grant: Privilege,
+    /// The role granted to or granted, and the object it is on.
+    pub role: Ref<Role>,
+    pub on: Ref<Any>,
+}
+
+impl Kind for Grant {
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.role, &self.on]
+    }
+    fn describe(&self) -> String {
+        match &self.grant {
+            Privilege::Usage {
+                privilege,
+                object_type,
+                object,
+                role,
+                ..
+            } => format!("grant {privilege} on {object_type} {object} to {role}"),
+            Privilege::Role { role, user } => format!("grant role {role} to {user}"),
+        }
+    }
+}
+
+/// Reads Tableflow's base path (the `base_path` output of `base`) through the role `role_arn`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExternalVolume {
+    pub name: String,
+    pub location: String,
+    pub base: Ref<Any>,
+    pub role_arn: String,
+}
+
+impl Kind for ExternalVolume {
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.base]
+    }
+    fn describe(&self) -> String {
+        format!("external volume {}", self.name)
+    }
+}
+
+/// Reads the Glue database named after the Kafka cluster (the `namespace` node's id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GlueCatalogIntegration {
+    pub name: String,
+    pub namespace: Ref<Any>,
+    pub role_arn: String,
+    pub aws_account: String,
+    pub region: String,
+}
+
+impl Kind for GlueCatalogIntegration {
+    fn refs(&self) -> Vec<&str> {
+        vec![&self.namespace]
+    }
+    fn describe(&self) -> String {
+        format!("catalog integration {}", self.name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IcebergTable {
+    /// The table's name, and the Glue table (the topic) it reads.
+    pub name: String,
+    pub topic: String,
+    pub schema: Ref<Schema>,
+    pub database_name: String,
+    pub schema_name: String,
+    pub volume: Ref<ExternalVolume>,
+    pub volume_name: String,
+    pub catalog: Ref<GlueCatalogIntegration>,
+    pub catalog_name: String,
+    /// The role's trust and policy, the catalog sync, and Tableflow on the topic: the table can
+    /// be read only once they are there.
+    pub after: Vec<Ref<Any>>,
+}
+
+impl Kind for IcebergTable {
+    fn refs(&self) -> Vec<&str> {
+        let mut refs = vec![self.schema.id(), &self.volume, &self.catalog];
+        refs.extend(ids(&self.after));
+        refs
+    }
+    fn describe(&self) -> String {
+        format!("Iceberg table {}", self.name)
+    }
+    fn timing(&self) -> (Duration, Duration) {
+        (Duration::from_secs(5), Duration::from_secs(600))
+    }
+}
+
+/// The service user's key pairs, kept in a secret (A5): made and stored before the user, so a
+/// crash never leaves a public key on the user whose private key was lost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyPairs {
+    pub secret_name: String,
+    pub user_name: String,
+}
+
+impl Kind for KeyPairs {
+    fn refs(&self) -> Vec<&str> {
+        vec![]
+    }
+    fn describe(&self) -> String {
+        format!("secret {}", self.secret_name)
+    }
+    fn timing(&self) -> (Duration, Duration) {
+        (Duration::from_secs(2), Duration::from_secs(300))
+    }
+}
