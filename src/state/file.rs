@@ -108,7 +108,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt as _;
 
     use super::*;
-    use crate::engine::Record;
+    use crate::state::Record;
     use crate::state::Status;
 
     #[test]

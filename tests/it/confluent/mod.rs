@@ -316,7 +316,7 @@ async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
         "every key is due; the connector runs as its account, with no key"
     );
     assert_eq!(
-        rotate.outcome("confluent.connector"),
+        rotate.outcome("confluent.connector.SampleSourceConnector"),
         Some(Outcome::Unchanged)
     );
     let day31 = ids(&w, &path).await;

@@ -131,7 +131,10 @@ async fn a_stack_deploy_sh_built_is_imported_planned_taken_over_and_deleted() {
         .find(|r| r["type"] == "confluent_flink_statement")
         .unwrap()["instances"][0]["attributes"]["statement_name"]
         .clone();
-    assert_eq!(nodes["confluent.flink_statement"]["id"], tf_statement);
+    assert_eq!(
+        nodes["confluent.flink_statement.ctas_stock_trades_with_totals"]["id"],
+        tf_statement
+    );
     // What the import recorded is looked up by its id and waited for (or rotated: the seed's
     // key-pair secret says nothing of its keys' age), never adopted by name again.
     let imported: usize = import
