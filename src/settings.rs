@@ -6,9 +6,14 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::cli::{CloudArgs, EngineArgs, OutputMode, RunArgs, StackArgs};
+use crate::config::{self, Stackfile};
 use crate::error::UsageError;
-use crate::stack::Names;
+use crate::stack::{DEFAULT_STACK, Names};
 use crate::state::Location;
+
+/// Without a flag or the file saying otherwise: the seed's rotation.
+const DAY_COUNT: u32 = 30;
+const KEYS_TO_RETAIN: u32 = 2;
 
 #[derive(Debug)]
 pub struct Settings {
@@ -17,6 +22,15 @@ pub struct Settings {
     pub engine: EngineSettings,
     pub rotation: Rotation,
     pub clouds: Clouds,
+    pub stackfile: Stackfile,
+}
+
+/// The stack a command works on: its names, where its state lives, and its file.
+#[derive(Debug)]
+pub struct StackSettings {
+    pub names: Names,
+    pub state: Location,
+    pub stackfile: Stackfile,
 }
 
 #[derive(Clone, Debug)]
@@ -79,27 +93,69 @@ pub struct Needs {
 }
 
 impl Settings {
-    pub fn resolve(args: RunArgs, needs: Needs, output: OutputMode) -> Result<Self, UsageError> {
+    /// The stack file is read and checked first: a bad file is the first thing a user hears of.
+    pub fn resolve(
+        mut args: RunArgs,
+        needs: Needs,
+        output: OutputMode,
+    ) -> Result<Self, UsageError> {
+        let StackSettings {
+            names,
+            state,
+            stackfile,
+        } = stack(args.stack)?;
         let warehouse = match args.snowflake_warehouse {
             None if needs.warehouse => return Err(UsageError::MissingWarehouse),
             w => w,
         };
-        let (names, state) = stack(args.stack);
+        let rotation = &stackfile.config.rotation;
+        let rotation = Rotation {
+            day_count: args
+                .day_count
+                .or(rotation.day_count.as_ref().map(|d| *d.get_ref()))
+                .unwrap_or(DAY_COUNT),
+            keys_to_retain: args
+                .number_of_api_keys_to_retain
+                .or(rotation.keys_to_retain.as_ref().map(|k| *k.get_ref()))
+                .unwrap_or(KEYS_TO_RETAIN),
+        };
+        args.cloud.region = region(args.cloud.region, &stackfile);
         Ok(Settings {
             names,
             state,
             engine: engine(args.engine, output),
-            rotation: Rotation {
-                day_count: args.day_count,
-                keys_to_retain: args.number_of_api_keys_to_retain,
-            },
+            rotation,
             clouds: clouds(args.cloud, warehouse)?,
+            stackfile,
         })
     }
 }
 
-pub fn stack(args: StackArgs) -> (Names, Location) {
-    (Names::new(&args.stack_name), args.state)
+/// The stack file (named, or ./kickstart.toml, or the built-in one), checked; and the stack name
+/// it resolves to, a flag's first.
+pub fn stack_file(
+    config: Option<std::path::PathBuf>,
+    stack_name: Option<String>,
+) -> Result<(Names, Stackfile), UsageError> {
+    let stackfile = config::load(config::choose(config).as_deref())?;
+    let name = stack_name
+        .or_else(|| (stackfile.config.stack.name.as_ref()).map(|n| n.get_ref().clone()))
+        .unwrap_or_else(|| DEFAULT_STACK.to_string());
+    Ok((Names::new(&name), stackfile))
+}
+
+pub fn stack(args: StackArgs) -> Result<StackSettings, UsageError> {
+    let (names, stackfile) = stack_file(args.config, args.stack_name)?;
+    Ok(StackSettings {
+        names,
+        state: args.state,
+        stackfile,
+    })
+}
+
+/// The region a flag (or AWS_REGION) names, else the file's; None leaves it to the AWS profile.
+pub fn region(flag: Option<String>, stackfile: &Stackfile) -> Option<String> {
+    flag.or_else(|| (stackfile.config.stack.region.as_ref()).map(|r| r.get_ref().clone()))
 }
 
 pub fn engine(args: EngineArgs, output: OutputMode) -> EngineSettings {
