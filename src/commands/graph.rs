@@ -1,10 +1,12 @@
 use crate::cli::GraphArgs;
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
-use crate::stack::{self, Names, NotBuilt};
+use crate::settings;
+use crate::stack::{self, NotBuilt};
 
 pub fn run(args: GraphArgs, printer: &Printer) -> Result<(), Error> {
-    let graph = stack::graph(&Names::new(&args.stack_name), &NotBuilt).map_err(UsageError::from)?;
-    printer.data(&graph.to_dot(&args.stack_name))?;
+    let (names, _) = settings::stack_file(args.config, args.stack_name)?;
+    let graph = stack::graph(&names, &NotBuilt).map_err(UsageError::from)?;
+    printer.data(&graph.to_dot(names.stack()))?;
     Ok(())
 }

@@ -13,7 +13,11 @@ use crate::state::Status;
 use super::backend::Backend;
 
 pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
-    let (names, location) = settings::stack(args.stack);
+    let settings::StackSettings {
+        names,
+        state: location,
+        ..
+    } = settings::stack(args.stack)?;
     let aws = crate::settings::Aws {
         profile: args.cloud.profile.clone(),
         region: args.cloud.region.clone(),
