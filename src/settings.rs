@@ -227,3 +227,102 @@ pub fn clouds(args: CloudArgs, warehouse: Option<String>) -> Result<Clouds, Usag
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn resolve(file: Option<&str>, flags: &[&str]) -> Result<Settings, UsageError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "kickstart",
+            "plan",
+            "--confluent-api-key=k",
+            "--confluent-api-secret=s",
+        ];
+        let path = dir.path().join("stack.toml");
+        let config = format!("--config={}", path.display());
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+            args.push(&config);
+        }
+        args.extend(flags);
+        let Command::Plan(run) = Cli::try_parse_from(args).unwrap().command else {
+            unreachable!("parsed as plan")
+        };
+        Settings::resolve(run, Needs { warehouse: false }, OutputMode::Human)
+    }
+
+    const FILE: &str = "[stack]\nname = \"from_file\"\nregion = \"eu-west-2\"\n\n\
+        [topics.t.tableflow]\n\n[rotation]\nday_count = 7\nkeys_to_retain = 3\n";
+
+    #[test]
+    fn a_flag_wins_over_the_file_which_wins_over_the_default() {
+        let built_in = resolve(None, &[]).unwrap();
+        assert_eq!(built_in.names.stack(), DEFAULT_STACK);
+        assert_eq!(
+            built_in.rotation,
+            Rotation {
+                day_count: 30,
+                keys_to_retain: 2
+            }
+        );
+        assert_eq!(built_in.clouds.aws.region, None);
+        assert_eq!(built_in.stackfile.path, None);
+
+        let file = resolve(Some(FILE), &[]).unwrap();
+        assert_eq!(file.names.stack(), "from_file");
+        assert_eq!(
+            file.rotation,
+            Rotation {
+                day_count: 7,
+                keys_to_retain: 3
+            }
+        );
+        assert_eq!(file.clouds.aws.region.as_deref(), Some("eu-west-2"));
+        assert!(file.stackfile.config.topics.contains_key("t"));
+
+        let flags = [
+            "--stack-name=from_flag",
+            "--region=us-west-2",
+            "--day-count=9",
+            "--number-of-api-keys-to-retain=4",
+        ];
+        let flagged = resolve(Some(FILE), &flags).unwrap();
+        assert_eq!(flagged.names.stack(), "from_flag");
+        assert_eq!(
+            flagged.rotation,
+            Rotation {
+                day_count: 9,
+                keys_to_retain: 4
+            }
+        );
+        assert_eq!(flagged.clouds.aws.region.as_deref(), Some("us-west-2"));
+    }
+
+    #[test]
+    fn a_bad_file_is_a_usage_error_before_anything_else() {
+        // Credentials are missing too; the file is what the user hears of first.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[topics.t.tableflow]\n\n[rotation]\nday_count = 0\n").unwrap();
+        let config = format!("--config={}", path.display());
+        let Command::Plan(run) = Cli::try_parse_from(["kickstart", "plan", &config])
+            .unwrap()
+            .command
+        else {
+            unreachable!("parsed as plan")
+        };
+        let error =
+            Settings::resolve(run, Needs { warehouse: true }, OutputMode::Human).unwrap_err();
+        assert!(matches!(error, UsageError::Config(_)), "{error}");
+        let line = error.line();
+        assert!(
+            line.starts_with(&format!("{}:4:13: 0 is out of range; ", path.display())),
+            "{line}"
+        );
+    }
+}
