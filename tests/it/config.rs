@@ -128,6 +128,13 @@ fn validate_points_at_the_fault_and_says_what_to_write() {
         .run();
 }
 
+/// A command line, the variables it runs with, and the file its error names.
+type Way = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 /// A bad file stops every command that builds the stack before any stand-in hears of it, however
 /// the file was found.
 #[test]
@@ -135,7 +142,7 @@ fn a_bad_file_exits_2_with_zero_calls() {
     let bad = edit("type = \"STANDARD\"", "type = \"GIANT\"");
     let (emulators, proxy) = (clouds::emulators(), clouds::moto_proxy());
     let before = (emulators.faults.all(), proxy.faults.all());
-    let ways: &[(&[&str], &[(&str, &str)], &str)] = &[
+    let ways: &[Way] = &[
         (&["plan", "--config", "bad.toml"], &[], "bad.toml"),
         (&["create", "--config=bad.toml"], &[], "bad.toml"),
         (&["delete"], &[("KICKSTART_CONFIG", "bad.toml")], "bad.toml"),
