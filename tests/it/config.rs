@@ -219,6 +219,11 @@ fn flags_override_the_file() {
         .run();
     // Without a file anywhere, the built-in stack and its name.
     Test::new()
+        .args(["validate"])
+        .status(0)
+        .stdout_has("<default>: valid (2 topics, 1 connector, 1 statement)")
+        .run();
+    Test::new()
         .args(["graph"])
         .status(0)
         .stdout_has("digraph \"tableflow_kickstarter\"")
