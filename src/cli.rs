@@ -7,7 +7,6 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
-use crate::stack::DEFAULT_STACK;
 use crate::state::Location;
 
 #[derive(Debug, Parser)]
@@ -72,6 +71,10 @@ pub enum Command {
     Rotate(RunArgs),
     /// Take over a stack that deploy.sh built, from its Terraform state; changes no cloud.
     Import(ImportArgs),
+    /// Write the default stack file to start from (refuses to overwrite).
+    Init(InitArgs),
+    /// Check a stack file without touching any cloud, for editors and CI.
+    Validate(ValidateArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -91,6 +94,8 @@ impl Command {
             Command::Graph(_) => "graph",
             Command::Rotate(_) => "rotate",
             Command::Import(_) => "import",
+            Command::Init(_) => "init",
+            Command::Validate(_) => "validate",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
         }
@@ -99,9 +104,13 @@ impl Command {
 
 #[derive(Debug, Args)]
 pub struct StackArgs {
-    /// Name that every resource name derives from; lets two stacks share one account.
-    #[arg(long, env = "KICKSTART_STACK_NAME", default_value = DEFAULT_STACK, value_parser = parse::stack_name)]
-    pub stack_name: String,
+    /// The stack file; without it, ./kickstart.toml if there is one, else the built-in stack.
+    #[arg(long = "config", env = "KICKSTART_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Name that every resource name derives from; lets two stacks share one account. Overrides
+    /// the file's `stack.name`; without either, tableflow_kickstarter.
+    #[arg(long, env = "KICKSTART_STACK_NAME", value_parser = parse::stack_name)]
+    pub stack_name: Option<String>,
     /// Where the state lives: a local file path, or s3://bucket/key (shared by CI jobs).
     #[arg(long, env = "KICKSTART_STATE", default_value = "kickstart.state.json", value_parser = parse::state)]
     pub state: Location,
@@ -112,7 +121,7 @@ pub struct CloudArgs {
     /// AWS profile (an SSO profile, say); otherwise the standard AWS environment.
     #[arg(long, env = "AWS_PROFILE")]
     pub profile: Option<String>,
-    /// AWS region; otherwise the profile's.
+    /// AWS region; otherwise the stack file's `stack.region`, otherwise the profile's.
     #[arg(long, env = "AWS_REGION", value_parser = parse::region)]
     pub region: Option<String>,
     /// Organization-level Confluent Cloud API key.
@@ -158,12 +167,14 @@ pub struct RunArgs {
     /// Warehouse the admin Snowflake session runs its SQL in.
     #[arg(long, env = "SNOWFLAKE_WAREHOUSE", value_parser = parse::not_blank)]
     pub snowflake_warehouse: Option<String>,
-    /// How old (in days) the newest key may get before a new one is made.
-    #[arg(long, env = "KICKSTART_DAY_COUNT", default_value_t = 30, value_parser = parse::day_count)]
-    pub day_count: u32,
-    /// How many API keys each owner keeps.
-    #[arg(long, env = "KICKSTART_KEYS_TO_RETAIN", default_value_t = 2, value_parser = parse::keys_to_retain)]
-    pub number_of_api_keys_to_retain: u32,
+    /// How old (in days) the newest key may get before a new one is made. Overrides the file's
+    /// `rotation.day_count`; without either, 30.
+    #[arg(long, env = "KICKSTART_DAY_COUNT", value_parser = parse::day_count)]
+    pub day_count: Option<u32>,
+    /// How many API keys each owner keeps. Overrides the file's `rotation.keys_to_retain`;
+    /// without either, 2.
+    #[arg(long, env = "KICKSTART_KEYS_TO_RETAIN", value_parser = parse::keys_to_retain)]
+    pub number_of_api_keys_to_retain: Option<u32>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -218,9 +229,27 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
-    /// Name that every resource name derives from.
-    #[arg(long, env = "KICKSTART_STACK_NAME", default_value = DEFAULT_STACK, value_parser = parse::stack_name)]
-    pub stack_name: String,
+    /// The stack file; without it, ./kickstart.toml if there is one, else the built-in stack.
+    #[arg(long = "config", env = "KICKSTART_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Name that every resource name derives from. Overrides the file's `stack.name`; without
+    /// either, tableflow_kickstarter.
+    #[arg(long, env = "KICKSTART_STACK_NAME", value_parser = parse::stack_name)]
+    pub stack_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(default_value = "kickstart.toml")]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The stack file; without it, ./kickstart.toml if there is one, else the built-in stack.
+    #[arg(env = "KICKSTART_CONFIG")]
+    pub path: Option<PathBuf>,
 }
 
 /// Value parsers: each error says what a good value looks like.

@@ -27,6 +27,13 @@ pub enum UsageError {
     Terraform(#[from] crate::import::terraform::TerraformError),
     #[error("the state {path} already records {count} resources of this stack")]
     StateNotEmpty { path: String, count: usize },
+    /// The stack file: its message already holds the place and what to write.
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{path} already exists")]
+    InitExists { path: String },
+    #[error("cannot write {path} ({reason})")]
+    InitUnwritable { path: String, reason: String },
 }
 
 impl UsageError {
@@ -56,6 +63,13 @@ impl UsageError {
             UsageError::Terraform(_) => "",
             UsageError::StateNotEmpty { .. } => {
                 "import only into a new state: pass another --state, or run `kickstart create` to adopt by name"
+            }
+            UsageError::Config(_) => "",
+            UsageError::InitExists { .. } => {
+                "remove it to start over, or pass another path: kickstart init PATH"
+            }
+            UsageError::InitUnwritable { .. } => {
+                "pass a path in a directory that exists and that you may write to"
             }
         }
     }

@@ -85,6 +85,8 @@ fn one_line(rendered: &str) -> String {
                 "graph",
                 "rotate",
                 "completions",
+                "init",
+                "validate",
             ]
             .contains(&a.as_str())
         });

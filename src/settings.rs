@@ -6,18 +6,31 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::cli::{CloudArgs, EngineArgs, OutputMode, RunArgs, StackArgs};
+use crate::config::{self, Stackfile};
 use crate::error::UsageError;
-use crate::stack::Names;
+use crate::stack::{DEFAULT_STACK, Names};
 use crate::state::Location;
+
+/// Without a flag or the file saying otherwise: the seed's rotation.
+const DAY_COUNT: u32 = 30;
+const KEYS_TO_RETAIN: u32 = 2;
 
 #[derive(Debug)]
 pub struct Settings {
     pub names: Names,
-    pub stackfile: crate::config::Stackfile,
     pub state: Location,
     pub engine: EngineSettings,
     pub rotation: Rotation,
     pub clouds: Clouds,
+    pub stackfile: Stackfile,
+}
+
+/// The stack a command works on: its names, where its state lives, and its file.
+#[derive(Debug)]
+pub struct StackSettings {
+    pub names: Names,
+    pub state: Location,
+    pub stackfile: Stackfile,
 }
 
 #[derive(Clone, Debug)]
@@ -76,28 +89,76 @@ pub struct Needs {
 }
 
 impl Settings {
-    pub fn resolve(args: RunArgs, needs: Needs, output: OutputMode) -> Result<Self, UsageError> {
+    /// The stack file is read and checked first: a bad file is the first thing a user hears of.
+    pub fn resolve(
+        mut args: RunArgs,
+        needs: Needs,
+        output: OutputMode,
+    ) -> Result<Self, UsageError> {
+        let StackSettings {
+            names,
+            state,
+            stackfile,
+        } = stack(args.stack)?;
         let warehouse = match args.snowflake_warehouse {
             None if needs.warehouse => return Err(UsageError::MissingWarehouse),
             w => w,
         };
-        let (names, state) = stack(args.stack);
+        let rotation = rotation(
+            args.day_count,
+            args.number_of_api_keys_to_retain,
+            &stackfile,
+        );
+        args.cloud.region = region(args.cloud.region, &stackfile);
         Ok(Settings {
             names,
-            stackfile: crate::config::Stackfile::default_stack(),
             state,
             engine: engine(args.engine, output),
-            rotation: Rotation {
-                day_count: args.day_count,
-                keys_to_retain: args.number_of_api_keys_to_retain,
-            },
+            rotation,
             clouds: clouds(args.cloud, warehouse)?,
+            stackfile,
         })
     }
 }
 
-pub fn stack(args: StackArgs) -> (Names, Location) {
-    (Names::new(&args.stack_name), args.state)
+/// The stack file (named, or ./kickstart.toml, or the built-in one), checked; and the stack name
+/// it resolves to, a flag's first.
+pub fn stack_file(
+    config: Option<std::path::PathBuf>,
+    stack_name: Option<String>,
+) -> Result<(Names, Stackfile), UsageError> {
+    let stackfile = config::load(config::choose(config).as_deref())?;
+    let name = stack_name
+        .or_else(|| (stackfile.config.stack.name.as_ref()).map(|n| n.get_ref().clone()))
+        .unwrap_or_else(|| DEFAULT_STACK.to_string());
+    Ok((Names::new(&name), stackfile))
+}
+
+pub fn stack(args: StackArgs) -> Result<StackSettings, UsageError> {
+    let (names, stackfile) = stack_file(args.config, args.stack_name)?;
+    Ok(StackSettings {
+        names,
+        state: args.state,
+        stackfile,
+    })
+}
+
+/// The rotation the flags say, else the file, else the seed's.
+pub fn rotation(day_count: Option<u32>, keys: Option<u32>, stackfile: &Stackfile) -> Rotation {
+    let file = &stackfile.config.rotation;
+    Rotation {
+        day_count: day_count
+            .or(file.day_count.as_ref().map(|d| *d.get_ref()))
+            .unwrap_or(DAY_COUNT),
+        keys_to_retain: keys
+            .or(file.keys_to_retain.as_ref().map(|k| *k.get_ref()))
+            .unwrap_or(KEYS_TO_RETAIN),
+    }
+}
+
+/// The region a flag (or AWS_REGION) names, else the file's; None leaves it to the AWS profile.
+pub fn region(flag: Option<String>, stackfile: &Stackfile) -> Option<String> {
+    flag.or_else(|| (stackfile.config.stack.region.as_ref()).map(|r| r.get_ref().clone()))
 }
 
 pub fn engine(args: EngineArgs, output: OutputMode) -> EngineSettings {
@@ -168,4 +229,103 @@ pub fn clouds(args: CloudArgs, warehouse: Option<String>) -> Result<Clouds, Usag
             admin,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn resolve(file: Option<&str>, flags: &[&str]) -> Result<Settings, UsageError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "kickstart",
+            "plan",
+            "--confluent-api-key=k",
+            "--confluent-api-secret=s",
+        ];
+        let path = dir.path().join("stack.toml");
+        let config = format!("--config={}", path.display());
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+            args.push(&config);
+        }
+        args.extend(flags);
+        let Command::Plan(run) = Cli::try_parse_from(args).unwrap().command else {
+            unreachable!("parsed as plan")
+        };
+        Settings::resolve(run, Needs { warehouse: false }, OutputMode::Human)
+    }
+
+    const FILE: &str = "[stack]\nname = \"from_file\"\nregion = \"eu-west-2\"\n\n\
+        [topics.t.tableflow]\n\n[rotation]\nday_count = 7\nkeys_to_retain = 3\n";
+
+    #[test]
+    fn a_flag_wins_over_the_file_which_wins_over_the_default() {
+        let built_in = resolve(None, &[]).unwrap();
+        assert_eq!(built_in.names.stack(), DEFAULT_STACK);
+        assert_eq!(
+            built_in.rotation,
+            Rotation {
+                day_count: 30,
+                keys_to_retain: 2
+            }
+        );
+        assert_eq!(built_in.clouds.aws.region, None);
+        assert_eq!(built_in.stackfile.path, None);
+
+        let file = resolve(Some(FILE), &[]).unwrap();
+        assert_eq!(file.names.stack(), "from_file");
+        assert_eq!(
+            file.rotation,
+            Rotation {
+                day_count: 7,
+                keys_to_retain: 3
+            }
+        );
+        assert_eq!(file.clouds.aws.region.as_deref(), Some("eu-west-2"));
+        assert!(file.stackfile.config.topics.contains_key("t"));
+
+        let flags = [
+            "--stack-name=from_flag",
+            "--region=us-west-2",
+            "--day-count=9",
+            "--number-of-api-keys-to-retain=4",
+        ];
+        let flagged = resolve(Some(FILE), &flags).unwrap();
+        assert_eq!(flagged.names.stack(), "from_flag");
+        assert_eq!(
+            flagged.rotation,
+            Rotation {
+                day_count: 9,
+                keys_to_retain: 4
+            }
+        );
+        assert_eq!(flagged.clouds.aws.region.as_deref(), Some("us-west-2"));
+    }
+
+    #[test]
+    fn a_bad_file_is_a_usage_error_before_anything_else() {
+        // Credentials are missing too; the file is what the user hears of first.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[topics.t.tableflow]\n\n[rotation]\nday_count = 0\n").unwrap();
+        let config = format!("--config={}", path.display());
+        let Command::Plan(run) = Cli::try_parse_from(["kickstart", "plan", &config])
+            .unwrap()
+            .command
+        else {
+            unreachable!("parsed as plan")
+        };
+        let error =
+            Settings::resolve(run, Needs { warehouse: true }, OutputMode::Human).unwrap_err();
+        assert!(matches!(error, UsageError::Config(_)), "{error}");
+        let line = error.line();
+        assert!(
+            line.starts_with(&format!("{}:4:13: 0 is out of range; ", path.display())),
+            "{line}"
+        );
+    }
 }

@@ -1,18 +1,13 @@
 use crate::cli::GraphArgs;
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
-use crate::stack::{self, Names, NotBuilt, Stack};
+use crate::settings;
+use crate::stack::{self, NotBuilt, Stack};
 
 pub fn run(args: GraphArgs, printer: &Printer) -> Result<(), Error> {
-    let file = crate::config::Stackfile::default_stack();
-    let names = Names::new(&args.stack_name);
-    let stack = Stack {
-        names: &names,
-        file: &file,
-        aws_account: None,
-        region: None,
-    };
-    let graph = stack::graph(&stack, &NotBuilt).map_err(UsageError::from)?;
-    printer.data(&graph.to_dot(&args.stack_name))?;
+    let (names, file) = settings::stack_file(args.config, args.stack_name)?;
+    let graph =
+        stack::graph(&Stack::offline(&names, &file), &NotBuilt).map_err(UsageError::from)?;
+    printer.data(&graph.to_dot(names.stack()))?;
     Ok(())
 }

@@ -17,7 +17,11 @@ pub async fn run(args: ImportArgs, printer: &Printer) -> Result<(), Error> {
         profile,
         region,
     } = args.from;
-    let (names, location) = settings::stack(stack);
+    let settings::StackSettings {
+        names,
+        state: location,
+        ..
+    } = settings::stack(stack)?;
     let path = state_file.display().to_string();
     let text = std::fs::read_to_string(&state_file).map_err(|e| {
         UsageError::from(import::terraform::TerraformError::Read {

@@ -6,7 +6,9 @@ mod declared;
 mod deploy;
 mod graph;
 mod import;
+mod init;
 mod status;
+mod validate;
 
 use clap::CommandFactory as _;
 
@@ -25,6 +27,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Status(args) => status::run(args, printer).await,
         Command::Import(args) => import::run(args, printer).await,
         Command::Graph(args) => graph::run(args, printer),
+        Command::Init(args) => init::run(args, printer),
+        Command::Validate(args) => validate::run(args, printer),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "kickstart", &mut out);

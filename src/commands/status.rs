@@ -14,23 +14,26 @@ use super::backend::Backend;
 use super::declared::Declared;
 
 pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
-    let (names, location) = settings::stack(args.stack);
-    let stackfile = crate::config::Stackfile::default_stack();
+    let settings::StackSettings {
+        names,
+        state: location,
+        stackfile,
+    } = settings::stack(args.stack)?;
+    // Resolved as `create` resolves them: flag, then file, then the AWS profile's region.
+    let mut cloud = args.cloud;
+    cloud.region = settings::region(cloud.region, &stackfile);
     let aws = crate::settings::Aws {
-        profile: args.cloud.profile.clone(),
-        region: args.cloud.region.clone(),
+        profile: cloud.profile.clone(),
+        region: cloud.region.clone(),
     };
     let backend = Backend::open(&location, &aws).await?;
     let clouds = if args.refresh {
-        Some(settings::clouds(args.cloud, None)?)
+        Some(settings::clouds(cloud, None)?)
     } else {
         None
     };
-    // Rotation settings do not matter to a check, which only looks things up.
-    let rotation = crate::settings::Rotation {
-        day_count: 30,
-        keys_to_retain: 2,
-    };
+    // A check only looks things up, but reads keys as `create` would.
+    let rotation = settings::rotation(None, None, &stackfile);
     let connected = match &clouds {
         Some(c) => Some(super::connect::connect(c, &names, rotation, None).await?),
         None => None,

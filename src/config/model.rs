@@ -134,11 +134,28 @@ pub struct Tableflow {
 }
 
 /// `true` for a table named after the topic, or the table's name.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
 pub enum SnowflakeTable {
     Enabled(bool),
     Named(Spanned<String>),
+}
+
+// By hand, not `#[serde(untagged)]`: an untagged enum buffers the value first, which loses the
+// place a `Spanned` needs, so a table name could never be read.
+impl<'de> Deserialize<'de> for SnowflakeTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, Unexpected};
+        let value = Spanned::<toml::Value>::deserialize(deserializer)?;
+        let span = value.span();
+        match value.into_inner() {
+            toml::Value::Boolean(enabled) => Ok(SnowflakeTable::Enabled(enabled)),
+            toml::Value::String(name) => Ok(SnowflakeTable::Named(Spanned::new(span, name))),
+            other => Err(D::Error::invalid_type(
+                Unexpected::Other(other.type_str()),
+                &"true, false or the table's name in quotes",
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -5,6 +5,7 @@ mod common;
 
 mod aws;
 mod cli;
+mod config;
 mod confluent;
 mod conformance;
 mod contract;
