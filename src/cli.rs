@@ -73,6 +73,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Write the default stack file to start from (refuses to overwrite).
     Init(InitArgs),
+    /// Change the state by hand, without touching any cloud.
+    State(StateArgs),
     /// Check a stack file without touching any cloud, for editors and CI.
     Validate(ValidateArgs),
     /// Print a shell completion script.
@@ -96,6 +98,7 @@ impl Command {
             Command::Import(_) => "import",
             Command::Init(_) => "init",
             Command::Validate(_) => "validate",
+            Command::State(_) => "state",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
         }
@@ -225,6 +228,30 @@ pub struct StatusArgs {
     pub refresh: bool,
     #[command(flatten)]
     pub cloud: CloudArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub action: StateAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateAction {
+    /// Drop a resource from the state without deleting it: kickstart stops managing it, and
+    /// says what it leaves in the cloud.
+    Forget {
+        /// The node's id, as `kickstart status` lists it (e.g. confluent.topic.old_trades).
+        id: String,
+        #[command(flatten)]
+        stack: StackArgs,
+        /// AWS profile, for a kickstart state kept in S3.
+        #[arg(long, env = "AWS_PROFILE")]
+        profile: Option<String>,
+        /// AWS region, for a kickstart state kept in S3.
+        #[arg(long, env = "AWS_REGION", value_parser = parse::region)]
+        region: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

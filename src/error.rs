@@ -34,6 +34,8 @@ pub enum UsageError {
     InitExists { path: String },
     #[error("cannot write {path} ({reason})")]
     InitUnwritable { path: String, reason: String },
+    #[error("the state {path} records no resource {id}")]
+    NotRecorded { path: String, id: String },
 }
 
 impl UsageError {
@@ -68,6 +70,7 @@ impl UsageError {
             UsageError::InitExists { .. } => {
                 "remove it to start over, or pass another path: kickstart init PATH"
             }
+            UsageError::NotRecorded { .. } => "`kickstart status` lists the ids the state records",
             UsageError::InitUnwritable { .. } => {
                 "pass a path in a directory that exists and that you may write to"
             }

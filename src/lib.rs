@@ -86,6 +86,7 @@ fn one_line(rendered: &str) -> String {
                 "rotate",
                 "completions",
                 "init",
+                "state",
                 "validate",
             ]
             .contains(&a.as_str())

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::aws;
 use crate::config::Stackfile;
 use crate::engine::{Graph, GraphError};
-use crate::stack::{self, Decl, Names, Provider, Spec, Stack};
+use crate::stack::{self, Decl, Direction, Names, Provider, Spec, Stack};
 use crate::state::StateDoc;
 
 use super::connect::Connected;
@@ -58,8 +58,12 @@ impl Declared {
             .collect()
     }
 
-    pub fn graph(&self, provider: &dyn Provider) -> Result<Graph, GraphError> {
-        stack::graph_of(self.decls.clone(), provider)
+    pub fn graph(
+        &self,
+        provider: &dyn Provider,
+        direction: Direction,
+    ) -> Result<Graph, GraphError> {
+        stack::graph_of(self.decls.clone(), provider, direction)
     }
 
     /// A warning for recorded nodes nothing can delete, or `None`.

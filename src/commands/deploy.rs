@@ -87,11 +87,20 @@ async fn locked(
     connected
         .load_key_secrets(&declared.client_secrets())
         .await?;
+    let direction = match verb {
+        Verb::Delete => stack::Direction::Backward,
+        _ => stack::Direction::Forward,
+    };
     let graph = declared
-        .graph(&connected.providers())
+        .graph(&connected.providers(), direction)
         .map_err(UsageError::from)?;
     printer.know(&graph);
     let ledger = Ledger::new(doc, backend.sink()).with_specs(declared.specs());
+    // Under the lock, the state learns what each recorded node is declared as, so that it can
+    // still be deleted once the file no longer declares it. plan writes nothing.
+    if verb != Verb::Plan {
+        ledger.record_specs().await?;
+    }
     let options = Options {
         concurrency: settings.engine.concurrency,
         poll: PollPolicy::default(),

@@ -7,6 +7,7 @@ mod deploy;
 mod graph;
 mod import;
 mod init;
+mod state;
 mod status;
 mod validate;
 
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
         Command::Graph(args) => graph::run(args, printer),
         Command::Init(args) => init::run(args, printer),
         Command::Validate(args) => validate::run(args, printer),
+        Command::State(args) => state::run(args, printer).await,
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "kickstart", &mut out);

@@ -7,7 +7,7 @@ use crate::engine::{Engine, Ledger, Options, Outcome, Silent};
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings;
-use crate::stack::{self, NotBuilt};
+use crate::stack::{self, Direction, NotBuilt};
 use crate::state::Status;
 
 use super::backend::Backend;
@@ -49,8 +49,8 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
             .await?;
     }
     let graph = match &connected {
-        Some(connected) => declared.graph(&connected.providers()),
-        None => declared.graph(&NotBuilt),
+        Some(connected) => declared.graph(&connected.providers(), Direction::Backward),
+        None => declared.graph(&NotBuilt, Direction::Backward),
     }
     .map_err(UsageError::from)?;
     let Some(doc) = loaded else {

@@ -58,6 +58,25 @@ impl Ledger {
         self.sink.save(&doc).await
     }
 
+    /// Records each recorded node's declaration where the state lacks it or holds an older one
+    /// (a state an earlier version wrote), in one save; none when nothing differs.
+    pub async fn record_specs(&self) -> Result<(), StateError> {
+        let mut doc = self.doc.lock().await;
+        let mut changed = false;
+        for (node, spec) in &self.specs {
+            if let Some(entry) = doc.nodes.get(node)
+                && entry.spec.as_ref() != Some(spec)
+            {
+                doc.set_spec(node, spec.clone());
+                changed = true;
+            }
+        }
+        if changed {
+            self.sink.save(&doc).await?;
+        }
+        Ok(())
+    }
+
     pub async fn remove(&self, node: &str) -> Result<(), StateError> {
         let mut doc = self.doc.lock().await;
         doc.remove(node);

@@ -1,6 +1,7 @@
 //! A declared node and how the declaration becomes the engine's graph: each cloud's provider
 //! gives each node its implementation.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::spec::spec_of;
@@ -35,6 +36,11 @@ impl Decl {
             }
         }
         deps
+    }
+
+    /// What the node is, without its STACK.md row.
+    pub fn spec_label(&self) -> String {
+        self.spec.kind().describe()
     }
 
     pub fn label(&self) -> String {
@@ -88,18 +94,50 @@ provides!(ConfluentProvider, Confluent);
 provides!(AwsProvider, Aws);
 provides!(SnowflakeProvider, Snowflake);
 
+/// Which way a graph is run: `create` and `plan` go forward, `delete` backward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Forward,
+    Backward,
+}
+
 /// The runnable graph of these declarations. A retired node's references to nodes that are
-/// neither declared nor recorded are dropped: nothing is left to order it against.
-pub fn graph_of(decls: Vec<Decl>, provider: &dyn Provider) -> Result<Graph, GraphError> {
-    let known: std::collections::BTreeSet<String> = decls.iter().map(|d| d.id.clone()).collect();
+/// neither declared nor recorded are dropped: nothing is left to order it against. Run forward,
+/// retired nodes are deleted, so between two of them the edge turns round: what depended on
+/// the other goes first, as it would in a delete.
+pub fn graph_of(
+    decls: Vec<Decl>,
+    provider: &dyn Provider,
+    direction: Direction,
+) -> Result<Graph, GraphError> {
+    let known: BTreeSet<String> = decls.iter().map(|d| d.id.clone()).collect();
+    let retired: BTreeSet<String> = decls
+        .iter()
+        .filter(|d| d.retired)
+        .map(|d| d.id.clone())
+        .collect();
+    let mut deps: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for decl in &decls {
+        let mine = deps.entry(decl.id.clone()).or_default();
+        for dep in decl.deps() {
+            if decl.retired && !known.contains(&dep) {
+                continue;
+            }
+            let turned = direction == Direction::Forward && decl.retired && retired.contains(&dep);
+            if !turned {
+                mine.push(dep);
+            }
+        }
+        if direction == Direction::Forward && decl.retired {
+            for dep in decl.deps().into_iter().filter(|d| retired.contains(d)) {
+                deps.entry(dep).or_default().push(decl.id.clone());
+            }
+        }
+    }
     let nodes = decls
         .into_iter()
         .map(|decl| {
             let (typical, deadline) = decl.spec.kind().timing();
-            let mut deps = decl.deps();
-            if decl.retired {
-                deps.retain(|d| known.contains(d));
-            }
             Node {
                 label: decl.label(),
                 group: decl.cloud().name(),
@@ -107,8 +145,8 @@ pub fn graph_of(decls: Vec<Decl>, provider: &dyn Provider) -> Result<Graph, Grap
                 deadline,
                 resource: provider.resource(&decl),
                 retired: decl.retired,
+                deps: deps.remove(&decl.id).unwrap_or_default(),
                 id: decl.id,
-                deps,
             }
         })
         .collect();

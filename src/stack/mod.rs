@@ -13,10 +13,10 @@ mod streaming;
 
 use decl::Decls;
 
-pub use decl::{ByCloud, Decl, Provider, graph_of};
+pub use decl::{ByCloud, Decl, Direction, Provider, graph_of};
 pub use names::{DEFAULT_STACK, Names};
 pub use not_built::NotBuilt;
-pub use prune::{legacy_rename, prune, recorded_spec};
+pub use prune::{legacy_rename, prune, recorded_label, recorded_spec};
 pub use spec::{Cloud, Spec};
 
 use crate::config::Stackfile;
@@ -61,7 +61,7 @@ pub fn declare(stack: &Stack) -> Vec<Decl> {
 
 /// The runnable graph of the stack file's nodes.
 pub fn graph(stack: &Stack, provider: &dyn Provider) -> Result<Graph, GraphError> {
-    graph_of(declare(stack), provider)
+    graph_of(declare(stack), provider, Direction::Forward)
 }
 
 #[cfg(test)]

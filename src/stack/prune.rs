@@ -3,7 +3,7 @@
 //! state recorded with it, so that `create` and `delete` remove it instead of leaking it.
 
 use super::ids::*;
-use super::{Decl, Names, Spec};
+use super::{Cloud, Decl, Names, Spec};
 use crate::aws::kinds::{self as aws, SecretBody};
 use crate::confluent::kinds::*;
 use crate::engine::Ref;
@@ -60,6 +60,12 @@ pub fn prune(decls: &mut Vec<Decl>, doc: &StateDoc, names: &Names) -> Vec<String
 struct Decl0 {
     reference: String,
     spec: Spec,
+}
+
+/// What a person reads of a node the state recorded with its spec, and its cloud.
+pub fn recorded_label(spec: &serde_json::Value) -> Option<(String, Cloud)> {
+    let recorded: Decl0 = serde_json::from_value(spec.clone()).ok()?;
+    Some((recorded.spec.kind().describe(), recorded.spec.cloud()))
 }
 
 /// The spec the state records with a node.

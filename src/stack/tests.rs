@@ -15,7 +15,7 @@ fn decls() -> Vec<Decl> {
 }
 
 fn graph_for(stack: &str) -> Result<Graph, GraphError> {
-    graph_of(declare_for(stack), &NotBuilt)
+    graph_of(declare_for(stack), &NotBuilt, Direction::Forward)
 }
 
 #[test]
@@ -157,7 +157,21 @@ fn what_earlier_versions_made_is_retired_and_nothing_live_depends_on_it() {
             d.id
         );
     }
-    assert!(graph_of(decls, &NotBuilt).is_ok());
+    let forward = graph_of(decls.clone(), &NotBuilt, Direction::Forward).unwrap();
+    let backward = graph_of(decls, &NotBuilt, Direction::Backward).unwrap();
+    // The old secret holds the old key: deleting, it goes first either way.
+    let at = |g: &Graph, id: &str| g.position(id).unwrap();
+    let (secret, key) = (CONNECTOR_SECRET, CONNECTOR_KEY);
+    assert!(
+        forward
+            .deps(at(&forward, key))
+            .contains(&at(&forward, secret))
+    );
+    assert!(
+        backward
+            .deps(at(&backward, secret))
+            .contains(&at(&backward, key))
+    );
 }
 
 #[test]

@@ -80,6 +80,11 @@ impl World {
     }
 
     fn graph(&self) -> kickstart::engine::Graph {
+        self.graph_for(&kickstart::state::StateDoc::new(DEFAULT_STACK))
+    }
+
+    /// The stack's graph with what `state` records beyond it, retired, as `create` builds it.
+    fn graph_for(&self, state: &kickstart::state::StateDoc) -> kickstart::engine::Graph {
         let clouds = ByCloud {
             confluent: &self.confluent,
             aws: &self.others,
@@ -90,7 +95,9 @@ impl World {
         let mut stack = stack::Stack::offline(&names, &file);
         stack.aws_account = Some("123456789012");
         stack.region = Some("us-east-1");
-        stack::graph(&stack, &clouds).unwrap()
+        let mut decls = stack::declare(&stack);
+        assert!(stack::prune(&mut decls, state, &names).is_empty());
+        stack::graph_of(decls, &clouds, stack::Direction::Forward).unwrap()
     }
 
     fn options() -> Options {
