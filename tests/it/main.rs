@@ -12,6 +12,7 @@ mod contract;
 mod deploy_sh;
 mod engine;
 mod faults;
+mod forget;
 mod graph;
 mod http;
 mod official_driver;
