@@ -76,11 +76,6 @@ impl Names {
         self.tableflow_or_stack("aws_glue_catalog_sync")
     }
 
-    /// The file name of the CTAS in the seed, which its statement names start with.
-    pub fn statement_prefix(&self) -> String {
-        "ctas-stock-trades-with-totals-".to_string()
-    }
-
     pub fn tableflow_policy(&self) -> String {
         self.prefixed("tableflow_s3_glue_access_policy")
     }
