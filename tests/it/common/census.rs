@@ -91,7 +91,7 @@ pub fn take_in(confluent: &str, snowflake: &Snowflake, regions: &[&str]) -> Cens
 
 /// A plain GET with basic credentials: status and JSON body. Injected throttling and server
 /// errors are waited out; anything else is the answer.
-fn get(base: &str, path: &str, user: &str, password: &str) -> (u16, Value) {
+pub fn get(base: &str, path: &str, user: &str, password: &str) -> (u16, Value) {
     let host = base.trim_start_matches("http://").trim_end_matches('/');
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     for _ in 0..20 {
