@@ -36,6 +36,22 @@ struct Example {
     /// Topics and Snowflake tables there before the edit and not after, and the reverse.
     gone: (Vec<&'static str>, Vec<&'static str>),
     new: (Vec<String>, Vec<String>),
+    /// What the file sets, as the clouds must hold it after the first create.
+    settings: Settings,
+}
+
+/// The file's settings as the Confluent and Snowflake emulators hold them.
+struct Settings {
+    stack: &'static str,
+    governance: &'static str,
+    /// Kind as the cmk API spells it, and availability.
+    cluster: (&'static str, &'static str),
+    max_cfu: u64,
+    /// Name, quickstart, output format and tasks.
+    connectors: &'static [(&'static str, &'static str, &'static str, &'static str)],
+    /// A topic and what its Tableflow entry holds, as JSON text.
+    tableflow: &'static [(&'static str, &'static str)],
+    snowflake_tables: &'static [&'static str],
 }
 
 /// `text` with `from` (which must be there) replaced by `to`.
@@ -132,6 +148,23 @@ fn two_quickstarts(to: &'static str) -> Example {
             vec!["orders_large", "stock_trades_with_totals"],
         ),
         new: (both.clone(), both),
+        settings: Settings {
+            stack: "two_quickstarts",
+            governance: "ESSENTIALS",
+            cluster: ("Standard", "SINGLE_ZONE"),
+            max_cfu: 10,
+            connectors: &[
+                ("SampleSourceConnector", "STOCK_TRADES", "AVRO", "1"),
+                ("OrdersSourceConnector", "ORDERS", "JSON_SR", "1"),
+            ],
+            tableflow: &[("orders", "\"table_formats\":[\"ICEBERG\"]")],
+            snowflake_tables: &[
+                "orders",
+                "orders_large",
+                "stock_trades",
+                "stock_trades_with_totals",
+            ],
+        },
     }
 }
 
@@ -182,6 +215,19 @@ fn another_region() -> Example {
         changes: changes.iter().map(|c| c.to_string()).collect(),
         gone: (vec!["searches", "user_pageviews"], vec!["searches"]),
         new: (both.clone(), both),
+        settings: Settings {
+            stack: "kickstart_eu",
+            governance: "ADVANCED",
+            cluster: ("Enterprise", "MULTI_ZONE"),
+            max_cfu: 20,
+            connectors: &[("PageviewsSourceConnector", "PAGEVIEWS", "PROTOBUF", "2")],
+            tableflow: &[
+                ("pageviews", "\"retention_ms\":\"172800000\""),
+                ("pageviews", "\"error_handling\":{\"mode\":\"SKIP\"}"),
+                ("user_pageviews", "\"retention_ms\":\"86400000\""),
+            ],
+            snowflake_tables: &["page_views", "searches"],
+        },
     }
 }
 
@@ -226,6 +272,7 @@ fn run(example: &Example) {
             );
         }
     }
+    assert_settings(example, &made);
     holds(&made, &example.gone, true, "after the first create");
     holds(&made, &example.new, false, "after the first create");
 
@@ -275,6 +322,81 @@ fn run(example: &Example) {
         &pristine,
         &format!("after deleting {}", example.file),
     );
+}
+
+/// Each setting of the file reached the cloud that holds it.
+fn assert_settings(example: &Example, census: &Census) {
+    let s = &example.settings;
+    let base = &emulators().url;
+    let read = |path: &str| {
+        let (status, body) =
+            census::get(base, path, clouds::CONFLUENT_KEY, clouds::CONFLUENT_SECRET);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    };
+    let envs = read("/org/v2/environments");
+    let env = (envs["data"].as_array().unwrap().iter())
+        .find(|e| e["display_name"] == s.stack)
+        .unwrap_or_else(|| panic!("no environment {} in {envs}", s.stack));
+    assert_eq!(
+        env["stream_governance_config"]["package"], s.governance,
+        "{env}"
+    );
+    let id = env["id"].as_str().unwrap();
+    let clusters = read(&format!("/cmk/v2/clusters?environment={id}"));
+    let cluster = &clusters["data"][0]["spec"];
+    assert_eq!(
+        (
+            &cluster["config"]["kind"],
+            &cluster["availability"],
+            &cluster["region"]
+        ),
+        (
+            &s.cluster.0.into(),
+            &s.cluster.1.into(),
+            &example.region.into()
+        ),
+        "{cluster}"
+    );
+    let pools = read(&format!("/fcpm/v2/compute-pools?environment={id}"));
+    let pool = &pools["data"][0]["spec"];
+    assert_eq!(
+        (&pool["max_cfu"], &pool["region"]),
+        (&s.max_cfu.into(), &example.region.into()),
+        "{pool}"
+    );
+    let lkc = clusters["data"][0]["id"].as_str().unwrap();
+    for (name, quickstart, format, tasks) in s.connectors {
+        let path = format!("/connect/v1/environments/{id}/clusters/{lkc}/connectors/{name}");
+        let config = &read(&path)["config"];
+        assert_eq!(
+            (
+                &config["quickstart"],
+                &config["output.data.format"],
+                &config["tasks.max"]
+            ),
+            (&(*quickstart).into(), &(*format).into(), &(*tasks).into()),
+            "{config}"
+        );
+    }
+    let tableflow = &census["confluent tableflow topics"];
+    for (topic, holds) in s.tableflow {
+        let named = format!("\"display_name\":\"{topic}\"");
+        let entry = tableflow.iter().find(|t| t.contains(&named));
+        assert!(
+            entry.is_some_and(|e| e.contains(holds)),
+            "Tableflow on {topic} holds {holds}: {entry:?}"
+        );
+    }
+    let snowflake: Vec<&str> = (census["snowflake IcebergTable"].iter())
+        .filter_map(|t| t.rsplit('.').next())
+        .collect();
+    for table in s.snowflake_tables {
+        assert!(
+            snowflake.contains(&table.to_ascii_uppercase().as_str()),
+            "{table} in {snowflake:?}"
+        );
+    }
 }
 
 /// The stand-ins' own region, and the example's if it names another.
