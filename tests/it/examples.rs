@@ -478,3 +478,32 @@ fn another_region_lives_through_create_edit_and_delete() {
 fn renaming_the_first_tableflow_topic_plans_only_that_rename() {
     run(&two_quickstarts("big_orders"));
 }
+
+/// Every stack file in examples/stacks is valid as shipped, and has its end-to-end test above: a
+/// new example without one fails here.
+#[test]
+fn every_example_is_valid_and_run_end_to_end() {
+    let mut files: Vec<String> = std::fs::read_dir(EXAMPLES)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".toml"))
+        .collect();
+    files.sort();
+    let tested = [another_region().file, two_quickstarts("orders_big").file];
+    assert_eq!(
+        files, tested,
+        "the examples and the examples run end to end"
+    );
+    for file in files {
+        let path = format!("{EXAMPLES}/{file}");
+        let (run, _) = Test::new()
+            .args(["validate", path.as_str()])
+            .status(0)
+            .run();
+        assert!(
+            run.stdout.starts_with(&format!("{path}: valid (")),
+            "{}",
+            run.stdout
+        );
+    }
+}
