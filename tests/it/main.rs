@@ -11,6 +11,7 @@ mod conformance;
 mod contract;
 mod deploy_sh;
 mod engine;
+mod examples;
 mod faults;
 mod forget;
 mod graph;

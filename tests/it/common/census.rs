@@ -56,8 +56,14 @@ pub fn shared() -> Census {
 
 /// The census of the Confluent emulator at `confluent`, the Snowflake registry, and moto.
 pub fn take(confluent: &str, snowflake: &Snowflake) -> Census {
+    take_in(confluent, snowflake, &[clouds::REGION])
+}
+
+/// [`take`], reading moto's regional services (Secrets Manager, Glue) in each of `regions`: a
+/// stack in another region keeps its secrets, and so the keys the census reads with, there.
+pub fn take_in(confluent: &str, snowflake: &Snowflake, regions: &[&str]) -> Census {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (mut census, credentials) = runtime.block_on(moto());
+    let (mut census, credentials) = runtime.block_on(moto(regions));
     census.extend(confluent_census(confluent, &credentials));
     for kind in [
         Kind::Warehouse,
@@ -85,7 +91,7 @@ pub fn take(confluent: &str, snowflake: &Snowflake) -> Census {
 
 /// A plain GET with basic credentials: status and JSON body. Injected throttling and server
 /// errors are waited out; anything else is the answer.
-fn get(base: &str, path: &str, user: &str, password: &str) -> (u16, Value) {
+pub fn get(base: &str, path: &str, user: &str, password: &str) -> (u16, Value) {
     let host = base.trim_start_matches("http://").trim_end_matches('/');
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     for _ in 0..20 {
@@ -226,12 +232,11 @@ fn connectors(base: &str, path: &str, cloud: &[(String, String)]) -> Vec<String>
 
 /// moto in full, and the credentials of every key the stack keeps there (so that the census can
 /// read what only a cluster's or Flink's own key may list).
-async fn moto() -> (Census, Vec<(String, String)>) {
+/// Regional kinds are named as before in the stand-ins' own region, and `... in <region>` in others.
+async fn moto(regions: &[&str]) -> (Census, Vec<(String, String)>) {
     let config = clouds::moto_sdk().await;
     let s3 = clouds::moto_s3().await;
     let iam = aws_sdk_iam::Client::new(&config);
-    let sm = aws_sdk_secretsmanager::Client::new(&config);
-    let glue = aws_sdk_glue::Client::new(&config);
     let mut out = Census::new();
     let sorted = |mut v: Vec<String>| {
         v.sort();
@@ -274,6 +279,32 @@ async fn moto() -> (Census, Vec<(String, String)>) {
     let users = iam.list_users().send().await.unwrap();
     let users = users.users().iter().map(|u| u.user_name().to_string());
     out.insert("aws users".into(), sorted(users.collect()));
+    let mut credentials = Vec::new();
+    for region in regions {
+        let config = clouds::moto_sdk_in(region).await;
+        let suffix = match *region {
+            clouds::REGION => String::new(),
+            other => format!(" in {other}"),
+        };
+        for (kind, items) in regional(&config, &mut credentials).await {
+            out.insert(format!("{kind}{suffix}"), items);
+        }
+    }
+    (out, credentials)
+}
+
+/// Glue and Secrets Manager in the region of `config`, adding the keys the secrets hold.
+async fn regional(
+    config: &aws_config::SdkConfig,
+    credentials: &mut Vec<(String, String)>,
+) -> Census {
+    let sm = aws_sdk_secretsmanager::Client::new(config);
+    let glue = aws_sdk_glue::Client::new(config);
+    let mut out = Census::new();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
     let (mut databases, mut tables) = (Vec::new(), Vec::new());
     for db in glue.get_databases().send().await.unwrap().database_list() {
         databases.push(db.name().to_string());
@@ -285,7 +316,6 @@ async fn moto() -> (Census, Vec<(String, String)>) {
     out.insert("aws glue databases".into(), sorted(databases));
     out.insert("aws glue tables".into(), sorted(tables));
     let mut names = Vec::new();
-    let mut credentials = Vec::new();
     for entry in sm.list_secrets().send().await.unwrap().secret_list() {
         let name = entry.name().unwrap_or_default().to_string();
         let value = sm.get_secret_value().secret_id(&name).send().await.unwrap();
@@ -302,7 +332,7 @@ async fn moto() -> (Census, Vec<(String, String)>) {
         names.push(name);
     }
     out.insert("aws secrets".into(), sorted(names));
-    (out, credentials)
+    out
 }
 
 /// The census once the stand-ins' background work (Tableflow writing and publishing its tables)

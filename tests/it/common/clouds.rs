@@ -259,11 +259,19 @@ pub fn stand_in_env() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The region the stand-ins' AWS profile and environment name.
+pub const REGION: &str = "us-east-1";
+
 /// The SDK configuration a test reads moto with (what the tool made there).
 pub async fn moto_sdk() -> aws_config::SdkConfig {
+    moto_sdk_in(REGION).await
+}
+
+/// The same, for what a stack in another region made there.
+pub async fn moto_sdk_in(region: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(moto())
-        .region(aws_config::Region::new("us-east-1"))
+        .region(aws_config::Region::new(region.to_string()))
         .credentials_provider(aws_sdk_iam::config::Credentials::new(
             "testing", "testing", None, None, "tests",
         ))
