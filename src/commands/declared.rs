@@ -29,6 +29,7 @@ impl Declared {
             file,
             aws_account: connected.map(Connected::account),
             region: connected.map(Connected::region),
+            state: doc,
         };
         let mut decls = stack::declare(&stack);
         let unknown = match doc {

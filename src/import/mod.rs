@@ -425,12 +425,7 @@ fn crn_kind(on: &confluent::Scope) -> &'static str {
 /// The nodes of the seed's stack (the default stack file) under these names.
 fn seed_decls(names: &Names) -> Vec<Decl> {
     let file = crate::config::Stackfile::default_stack();
-    stack::declare(&stack::Stack {
-        names,
-        file: &file,
-        aws_account: None,
-        region: None,
-    })
+    stack::declare(&stack::Stack::offline(names, &file))
 }
 
 #[cfg(test)]

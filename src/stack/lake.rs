@@ -209,9 +209,17 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
     // S4, S5: the external volume reads Tableflow's base path through A3 (ARN known in advance);
     // the catalog integration reads the Glue namespace named after the Kafka cluster.
     let snowflake_arn = crate::aws::role_arn(s.account(), &n.snowflake_role());
+    // Every Tableflow topic of the cluster shares the base path; the volume reads it from one
+    // that already runs where there is one, so that adding, renaming or removing another topic
+    // leaves the volume (and what depends on it) alone.
+    let running = |t: &Ref<crate::confluent::kinds::TableflowTopic>| {
+        s.state.is_some_and(|state| state.is_ready(t))
+    };
     let base = streaming
         .tableflow
-        .first()
+        .iter()
+        .find(|(_, t, _)| running(t))
+        .or(streaming.tableflow.first())
         .map_or_else(|| Ref::new("confluent.tableflow"), |(_, t, _)| t.any());
     let volume = d.add(
         VOLUME,

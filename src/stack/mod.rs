@@ -21,6 +21,7 @@ pub use spec::{Cloud, Spec};
 
 use crate::config::Stackfile;
 use crate::engine::{Graph, GraphError};
+use crate::state::StateDoc;
 
 /// What the declaration is built from: the file, the names derived from the stack name, and
 /// what only the clouds can say (the AWS account and region), where known.
@@ -29,6 +30,8 @@ pub struct Stack<'a> {
     pub file: &'a Stackfile,
     pub aws_account: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// What exists already, where known: some choices keep to what was made (see `lake`).
+    pub state: Option<&'a StateDoc>,
 }
 
 impl<'a> Stack<'a> {
@@ -39,6 +42,7 @@ impl<'a> Stack<'a> {
             file,
             aws_account: None,
             region: None,
+            state: None,
         }
     }
 

@@ -457,8 +457,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-// The renames keep the Tableflow topic that sorts first: the external volume reads its base
-// path from that one (src/stack/lake.rs), and renaming it is the ignored test below.
 #[test]
 fn two_quickstarts_lives_through_create_edit_and_delete() {
     run(&two_quickstarts("orders_big"));
@@ -469,12 +467,9 @@ fn another_region_lives_through_create_edit_and_delete() {
     run(&another_region());
 }
 
+/// The external volume reads the base path all Tableflow topics share from one of them: renaming
+/// the one that sorts first must not make the volume, and all that depends on it, look new.
 #[test]
-#[ignore = "src bug: the external volume depends on whichever Tableflow topic sorts first \
-            (src/stack/lake.rs), and plan takes a node whose dependency is to be created as \
-            to be created too (src/engine/run.rs, plan_node); renaming that topic makes plan \
-            list the volume, its grant, the trust policy and every Iceberg table as create, \
-            which create then finds unchanged"]
 fn renaming_the_first_tableflow_topic_plans_only_that_rename() {
     run(&two_quickstarts("big_orders"));
 }
