@@ -1,9 +1,11 @@
 //! One harness for every test that runs the binary: a clean environment in a fresh directory,
 //! and a builder that checks exit status, stdout and stderr together, with ids and times redacted.
+//! Tests that drive the engine without the binary share one [`context::Context`] instead.
 
 pub mod capture;
 pub mod census;
 pub mod clouds;
+pub mod context;
 pub mod stand_in;
 
 use std::path::{Path, PathBuf};
