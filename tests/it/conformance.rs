@@ -17,7 +17,6 @@ use crate::contract::{ROUTES, start_prisms};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -26,8 +25,6 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use common::clouds::OwnEmulators;
 use common::{FULL, Test};
-use local_cloud::FaultConfig;
-use local_cloud::confluent::Delays;
 use serde_json::Value;
 
 /// What the real service does outside its spec, each with its evidence (fixtures are under
@@ -279,11 +276,7 @@ fn excepted(e: &Exchange, v: &Violation) -> Option<&'static Exception> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_create_plan_and_delete_conforms_to_the_official_specs_both_ways() {
     // Propagation and deleting phases on, as in every other test of the stack.
-    let own = OwnEmulators::start(
-        Delays::uniform(Duration::from_millis(100)),
-        FaultConfig::default(),
-    )
-    .await;
+    let own = OwnEmulators::fresh().await;
     let upstream = own.cloud.url();
     let (_guard, proxies) =
         tokio::task::spawn_blocking(move || start_prisms("proxy", Some(&upstream)))
@@ -300,21 +293,19 @@ async fn a_full_create_plan_and_delete_conforms_to_the_official_specs_both_ways(
     let app = Router::new().fallback(forward).with_state(routing.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let mut env: Vec<(&str, String)> = own
-        .env()
-        .into_iter()
-        .filter(|(k, _)| *k != "CONFLUENT_CLOUD_ENDPOINT")
-        .collect();
-    env.push(("CONFLUENT_CLOUD_ENDPOINT", me));
+    // The tool reaches Confluent through the spec-checking proxies, the rest directly.
+    let env = own.env();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     let outcomes = tokio::task::spawn_blocking(move || {
         ["create", "plan", "delete"].map(|command| {
-            let mut t = Test::new().in_dir(&path).args([command]).args(FULL);
-            for (k, v) in &env {
-                t = t.env(k, v);
-            }
-            let (run, _) = t.run();
+            let (run, _) = Test::new()
+                .in_dir(&path)
+                .envs(env.clone())
+                .env("CONFLUENT_CLOUD_ENDPOINT", &me)
+                .args([command])
+                .args(FULL)
+                .run();
             (command, run.status, run.stderr)
         })
     })

@@ -32,12 +32,9 @@ fn faults(seed: u64, lost_answer_rate: f64) -> FaultConfig {
 async fn run(env: Vec<(&'static str, String)>, dir: Option<std::path::PathBuf>, command: &str) {
     let command = command.to_string();
     tokio::task::spawn_blocking(move || {
-        let mut t = Test::new().args([command.as_str()]).args(FULL);
+        let mut t = Test::new().envs(env).args([command.as_str()]).args(FULL);
         if let Some(d) = &dir {
             t = t.in_dir(d);
-        }
-        for (k, v) in &env {
-            t = t.env(k, v);
         }
         let (_, dir) = t.status(0).run();
         dir

@@ -5,7 +5,7 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -14,6 +14,8 @@ use local_cloud::confluent::{self, ConfluentConfig, Delays};
 use local_cloud::snowflake::{self, Snowflake, SnowflakeConfig};
 use local_cloud::{FaultConfig, LocalCloud};
 use secrecy::{ExposeSecret as _, SecretString};
+
+use super::{FULL, Run, Test};
 
 pub const CONFLUENT_KEY: &str = "CKEY123";
 pub const CONFLUENT_SECRET: &str = "cloud-secret-do-not-print";
@@ -129,8 +131,7 @@ pub fn emulators() -> &'static Emulators {
     static EMULATORS: OnceLock<Emulators> = OnceLock::new();
     EMULATORS.get_or_init(|| {
         serve_for_good(|| async {
-            let delays = Delays::uniform(Duration::from_millis(100));
-            let own = OwnEmulators::start(delays, FaultConfig::default()).await;
+            let own = OwnEmulators::fresh().await;
             let shared = Emulators {
                 url: own.cloud.url(),
                 admin_key_file: own.admin_key_file.path().to_path_buf(),
@@ -154,7 +155,18 @@ pub struct OwnEmulators {
     pub snowflake: Snowflake,
 }
 
+/// How long the Confluent emulator takes to provision, propagate and delete, unless a test is
+/// about it: long enough that the tool must wait, short enough for a whole stack in seconds.
+pub fn delays() -> Delays {
+    Delays::uniform(Duration::from_millis(100))
+}
+
 impl OwnEmulators {
+    /// With the usual delays and no faults.
+    pub async fn fresh() -> OwnEmulators {
+        OwnEmulators::start(delays(), FaultConfig::default()).await
+    }
+
     pub async fn start(delays: Delays, faults: FaultConfig) -> OwnEmulators {
         OwnEmulators::serve(delays, faults, true).await
     }
@@ -188,6 +200,17 @@ impl OwnEmulators {
             admin_pem: admin.private_pem,
             snowflake,
         }
+    }
+
+    /// The binary's `command` on the whole stack against these emulators, in `dir` (another
+    /// run's, to share its state) or a fresh directory; it must succeed.
+    pub async fn run(&self, command: &str, dir: Option<&Path>) -> (Run, tempfile::TempDir) {
+        let mut test = Test::new().envs(self.env()).args([command]).args(FULL);
+        if let Some(dir) = dir {
+            test = test.in_dir(dir);
+        }
+        let done = format!("{command} done");
+        test.status(0).stderr_has(&done).run_async().await
     }
 
     /// The variables that point the binary at these emulators instead of the shared ones.

@@ -19,7 +19,6 @@ use kickstart::snowflake::{self, Admin, MemoryStore, SecretStore, Snowflake, Sno
 use kickstart::stack::{self, ByCloud, DEFAULT_STACK, Names};
 use kickstart::state::{FileStore, StateDoc};
 use kickstart::vault::Vault;
-use local_cloud::confluent::Delays;
 use local_cloud::{FaultConfig, LocalCloud};
 
 use super::clouds::{self, CONFLUENT_KEY, CONFLUENT_SECRET, OwnEmulators};
@@ -88,12 +87,7 @@ impl Setup {
     }
 
     pub async fn start(self) -> Context {
-        let own = OwnEmulators::serve(
-            Delays::uniform(Duration::from_millis(100)),
-            self.faults,
-            self.customer_aws,
-        )
-        .await;
+        let own = OwnEmulators::serve(clouds::delays(), self.faults, self.customer_aws).await;
         let clock = Arc::new(TestClock::new(jiff::Timestamp::now()));
         let vault = Arc::new(Vault::default());
         let retry = RetryPolicy {

@@ -124,6 +124,16 @@ impl Test {
         self
     }
 
+    /// Several variables at once, such as [`clouds::OwnEmulators::env`]; a later one wins.
+    pub fn envs<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.env
+            .extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
     pub fn status(mut self, code: i32) -> Self {
         self.status = Some(code);
         self
