@@ -127,17 +127,7 @@ async fn every_snowflake_object_is_created_described_adopted_and_dropped() {
         );
     }
 
-    // A second create changes nothing: only reads reach the emulator.
-    w.cloud.journal.clear();
-    let again = w.engine(&ledger).create().await;
-    assert!(again.ok(), "{:?}", again.failures);
-    let live = w.graph.nodes().iter().filter(|n| !n.retired).count();
-    assert_eq!(again.count(Outcome::Unchanged), live);
-    assert!(
-        w.cloud.journal.calls().is_empty(),
-        "{:?}",
-        w.cloud.journal.calls()
-    );
+    w.create_again_only_reads(&ledger).await;
 
     let gone = w.engine(&ledger).delete().await;
     assert!(gone.ok(), "{:?}", gone.failures);

@@ -12,7 +12,7 @@ use kickstart::clock::TestClock;
 use kickstart::config::Stackfile;
 use kickstart::confluent::{self, Confluent, ConfluentProvider};
 use kickstart::engine::{
-    Engine, Graph, Ledger, MemorySink, Options, PollPolicy, Record, RetryPolicy, Silent,
+    Engine, Graph, Ledger, MemorySink, Options, Outcome, PollPolicy, Record, RetryPolicy, Silent,
 };
 use kickstart::settings::Rotation;
 use kickstart::snowflake::{self, Admin, MemoryStore, SecretStore, Snowflake, SnowflakeProvider};
@@ -234,6 +234,19 @@ impl Context {
             ..Options::default()
         };
         Engine::new(&self.graph, ledger, &Silent, options)
+    }
+
+    /// A second `create` after a complete one: every live node is found unchanged and no
+    /// mutating call reaches the emulators.
+    pub async fn create_again_only_reads(&self, ledger: &Ledger) {
+        self.cloud.journal.clear();
+        let again = self.engine(ledger).create().await;
+        assert!(again.ok(), "{:?}", again.failures);
+        let live = self.graph.nodes().iter().filter(|n| !n.retired).count();
+        let outcomes = &again.outcomes;
+        assert_eq!(again.count(Outcome::Unchanged), live, "{outcomes:?}");
+        let calls = self.cloud.journal.calls();
+        assert!(calls.is_empty(), "mutating calls on a re-run: {calls:?}");
     }
 
     /// A fresh state kept in memory.

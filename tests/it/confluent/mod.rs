@@ -100,20 +100,7 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
     assert_eq!(statement.id, "stock_trades_with_totals");
 
     // A second create only reads.
-    w.cloud.journal.clear();
-    let again = w.engine(&ledger).create().await;
-    assert!(again.ok(), "{:?}", again.failures);
-    assert_eq!(
-        again.count(Outcome::Unchanged),
-        w.graph.nodes().iter().filter(|n| !n.retired).count(),
-        "{:?}",
-        again.outcomes
-    );
-    assert!(
-        w.cloud.journal.calls().is_empty(),
-        "mutating calls on a re-run: {:?}",
-        w.cloud.journal.calls()
-    );
+    w.create_again_only_reads(&ledger).await;
 
     // Delete leaves nothing of the stack, and deletes each thing itself rather than leaving it
     // to a cascade.
