@@ -6,6 +6,8 @@
 
 use crate::common;
 
+use common::Test;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -145,7 +147,10 @@ fn property(result: &Value, value_column: &str, name: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn after_create_the_stacks_show_and_describe_read_back_through_the_official_driver() {
     let own = OwnEmulators::fresh().await;
-    let (_, dir) = own.run("create", None).await;
+    let (_, dir) = Test::new()
+        .envs(own.env())
+        .whole_stack("create", None)
+        .await;
 
     let n = Names::new(DEFAULT_STACK);
     let (db, schema, user) = (n.upper("DATABASE"), n.upper("SCHEMA"), n.upper("USER"));
@@ -329,6 +334,9 @@ async fn after_create_the_stacks_show_and_describe_read_back_through_the_officia
         ("created_on".into(), "TIMESTAMP_LTZ".into())
     );
 
-    own.run("delete", Some(dir.path())).await;
+    Test::new()
+        .envs(own.env())
+        .whole_stack("delete", Some(dir.path()))
+        .await;
     own.cloud.stop().await;
 }

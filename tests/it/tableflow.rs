@@ -5,6 +5,8 @@
 
 use crate::common;
 
+use common::Test;
+
 use std::time::Duration;
 
 use common::clouds::{self, OwnEmulators};
@@ -19,7 +21,10 @@ async fn an_iceberg_table_waits_for_tableflow_to_publish_it_to_glue() {
         ..clouds::delays()
     };
     let own = OwnEmulators::start(delays, FaultConfig::default()).await;
-    let (run, dir) = own.run("create", None).await;
+    let (run, dir) = Test::new()
+        .envs(own.env())
+        .whole_stack("create", None)
+        .await;
     for table in ["stock_trades", "stock_trades_with_totals"] {
         let waited = format!(
             "waiting for S6 Iceberg table {table} (waiting for Tableflow to publish the table to Glue)"
@@ -44,5 +49,8 @@ async fn an_iceberg_table_waits_for_tableflow_to_publish_it_to_glue() {
         refused.iter().all(|(_, code)| code == "004109"),
         "{refused:?}"
     );
-    own.run("delete", Some(dir.path())).await;
+    Test::new()
+        .envs(own.env())
+        .whole_stack("delete", Some(dir.path()))
+        .await;
 }

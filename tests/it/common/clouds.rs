@@ -5,7 +5,7 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -14,8 +14,6 @@ use local_cloud::confluent::{self, ConfluentConfig, Delays};
 use local_cloud::snowflake::{self, Snowflake, SnowflakeConfig};
 use local_cloud::{FaultConfig, LocalCloud};
 use secrecy::{ExposeSecret as _, SecretString};
-
-use super::{FULL, Run, Test};
 
 pub const CONFLUENT_KEY: &str = "CKEY123";
 pub const CONFLUENT_SECRET: &str = "cloud-secret-do-not-print";
@@ -200,17 +198,6 @@ impl OwnEmulators {
             admin_pem: admin.private_pem,
             snowflake,
         }
-    }
-
-    /// The binary's `command` on the whole stack against these emulators, in `dir` (another
-    /// run's, to share its state) or a fresh directory; it must succeed.
-    pub async fn run(&self, command: &str, dir: Option<&Path>) -> (Run, tempfile::TempDir) {
-        let mut test = Test::new().envs(self.env()).args([command]).args(FULL);
-        if let Some(dir) = dir {
-            test = test.in_dir(dir);
-        }
-        let done = format!("{command} done");
-        test.status(0).stderr_has(&done).run_async().await
     }
 
     /// The variables that point the binary at these emulators instead of the shared ones.

@@ -136,7 +136,7 @@ impl Setup {
         let (names, file) = (Names::new(&self.stack_name), Stackfile::default_stack());
         let stand_in = StandIn::new(self.recorded);
         let fresh = StateDoc::new(&self.stack_name);
-        let graph = graph_of(&names, &file, &stand_in, &confluent, &snowflake, &fresh);
+        let graph = stack_graph(&names, &file, &stand_in, &confluent, &snowflake, &fresh);
         Context {
             cloud: own.cloud,
             emulator: own.snowflake,
@@ -154,7 +154,7 @@ impl Setup {
 }
 
 /// The stack file's graph with what `state` records beyond it, retired, as `create` builds it.
-fn graph_of(
+fn stack_graph(
     names: &Names,
     file: &Stackfile,
     stand_in: &StandIn,
@@ -211,8 +211,8 @@ impl Context {
     }
 
     /// Rebuilds the graph with what `state` records beyond the stack, retired, as `create` does.
-    pub fn take_in(&mut self, state: &StateDoc) {
-        self.graph = graph_of(
+    pub fn include_retired(&mut self, state: &StateDoc) {
+        self.graph = stack_graph(
             &self.names,
             &self.file,
             &self.stand_in,

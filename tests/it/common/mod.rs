@@ -156,6 +156,17 @@ impl Test {
         self
     }
 
+    /// `command` on the whole stack (the [`FULL`] flags), in `dir` (another run's, to share its
+    /// state) or a fresh directory, from an async test; it must succeed.
+    pub async fn whole_stack(self, command: &str, dir: Option<&Path>) -> (Run, tempfile::TempDir) {
+        let mut test = self.args([command]).args(FULL);
+        if let Some(dir) = dir {
+            test = test.in_dir(dir);
+        }
+        let done = format!("{command} done");
+        test.status(0).stderr_has(&done).run_async().await
+    }
+
     /// [`Test::run`] from an async test, on a thread that may block.
     pub async fn run_async(self) -> (Run, tempfile::TempDir) {
         tokio::task::spawn_blocking(move || self.run())

@@ -76,7 +76,7 @@ async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_cr
     }
     assert_eq!(count(&w, "/iam/v2/api-keys").await, 7);
     // What the state records and the stack no longer declares joins the graph, retired.
-    w.take_in(&ledger.snapshot().await);
+    w.include_retired(&ledger.snapshot().await);
 
     let plan = w.engine(&ledger).plan().await;
     assert!(plan.ok(), "{:?}", plan.failures);
