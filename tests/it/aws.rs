@@ -184,10 +184,7 @@ async fn secret_of(name: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() {
-    let (_, dir) =
-        tokio::task::spawn_blocking(|| Test::new().args(["create"]).args(FULL).status(0).run())
-            .await
-            .unwrap();
+    let (_, dir) = Test::new().whole_stack("create", None).await;
     let st = state(dir.path());
 
     // A1: the bucket, in the region.
@@ -364,14 +361,7 @@ async fn every_aws_node_reads_back_as_stack_md_says_and_delete_leaves_nothing() 
     }
 
     // Delete leaves nothing of the stack, the Glue database included.
-    let d = dir.path().to_path_buf();
-    Test::new()
-        .in_dir(&d)
-        .args(["delete"])
-        .args(FULL)
-        .status(0)
-        .run_async()
-        .await;
+    Test::new().whole_stack("delete", Some(dir.path())).await;
     let left = inventory().await;
     assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");
     let databases = glue.get_databases().send().await.unwrap();
@@ -399,14 +389,7 @@ async fn delete_after_a_create_that_failed_half_way_leaves_nothing() {
         !made["buckets"].is_empty() || !made["secrets"].is_empty(),
         "something was made before the failure: {made:?}"
     );
-    let d = dir.path().to_path_buf();
-    Test::new()
-        .in_dir(&d)
-        .args(["delete"])
-        .args(FULL)
-        .status(0)
-        .run_async()
-        .await;
+    Test::new().whole_stack("delete", Some(dir.path())).await;
     let left = inventory().await;
     assert!(left.values().all(Vec::is_empty), "left in moto: {left:?}");
 }
@@ -523,26 +506,14 @@ async fn the_snowflake_admin_connection_comes_from_its_secret_when_no_flags_give
         .await
         .unwrap();
     // The admin connection is not in the environment: only the secret can give it.
-    let run = |dir: Option<std::path::PathBuf>, command: &'static str| {
-        move || {
-            let mut test = Test::new();
-            if let Some(d) = &dir {
-                test = test.in_dir(d);
-            }
-            let test = test
-                .args([command])
-                .args(FULL)
-                .without("SNOWFLAKE_ACCOUNT")
-                .without("SNOWFLAKE_USER");
-            test.without("SNOWFLAKE_PRIVATE_KEY_FILE").status(0).run()
-        }
+    let test = || {
+        Test::new()
+            .without("SNOWFLAKE_ACCOUNT")
+            .without("SNOWFLAKE_USER")
+            .without("SNOWFLAKE_PRIVATE_KEY_FILE")
     };
-    let (_, dir) = tokio::task::spawn_blocking(run(None, "create"))
-        .await
-        .unwrap();
+    let (_, dir) = test().whole_stack("create", None).await;
     let st = state(dir.path());
     assert!(st["nodes"]["snowflake.iceberg_table.stock_trades"].is_object());
-    tokio::task::spawn_blocking(run(Some(dir.path().to_path_buf()), "delete"))
-        .await
-        .unwrap();
+    test().whole_stack("delete", Some(dir.path())).await;
 }

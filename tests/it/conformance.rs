@@ -13,21 +13,16 @@
 //! hands out the router's (`X-Forwarded-Host`), so those calls are checked too.
 
 use crate::common;
-use crate::contract::{ROUTES, start_prisms};
+use crate::contract::{ROUTES, Routing, route, start_prisms};
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use common::clouds::OwnEmulators;
 use common::{FULL, Test};
-use local_cloud::FaultConfig;
-use local_cloud::confluent::Delays;
 use serde_json::Value;
 
 /// What the real service does outside its spec, each with its evidence (fixtures are under
@@ -113,14 +108,6 @@ impl Exchange {
     }
 }
 
-#[derive(Clone)]
-struct Routing {
-    proxies: Arc<BTreeMap<&'static str, String>>,
-    http: reqwest::Client,
-    seen: Arc<Mutex<Vec<Exchange>>>,
-    me: String,
-}
-
 /// Prism's verdict on one exchange: its own error answer (422 for a request, 500 for a response
 /// under `--errors`, 401 for missing credentials) and the `sl-violations` header it adds.
 fn violations(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Vec<Violation> {
@@ -190,14 +177,15 @@ fn violations(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Vec<Violatio
 }
 
 async fn forward(
-    State(r): State<Routing>,
+    State(r): State<Routing<Exchange>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let Some((_, file)) = ROUTES.iter().find(|(prefix, _)| path.starts_with(prefix)) else {
+    let request = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(req) = r.onward(&method, &uri, &headers, body) else {
         r.seen.lock().unwrap().push(Exchange {
             method: method.to_string(),
             path,
@@ -212,20 +200,8 @@ async fn forward(
         });
         return StatusCode::NOT_FOUND.into_response();
     };
-    let url = format!(
-        "{}{}",
-        r.proxies[file],
-        uri.path_and_query().map(|p| p.as_str()).unwrap_or("")
-    );
-    let request = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let mut req = r.http.request(method.clone(), url).body(body);
-    for (name, value) in &headers {
-        if name != "host" {
-            req = req.header(name, value);
-        }
-    }
     // Prism drops `Host`; the emulator learns the address its caller used from this instead.
-    req = req.header("x-forwarded-host", r.me.trim_start_matches("http://"));
+    let req = req.header("x-forwarded-host", r.me.trim_start_matches("http://"));
     let answer = req.send().await.unwrap();
     let status = answer.status();
     let answer_headers = answer.headers().clone();
@@ -279,49 +255,34 @@ fn excepted(e: &Exchange, v: &Violation) -> Option<&'static Exception> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_create_plan_and_delete_conforms_to_the_official_specs_both_ways() {
     // Propagation and deleting phases on, as in every other test of the stack.
-    let own = OwnEmulators::start(
-        Delays::uniform(Duration::from_millis(100)),
-        FaultConfig::default(),
-    )
-    .await;
+    let own = OwnEmulators::fresh().await;
     let upstream = own.cloud.url();
     let (_guard, proxies) =
         tokio::task::spawn_blocking(move || start_prisms("proxy", Some(&upstream)))
             .await
             .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let me = format!("http://{}", listener.local_addr().unwrap());
-    let routing = Routing {
-        proxies: Arc::new(proxies),
-        http: reqwest::Client::new(),
-        seen: Arc::default(),
-        me: me.clone(),
-    };
-    let app = Router::new().fallback(forward).with_state(routing.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (me, seen) = route(proxies, forward).await;
 
-    let mut env: Vec<(&str, String)> = own
-        .env()
-        .into_iter()
-        .filter(|(k, _)| *k != "CONFLUENT_CLOUD_ENDPOINT")
-        .collect();
-    env.push(("CONFLUENT_CLOUD_ENDPOINT", me));
+    // The tool reaches Confluent through the spec-checking proxies, the rest directly.
+    let env = own.env();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     let outcomes = tokio::task::spawn_blocking(move || {
         ["create", "plan", "delete"].map(|command| {
-            let mut t = Test::new().in_dir(&path).args([command]).args(FULL);
-            for (k, v) in &env {
-                t = t.env(k, v);
-            }
-            let (run, _) = t.run();
+            let (run, _) = Test::new()
+                .in_dir(&path)
+                .envs(env.clone())
+                .env("CONFLUENT_CLOUD_ENDPOINT", &me)
+                .args([command])
+                .args(FULL)
+                .run();
             (command, run.status, run.stderr)
         })
     })
     .await
     .unwrap();
 
-    let seen = routing.seen.lock().unwrap().clone();
+    let seen = seen.lock().unwrap().clone();
     let mut report = Vec::new();
     let mut excused: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &seen {

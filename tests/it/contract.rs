@@ -123,23 +123,87 @@ fn specs_and_prism() -> (PathBuf, String) {
 /// those violations are only what the real service takes outside its spec (see conformance.rs).
 type Seen = (String, String, u16, String, bool);
 
-#[derive(Clone)]
-struct Routing {
-    prisms: Arc<BTreeMap<&'static str, String>>,
-    http: reqwest::Client,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    me: String,
+/// What a router in front of the Prisms shares: one Prism's address per spec file, what it has
+/// seen so far, and its own address (which the emulator hands out as an endpoint).
+pub struct Routing<T> {
+    pub prisms: Arc<BTreeMap<&'static str, String>>,
+    pub http: reqwest::Client,
+    pub seen: Arc<Mutex<Vec<T>>>,
+    pub me: String,
+}
+
+impl<T> Clone for Routing<T> {
+    fn clone(&self) -> Self {
+        Routing {
+            prisms: self.prisms.clone(),
+            http: self.http.clone(),
+            seen: self.seen.clone(),
+            me: self.me.clone(),
+        }
+    }
+}
+
+impl<T> Routing<T> {
+    /// The request as it goes on to the Prism of its path's spec, without the `Host` it came
+    /// with; `None` when no spec serves the path.
+    pub fn onward(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Option<reqwest::RequestBuilder> {
+        let path = uri.path();
+        let (_, file) = ROUTES.iter().find(|(prefix, _)| path.starts_with(prefix))?;
+        let url = format!(
+            "{}{}",
+            self.prisms[file],
+            uri.path_and_query().map(|p| p.as_str()).unwrap_or("")
+        );
+        let mut req = self.http.request(method.clone(), url).body(body);
+        for (name, value) in headers {
+            if name != "host" {
+                req = req.header(name, value);
+            }
+        }
+        Some(req)
+    }
+}
+
+/// Serves `forward` in front of `prisms` on a free loopback port for the rest of the test; gives
+/// back its address and what it will have seen.
+pub async fn route<T, H, M>(
+    prisms: BTreeMap<&'static str, String>,
+    forward: H,
+) -> (String, Arc<Mutex<Vec<T>>>)
+where
+    T: Send + 'static,
+    H: axum::handler::Handler<M, Routing<T>>,
+    M: 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let me = format!("http://{}", listener.local_addr().unwrap());
+    let routing = Routing {
+        prisms: Arc::new(prisms),
+        http: reqwest::Client::new(),
+        seen: Arc::default(),
+        me: me.clone(),
+    };
+    let seen = routing.seen.clone();
+    let app = Router::new().fallback(forward).with_state(routing);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (me, seen)
 }
 
 async fn forward(
-    State(r): State<Routing>,
+    State(r): State<Routing<Seen>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let Some((_, file)) = ROUTES.iter().find(|(prefix, _)| path.starts_with(prefix)) else {
+    let Some(req) = r.onward(&method, &uri, &headers, body.clone()) else {
         r.seen.lock().unwrap().push((
             method.to_string(),
             path,
@@ -149,17 +213,6 @@ async fn forward(
         ));
         return StatusCode::NOT_FOUND.into_response();
     };
-    let url = format!(
-        "{}{}",
-        r.prisms[file],
-        uri.path_and_query().map(|p| p.as_str()).unwrap_or("")
-    );
-    let mut req = r.http.request(method.clone(), url).body(body.clone());
-    for (name, value) in &headers {
-        if name != "host" {
-            req = req.header(name, value);
-        }
-    }
     let answer = req.send().await.unwrap();
     let status = answer.status().as_u16();
     let answer_headers = answer.headers().clone();
@@ -252,16 +305,7 @@ async fn every_client_request_matches_the_official_specs() {
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let me = format!("http://{}", listener.local_addr().unwrap());
-    let routing = Routing {
-        prisms: Arc::new(prisms),
-        http: reqwest::Client::new(),
-        seen: Arc::default(),
-        me: me.clone(),
-    };
-    let app = Router::new().fallback(forward).with_state(routing.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (me, seen) = route(prisms, forward).await;
 
     let vault = Arc::new(Vault::default());
     vault.put("KEYABC", "key-secret".to_string().into());
@@ -309,7 +353,7 @@ async fn every_client_request_matches_the_official_specs() {
         let _ = node.delete(&inputs, &made).await;
     }
 
-    let seen = routing.seen.lock().unwrap().clone();
+    let seen = seen.lock().unwrap().clone();
     let methods: std::collections::BTreeSet<&str> =
         seen.iter().map(|(m, _, _, _, _)| m.as_str()).collect();
     assert!(

@@ -9,9 +9,9 @@ use crate::common;
 
 use std::time::Duration;
 
+use common::Test;
 use common::census::{self, Census};
 use common::clouds::{self, OwnEmulators};
-use common::{FULL, Test};
 use local_cloud::confluent::Delays;
 use local_cloud::snowflake::Snowflake;
 use local_cloud::{FaultConfig, LocalCloud, aws_proxy};
@@ -26,24 +26,6 @@ fn faults(seed: u64, lost_answer_rate: f64) -> FaultConfig {
         seed,
         ..FaultConfig::default()
     }
-}
-
-/// Runs the binary with these variables and the stand-ins' (its own emulators over the shared).
-async fn run(env: Vec<(&'static str, String)>, dir: Option<std::path::PathBuf>, command: &str) {
-    let command = command.to_string();
-    tokio::task::spawn_blocking(move || {
-        let mut t = Test::new().args([command.as_str()]).args(FULL);
-        if let Some(d) = &dir {
-            t = t.in_dir(d);
-        }
-        for (k, v) in &env {
-            t = t.env(k, v);
-        }
-        let (_, dir) = t.status(0).run();
-        dir
-    })
-    .await
-    .unwrap();
 }
 
 async fn take(url: String, snowflake: Snowflake, expected: Option<census::Census>) -> Census {
@@ -81,8 +63,8 @@ async fn create_and_delete_succeed_in_20_runs_of_20_with_one_of_each_and_nothing
         let mut env = own.env();
         env.push(("AWS_ENDPOINT_URL", proxy.url()));
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        run(env.clone(), Some(path.clone()), "create").await;
+        let with_faults = || Test::new().envs(env.clone());
+        with_faults().whole_stack("create", Some(dir.path())).await;
         let made = take(url.clone(), sf.clone(), one_of_each.clone()).await;
         match &one_of_each {
             None => one_of_each = Some(made),
@@ -93,7 +75,7 @@ async fn create_and_delete_succeed_in_20_runs_of_20_with_one_of_each_and_nothing
                 lost_answers(emulators, &proxy)
             ),
         }
-        run(env, Some(path), "delete").await;
+        with_faults().whole_stack("delete", Some(dir.path())).await;
         let left = take(url.clone(), sf.clone(), None).await;
         census::assert_back_to(&left, &pristine, &format!("after run {run_no}'s delete"));
         for journal in [&emulators.journal, &proxy.journal] {

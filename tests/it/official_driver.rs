@@ -6,16 +6,14 @@
 
 use crate::common;
 
+use common::Test;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::clouds::{OwnEmulators, SNOWFLAKE_ACCOUNT};
-use common::{FULL, Test};
 use kickstart::stack::{DEFAULT_STACK, Names};
-use local_cloud::FaultConfig;
-use local_cloud::confluent::Delays;
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
@@ -86,11 +84,7 @@ fn strings(v: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_official_python_driver_logs_in_with_the_key_pair_and_a_wrong_key_is_refused() {
-    let own = OwnEmulators::start(
-        Delays::uniform(Duration::from_millis(100)),
-        FaultConfig::default(),
-    )
-    .await;
+    let own = OwnEmulators::fresh().await;
     let admin_key = own.admin_key_file.path().to_path_buf();
     let answer = drive(&own, &admin_key, "SYSADMIN", &[]);
     assert_eq!(
@@ -152,21 +146,11 @@ fn property(result: &Value, value_column: &str, name: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_create_the_stacks_show_and_describe_read_back_through_the_official_driver() {
-    let own = OwnEmulators::start(
-        Delays::uniform(Duration::from_millis(100)),
-        FaultConfig::default(),
-    )
-    .await;
-    let env = own.env();
-    let (_, dir) = tokio::task::spawn_blocking(move || {
-        let mut t = Test::new().args(["create"]).args(FULL);
-        for (k, v) in &env {
-            t = t.env(k, v);
-        }
-        t.status(0).stderr_has("create done").run()
-    })
-    .await
-    .unwrap();
+    let own = OwnEmulators::fresh().await;
+    let (_, dir) = Test::new()
+        .envs(own.env())
+        .whole_stack("create", None)
+        .await;
 
     let n = Names::new(DEFAULT_STACK);
     let (db, schema, user) = (n.upper("DATABASE"), n.upper("SCHEMA"), n.upper("USER"));
@@ -350,15 +334,9 @@ async fn after_create_the_stacks_show_and_describe_read_back_through_the_officia
         ("created_on".into(), "TIMESTAMP_LTZ".into())
     );
 
-    let env = own.env();
-    tokio::task::spawn_blocking(move || {
-        let mut t = Test::new().in_dir(dir.path()).args(["delete"]).args(FULL);
-        for (k, v) in &env {
-            t = t.env(k, v);
-        }
-        t.status(0).run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .envs(own.env())
+        .whole_stack("delete", Some(dir.path()))
+        .await;
     own.cloud.stop().await;
 }

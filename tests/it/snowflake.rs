@@ -4,190 +4,75 @@
 
 use crate::common;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use common::capture::Captured;
-use common::stand_in::StandIn;
-use kickstart::clock::TestClock;
-use kickstart::engine::{
-    Engine, Graph, Ledger, MemorySink, Options, Outcome, PollPolicy, Record, RetryPolicy, Silent,
-};
-use kickstart::settings::Rotation;
-use kickstart::snowflake::{
-    self, Admin, KeyPair, MemoryStore, SecretStore, Snowflake, SnowflakeProvider,
-};
-use kickstart::stack::{self, ByCloud, DEFAULT_STACK, Names};
-use kickstart::state::{FileStore, StateDoc};
-use kickstart::vault::Vault;
-use local_cloud::snowflake::{self as emulator, Kind, SnowflakeConfig};
-use local_cloud::{FaultConfig, LocalCloud};
+use common::clouds::{SNOWFLAKE_ACCOUNT, SNOWFLAKE_IAM_USER as IAM_USER};
+use common::context::{Context, Setup};
+use kickstart::engine::{Outcome, Record};
+use kickstart::snowflake;
+use local_cloud::snowflake::Kind;
 use secrecy::{ExposeSecret as _, SecretString};
 
-const ACCOUNT: &str = "LOCALORG-ACCT1";
-const IAM_USER: &str = "arn:aws:iam::999999999999:user/snowflake-external";
 const KEY_PAIRS: &str = "aws.secret.snowflake_key_pairs";
 
-struct World {
-    cloud: LocalCloud,
-    emulator: emulator::Snowflake,
-    clock: Arc<TestClock>,
-    store: Arc<MemoryStore>,
-    sf: Arc<Snowflake>,
-    names: Names,
-    graph: Graph,
+/// Real Snowflake nodes; the Confluent stand-in records the cluster and the table's base path
+/// that the volume and the tables are made from.
+fn snowflake() -> Setup {
+    Context::snowflake()
+        .recorded("confluent.kafka_cluster", Record::new("lkc-abc12"))
+        .recorded(
+            "confluent.tableflow.stock_trades",
+            Record::new("stock_trades").with(
+                "base_path",
+                "s3://tableflow-kickstarter-0a1b/10011010/org/env-abc12/lkc-abc12/v1/",
+            ),
+        )
 }
 
-impl World {
-    async fn start(stack_name: &str) -> World {
-        World::with_aws(stack_name, None).await
-    }
+/// The key-pair secret the real A5 node wrote, as a document.
+async fn key_pairs(w: &Context) -> serde_json::Value {
+    let secret = w.store().read(&w.names.snowflake_secret()).await;
+    let secret = secret.unwrap().expect("the key-pair secret is written");
+    serde_json::from_str(secret.expose_secret()).unwrap()
+}
 
-    /// With `aws`, the emulator reads Iceberg tables from Glue in that (moto's) account.
-    async fn with_aws(stack_name: &str, aws: Option<&str>) -> World {
-        let admin_pair = KeyPair::generate().unwrap();
-        let mut emulator = emulator::Snowflake::new(SnowflakeConfig {
-            account: ACCOUNT.into(),
-            admin_user: "ADMIN".into(),
-            admin_public_key: admin_pair.public_body.clone(),
-            iam_user_arn: IAM_USER.into(),
-        });
-        if let Some(aws) = aws {
-            emulator = emulator.with_customer_aws(aws);
-        }
-        let addr = "127.0.0.1:0".parse().unwrap();
-        let cloud = LocalCloud::start(
-            addr,
-            FaultConfig::default(),
-            emulator::router(emulator.clone()),
-        )
+/// The service user's private key of `slot`, as the secret holds it.
+async fn private_key(w: &Context, slot: u8) -> SecretString {
+    use base64::Engine as _;
+    let doc = key_pairs(w).await;
+    let b64 = doc[format!("snowflake_rsa_private_key_{slot}_pem")]
+        .as_str()
+        .unwrap();
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    SecretString::from(String::from_utf8(pem).unwrap())
+}
+
+/// Logs in as the service user with `pem` through the real connector; `Err` carries the code.
+async fn login(w: &Context, pem: &SecretString) -> Result<String, String> {
+    let user = w.names.upper("USER");
+    let client = w
+        .sf()
+        .client(SNOWFLAKE_ACCOUNT, &user, pem, None)
+        .map_err(|e| e.to_string())?;
+    let session = client
+        .create_session()
+        .await
+        .map_err(|e| e.snowflake_message().unwrap_or("no message").to_string())?;
+    let rows: Vec<_> = session
+        .query("SELECT CURRENT_USER()")
+        .await
+        .unwrap()
+        .collect()
         .await
         .unwrap();
-        let clock = Arc::new(TestClock::new(jiff::Timestamp::now()));
-        let names = Names::new(stack_name);
-        let sf = Snowflake::new(snowflake::Settings {
-            admin: Some(Admin {
-                account: ACCOUNT.into(),
-                user: "ADMIN".into(),
-                private_key_pem: admin_pair.private_pem.clone(),
-            }),
-            endpoint: Some(cloud.url().parse().unwrap()),
-            warehouse: Some("ADMIN_WH".into()),
-            rotation: Rotation {
-                day_count: 30,
-                keys_to_retain: 2,
-            },
-            clock: clock.clone(),
-            vault: Arc::new(Vault::default()),
-            retry: RetryPolicy {
-                base: Duration::from_millis(20),
-                ..RetryPolicy::default()
-            },
-        });
-        let store = Arc::new(MemoryStore::default());
-        let confluent = StandIn::new(vec![
-            ("confluent.kafka_cluster", Record::new("lkc-abc12")),
-            (
-                "confluent.tableflow.stock_trades",
-                Record::new("stock_trades").with(
-                    "base_path",
-                    "s3://tableflow-kickstarter-0a1b/10011010/org/env-abc12/lkc-abc12/v1/",
-                ),
-            ),
-        ]);
-        let aws = StandIn::default();
-        let snowflake = SnowflakeProvider {
-            sf: sf.clone(),
-            store: store.clone(),
-        };
-        let file = kickstart::config::Stackfile::default_stack();
-        let mut stack = stack::Stack::offline(&names, &file);
-        stack.aws_account = Some("123456789012");
-        stack.region = Some("us-east-1");
-        let graph = stack::graph(
-            &stack,
-            &ByCloud {
-                confluent: &confluent,
-                aws: &aws,
-                snowflake: &snowflake,
-            },
-        )
-        .unwrap();
-        World {
-            cloud,
-            emulator,
-            clock,
-            store,
-            sf,
-            names,
-            graph,
-        }
-    }
-
-    fn engine<'a>(&'a self, ledger: &'a Ledger) -> Engine<'a> {
-        let options = Options {
-            poll: PollPolicy {
-                first: Duration::from_millis(20),
-                cap: Duration::from_millis(100),
-                factor: 1.5,
-            },
-            ..Options::default()
-        };
-        Engine::new(&self.graph, ledger, &Silent, options)
-    }
-
-    /// The service user's private key of `slot`, as the secret holds it.
-    async fn private_key(&self, slot: u8) -> SecretString {
-        let secret = self
-            .store
-            .read(&self.names.snowflake_secret())
-            .await
-            .unwrap()
-            .unwrap();
-        let doc: serde_json::Value = serde_json::from_str(secret.expose_secret()).unwrap();
-        let b64 = doc[format!("snowflake_rsa_private_key_{slot}_pem")]
-            .as_str()
-            .unwrap();
-        use base64::Engine as _;
-        let pem = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .unwrap();
-        SecretString::from(String::from_utf8(pem).unwrap())
-    }
-
-    /// Logs in as the service user with `pem` through the real connector; `Err` carries the code.
-    async fn login(&self, pem: &SecretString) -> Result<String, String> {
-        let user = self.names.upper("USER");
-        let client = self
-            .sf
-            .client(ACCOUNT, &user, pem, None)
-            .map_err(|e| e.to_string())?;
-        let session = client
-            .create_session()
-            .await
-            .map_err(|e| e.snowflake_message().unwrap_or("no message").to_string())?;
-        let rows: Vec<_> = session
-            .query("SELECT CURRENT_USER()")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        Ok(snowflake::text(&rows[0], "VALUE").unwrap())
-    }
-}
-
-fn ledger() -> Ledger {
-    Ledger::new(
-        StateDoc::new(DEFAULT_STACK),
-        Box::new(Arc::new(MemorySink::default())),
-    )
+    Ok(snowflake::text(&rows[0], "VALUE").unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_snowflake_object_is_created_described_adopted_and_dropped() {
-    let w = World::start(DEFAULT_STACK).await;
-    let ledger = ledger();
+    let w = snowflake().start().await;
+    let ledger = w.ledger();
     let report = w.engine(&ledger).create().await;
     assert!(report.ok(), "{:?}", report.failures);
 
@@ -242,17 +127,7 @@ async fn every_snowflake_object_is_created_described_adopted_and_dropped() {
         );
     }
 
-    // A second create changes nothing: only reads reach the emulator.
-    w.cloud.journal.clear();
-    let again = w.engine(&ledger).create().await;
-    assert!(again.ok(), "{:?}", again.failures);
-    let live = w.graph.nodes().iter().filter(|n| !n.retired).count();
-    assert_eq!(again.count(Outcome::Unchanged), live);
-    assert!(
-        w.cloud.journal.calls().is_empty(),
-        "{:?}",
-        w.cloud.journal.calls()
-    );
+    w.create_again_only_reads(&ledger).await;
 
     let gone = w.engine(&ledger).delete().await;
     assert!(gone.ok(), "{:?}", gone.failures);
@@ -284,34 +159,37 @@ async fn every_snowflake_object_is_created_described_adopted_and_dropped() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_service_user_logs_in_with_its_keys_through_two_rotations() {
-    let w = World::start(DEFAULT_STACK).await;
-    let ledger = ledger();
+    let w = snowflake().start().await;
+    let ledger = w.ledger();
     assert!(w.engine(&ledger).create().await.ok());
-    let first = w.private_key(1).await;
-    assert_eq!(w.login(&first).await.unwrap(), "TABLEFLOW_KICKSTARTER_USER");
+    let first = private_key(&w, 1).await;
+    assert_eq!(
+        login(&w, &first).await.unwrap(),
+        "TABLEFLOW_KICKSTARTER_USER"
+    );
 
     w.clock.advance_days(31);
     let report = w.engine(&ledger).rotate().await;
     assert!(report.ok(), "{:?}", report.failures);
     assert_eq!(report.outcome(KEY_PAIRS), Some(Outcome::Rotated));
     assert_eq!(report.outcome("snowflake.user"), Some(Outcome::Rotated));
-    let second = w.private_key(2).await;
+    let second = private_key(&w, 2).await;
     assert_eq!(
-        w.login(&second).await.unwrap(),
+        login(&w, &second).await.unwrap(),
         "TABLEFLOW_KICKSTARTER_USER",
         "the new key works"
     );
     assert!(
-        w.login(&first).await.is_ok(),
+        login(&w, &first).await.is_ok(),
         "the previous key still works until the next rotation"
     );
 
     w.clock.advance_days(31);
     assert!(w.engine(&ledger).rotate().await.ok());
-    let third = w.private_key(1).await;
-    assert!(w.login(&third).await.is_ok());
-    assert!(w.login(&second).await.is_ok());
-    let refused = w.login(&first).await.unwrap_err();
+    let third = private_key(&w, 1).await;
+    assert!(login(&w, &third).await.is_ok());
+    assert!(login(&w, &second).await.is_ok());
+    let refused = login(&w, &first).await.unwrap_err();
     assert!(
         refused.starts_with("JWT token is invalid."),
         "the oldest key is refused: {refused}"
@@ -323,8 +201,8 @@ async fn the_service_user_logs_in_with_its_keys_through_two_rotations() {
 async fn a_hostile_name_is_quoted_and_injects_nothing() {
     // The CLI refuses such a stack name; the SQL must hold even if it got through.
     let hostile = "x\"; DROP DATABASE ADMIN_DB; --";
-    let w = World::start(hostile).await;
-    let ledger = ledger();
+    let w = snowflake().stack_name(hostile).start().await;
+    let ledger = w.ledger();
     let report = w.engine(&ledger).create().await;
     assert!(report.ok(), "{:?}", report.failures);
     let databases = w.emulator.names(Kind::Database);
@@ -349,25 +227,18 @@ async fn a_hostile_name_is_quoted_and_injects_nothing() {
 async fn no_key_or_token_reaches_the_trace_log_or_the_state_file() {
     let (captured, _guard) = Captured::trace();
 
-    let w = World::start(DEFAULT_STACK).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = FileStore::new(dir.path().join("state.json"));
-    let ledger = Ledger::new(StateDoc::new(DEFAULT_STACK), Box::new(store.clone()));
+    let w = snowflake().start().await;
+    let ledger = w.file_ledger();
+    let state_file = w.state_file();
     assert!(w.engine(&ledger).create().await.ok());
     w.clock.advance_days(31);
     assert!(w.engine(&ledger).rotate().await.ok());
+    let doc = key_pairs(&w).await;
     w.cloud.stop().await;
 
     let logs = captured.text();
-    let state = std::fs::read_to_string(store.path()).unwrap();
+    let state = std::fs::read_to_string(state_file).unwrap();
     assert!(logs.len() > 1000, "trace logging was captured");
-    let secret = w
-        .store
-        .read(&w.names.snowflake_secret())
-        .await
-        .unwrap()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_str(secret.expose_secret()).unwrap();
     for slot in ["1", "2"] {
         for field in ["snowflake_rsa_private_key", "snowflake_rsa_public_key"] {
             let value = doc[format!("{field}_{slot}_pem")].as_str().unwrap();
@@ -386,7 +257,7 @@ async fn no_key_or_token_reaches_the_trace_log_or_the_state_file() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_emulator_refuses_tables_before_their_volume_and_catalog_and_account_objects_to_sysadmin()
  {
-    let w = World::start(DEFAULT_STACK).await;
+    let w = snowflake().start().await;
     let code = |r: Result<
         Vec<snowflake_connector_rs::DynamicRow>,
         kickstart::engine::NodeError,
@@ -397,18 +268,20 @@ async fn the_emulator_refuses_tables_before_their_volume_and_catalog_and_account
         _ => None,
     };
     assert!(
-        w.sf.run("SYSADMIN", "CREATE DATABASE IF NOT EXISTS \"D\"")
+        w.sf()
+            .run("SYSADMIN", "CREATE DATABASE IF NOT EXISTS \"D\"")
             .await
             .is_ok()
     );
     assert!(
-        w.sf.run("SYSADMIN", "CREATE SCHEMA IF NOT EXISTS \"D\".\"S\"")
+        w.sf()
+            .run("SYSADMIN", "CREATE SCHEMA IF NOT EXISTS \"D\".\"S\"")
             .await
             .is_ok()
     );
     let table = snowflake::sql::create_table("D", "S", "T", "NO_VOLUME", "NO_CATALOG", "t");
     assert_eq!(
-        code(w.sf.run("SYSADMIN", &table).await).as_deref(),
+        code(w.sf().run("SYSADMIN", &table).await).as_deref(),
         Some("002003"),
         "no such volume"
     );
@@ -419,19 +292,19 @@ async fn the_emulator_refuses_tables_before_their_volume_and_catalog_and_account
         role_arn: "arn:aws:iam::123456789012:role/r",
     });
     assert_eq!(
-        code(w.sf.run("SYSADMIN", &volume).await).as_deref(),
+        code(w.sf().run("SYSADMIN", &volume).await).as_deref(),
         Some("003001"),
         "account objects need ACCOUNTADMIN"
     );
-    assert!(w.sf.run("ACCOUNTADMIN", &volume).await.is_ok());
+    assert!(w.sf().run("ACCOUNTADMIN", &volume).await.is_ok());
     let table = snowflake::sql::create_table("D", "S", "T", "V", "NO_CATALOG", "t");
     assert_eq!(
-        code(w.sf.run("SYSADMIN", &table).await).as_deref(),
+        code(w.sf().run("SYSADMIN", &table).await).as_deref(),
         Some("002003"),
         "no such catalog integration"
     );
     assert_eq!(
-        code(w.sf.run("SYSADMIN", "SELECT * FROM T").await).as_deref(),
+        code(w.sf().run("SYSADMIN", "SELECT * FROM T").await).as_deref(),
         Some("001003"),
         "what it does not know is a syntax error"
     );
@@ -440,10 +313,7 @@ async fn the_emulator_refuses_tables_before_their_volume_and_catalog_and_account
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_iceberg_table_needs_a_role_that_lets_snowflake_in_and_its_table_in_glue() {
-    let moto = tokio::task::spawn_blocking(common::clouds::moto)
-        .await
-        .unwrap();
-    let w = World::with_aws(DEFAULT_STACK, Some(&moto)).await;
+    let w = snowflake().customer_aws().start().await;
     let code = |r: Result<
         Vec<snowflake_connector_rs::DynamicRow>,
         kickstart::engine::NodeError,
@@ -482,12 +352,12 @@ async fn an_iceberg_table_needs_a_role_that_lets_snowflake_in_and_its_table_in_g
             }),
         ),
     ] {
-        w.sf.run(who, &sql).await.unwrap();
+        w.sf().run(who, &sql).await.unwrap();
     }
     let table = snowflake::sql::create_table("D", "S", "T", "V", "C", "stock_trades");
 
     // No such role in the account: Snowflake cannot get in.
-    let (c, message) = code(w.sf.run("SYSADMIN", &table).await).unwrap();
+    let (c, message) = code(w.sf().run("SYSADMIN", &table).await).unwrap();
     assert!(
         c == "091003" && message.contains("Unable to assume role"),
         "{c} {message}"
@@ -505,7 +375,7 @@ async fn an_iceberg_table_needs_a_role_that_lets_snowflake_in_and_its_table_in_g
         .await
         .unwrap();
     // Snowflake's answer before Tableflow's catalog sync: the catalog table is not there yet.
-    let (c, message) = code(w.sf.run("SYSADMIN", &table).await).unwrap();
+    let (c, message) = code(w.sf().run("SYSADMIN", &table).await).unwrap();
     assert_eq!(
         (c.as_str(), message.as_str()),
         (
@@ -536,7 +406,7 @@ async fn an_iceberg_table_needs_a_role_that_lets_snowflake_in_and_its_table_in_g
         .send()
         .await
         .unwrap();
-    w.sf.run("SYSADMIN", &table).await.unwrap();
+    w.sf().run("SYSADMIN", &table).await.unwrap();
     assert_eq!(w.emulator.names(Kind::IcebergTable), ["D.S.T"]);
     w.cloud.stop().await;
 }

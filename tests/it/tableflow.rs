@@ -5,10 +5,11 @@
 
 use crate::common;
 
+use common::Test;
+
 use std::time::Duration;
 
-use common::clouds::OwnEmulators;
-use common::{FULL, Test};
+use common::clouds::{self, OwnEmulators};
 use local_cloud::FaultConfig;
 use local_cloud::confluent::Delays;
 
@@ -17,19 +18,13 @@ async fn an_iceberg_table_waits_for_tableflow_to_publish_it_to_glue() {
     // A lag far longer than the few calls between a topic running and Snowflake's turn.
     let delays = Delays {
         publish: Duration::from_secs(4),
-        ..Delays::uniform(Duration::from_millis(100))
+        ..clouds::delays()
     };
     let own = OwnEmulators::start(delays, FaultConfig::default()).await;
-    let env = own.env();
-    let (run, dir) = tokio::task::spawn_blocking(move || {
-        let mut t = Test::new().args(["create"]).args(FULL);
-        for (k, v) in &env {
-            t = t.env(k, v);
-        }
-        t.status(0).stderr_has("create done").run()
-    })
-    .await
-    .unwrap();
+    let (run, dir) = Test::new()
+        .envs(own.env())
+        .whole_stack("create", None)
+        .await;
     for table in ["stock_trades", "stock_trades_with_totals"] {
         let waited = format!(
             "waiting for S6 Iceberg table {table} (waiting for Tableflow to publish the table to Glue)"
@@ -54,14 +49,8 @@ async fn an_iceberg_table_waits_for_tableflow_to_publish_it_to_glue() {
         refused.iter().all(|(_, code)| code == "004109"),
         "{refused:?}"
     );
-    let env = own.env();
-    tokio::task::spawn_blocking(move || {
-        let mut t = Test::new().in_dir(dir.path()).args(["delete"]).args(FULL);
-        for (k, v) in &env {
-            t = t.env(k, v);
-        }
-        t.status(0).run()
-    })
-    .await
-    .unwrap();
+    Test::new()
+        .envs(own.env())
+        .whole_stack("delete", Some(dir.path()))
+        .await;
 }

@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 use local_cloud::confluent::{self, ConfluentConfig, Delays};
 use local_cloud::snowflake::{self, Snowflake, SnowflakeConfig};
 use local_cloud::{FaultConfig, LocalCloud};
-use secrecy::ExposeSecret as _;
+use secrecy::{ExposeSecret as _, SecretString};
 
 pub const CONFLUENT_KEY: &str = "CKEY123";
 pub const CONFLUENT_SECRET: &str = "cloud-secret-do-not-print";
 pub const SNOWFLAKE_ACCOUNT: &str = "LOCALORG-TESTS";
+/// The IAM user Snowflake's volumes and catalog integrations assume roles as.
+pub const SNOWFLAKE_IAM_USER: &str = "arn:aws:iam::999999999999:user/snowflake";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -127,8 +129,7 @@ pub fn emulators() -> &'static Emulators {
     static EMULATORS: OnceLock<Emulators> = OnceLock::new();
     EMULATORS.get_or_init(|| {
         serve_for_good(|| async {
-            let delays = Delays::uniform(Duration::from_millis(100));
-            let own = OwnEmulators::start(delays, FaultConfig::default()).await;
+            let own = OwnEmulators::fresh().await;
             let shared = Emulators {
                 url: own.cloud.url(),
                 admin_key_file: own.admin_key_file.path().to_path_buf(),
@@ -146,34 +147,55 @@ pub fn emulators() -> &'static Emulators {
 pub struct OwnEmulators {
     pub cloud: LocalCloud,
     pub admin_key_file: tempfile::NamedTempFile,
+    /// The same key, for a test that logs in as the admin without the binary.
+    pub admin_pem: SecretString,
     /// The Snowflake emulator's registry, to count what is in it.
     pub snowflake: Snowflake,
 }
 
+/// How long the Confluent emulator takes to provision, propagate and delete, unless a test is
+/// about it: long enough that the tool must wait, short enough for a whole stack in seconds.
+pub fn delays() -> Delays {
+    Delays::uniform(Duration::from_millis(100))
+}
+
 impl OwnEmulators {
+    /// With the usual delays and no faults.
+    pub async fn fresh() -> OwnEmulators {
+        OwnEmulators::start(delays(), FaultConfig::default()).await
+    }
+
     pub async fn start(delays: Delays, faults: FaultConfig) -> OwnEmulators {
+        OwnEmulators::serve(delays, faults, true).await
+    }
+
+    /// With `customer_aws`, Tableflow and Snowflake check roles and Glue in moto, as in the
+    /// customer's account; without it they trust any role, for a test that stands in for AWS.
+    pub async fn serve(delays: Delays, faults: FaultConfig, customer_aws: bool) -> OwnEmulators {
         let admin = kickstart::snowflake::KeyPair::generate().unwrap();
         let admin_key_file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(admin_key_file.path(), admin.private_pem.expose_secret()).unwrap();
-        // Tableflow and Snowflake reach the customer's account directly, never through the
-        // tool's proxy.
-        let moto = tokio::task::spawn_blocking(moto).await.unwrap();
-        let snowflake = Snowflake::new(SnowflakeConfig {
+        let mut snowflake = Snowflake::new(SnowflakeConfig {
             account: SNOWFLAKE_ACCOUNT.into(),
             admin_user: "ADMIN".into(),
             admin_public_key: admin.public_body.clone(),
-            iam_user_arn: "arn:aws:iam::999999999999:user/snowflake".into(),
-        })
-        .with_customer_aws(&moto);
-        let services = confluent::router(
-            ConfluentConfig::new(CONFLUENT_KEY, CONFLUENT_SECRET, delays).with_customer_aws(&moto),
-        )
-        .merge(snowflake::router(snowflake.clone()));
+            iam_user_arn: SNOWFLAKE_IAM_USER.into(),
+        });
+        let mut confluent = ConfluentConfig::new(CONFLUENT_KEY, CONFLUENT_SECRET, delays);
+        if customer_aws {
+            // Tableflow and Snowflake reach the customer's account directly, never through the
+            // tool's proxy.
+            let moto = tokio::task::spawn_blocking(moto).await.unwrap();
+            snowflake = snowflake.with_customer_aws(&moto);
+            confluent = confluent.with_customer_aws(&moto);
+        }
+        let services = confluent::router(confluent).merge(snowflake::router(snowflake.clone()));
         let addr = "127.0.0.1:0".parse().unwrap();
         let cloud = LocalCloud::start(addr, faults, services).await.unwrap();
         OwnEmulators {
             cloud,
             admin_key_file,
+            admin_pem: admin.private_pem,
             snowflake,
         }
     }

@@ -1,9 +1,11 @@
 //! One harness for every test that runs the binary: a clean environment in a fresh directory,
 //! and a builder that checks exit status, stdout and stderr together, with ids and times redacted.
+//! Tests that drive the engine without the binary share one [`context::Context`] instead.
 
 pub mod capture;
 pub mod census;
 pub mod clouds;
+pub mod context;
 pub mod stand_in;
 
 use std::path::{Path, PathBuf};
@@ -122,6 +124,16 @@ impl Test {
         self
     }
 
+    /// Several variables at once, such as [`clouds::OwnEmulators::env`]; a later one wins.
+    pub fn envs<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.env
+            .extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
     pub fn status(mut self, code: i32) -> Self {
         self.status = Some(code);
         self
@@ -142,6 +154,17 @@ impl Test {
     pub fn stderr_lines(mut self, n: usize) -> Self {
         self.stderr_lines = Some(n);
         self
+    }
+
+    /// `command` on the whole stack (the [`FULL`] flags), in `dir` (another run's, to share its
+    /// state) or a fresh directory, from an async test; it must succeed.
+    pub async fn whole_stack(self, command: &str, dir: Option<&Path>) -> (Run, tempfile::TempDir) {
+        let mut test = self.args([command]).args(FULL);
+        if let Some(dir) = dir {
+            test = test.in_dir(dir);
+        }
+        let done = format!("{command} done");
+        test.status(0).stderr_has(&done).run_async().await
     }
 
     /// [`Test::run`] from an async test, on a thread that may block.

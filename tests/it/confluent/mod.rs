@@ -3,180 +3,81 @@
 
 use crate::common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::capture::Captured;
-use common::stand_in::StandIn;
-use kickstart::clock::TestClock;
-use kickstart::confluent::{self, Confluent, ConfluentProvider};
-use kickstart::engine::{
-    Engine, Ledger, Options, Outcome, PollPolicy, Record, RetryPolicy, Silent,
-};
-use kickstart::settings::Rotation;
-use kickstart::stack::{self, ByCloud, DEFAULT_STACK, Names};
-use kickstart::state::{FileStore, StateDoc};
-use kickstart::vault::Vault;
-use local_cloud::confluent::{self as emulator, ConfluentConfig, Delays};
-use local_cloud::{FaultConfig, LocalCloud};
+use common::clouds::{CONFLUENT_KEY as KEY, CONFLUENT_SECRET as SECRET};
+use common::context::{Context, Setup};
+use kickstart::engine::{Outcome, Record};
+use local_cloud::FaultConfig;
 use secrecy::ExposeSecret as _;
 use serde_json::Value;
 
-const KEY: &str = "ORGKEY";
-const SECRET: &str = "org-secret-never-shown";
 const BUCKET: &str = "tableflow-kickstarter-3f1c";
 
-struct World {
-    cloud: LocalCloud,
-    clock: Arc<TestClock>,
-    vault: Arc<Vault>,
-    confluent: ConfluentProvider,
-    others: StandIn,
-    http: reqwest::Client,
+/// Real Confluent nodes; the AWS stand-in records the bucket Tableflow writes to.
+fn confluent() -> Setup {
+    let bucket = Record::new("aws.s3_bucket").with("name", BUCKET);
+    Context::confluent().recorded("aws.s3_bucket", bucket)
 }
 
-impl World {
-    async fn start(faults: FaultConfig, secret: &str) -> World {
-        let config = ConfluentConfig::new(KEY, SECRET, Delays::uniform(Duration::from_millis(150)));
-        World::with(config, faults, secret).await
-    }
-
-    async fn with(config: ConfluentConfig, faults: FaultConfig, secret: &str) -> World {
-        let addr = "127.0.0.1:0".parse().unwrap();
-        let cloud = LocalCloud::start(addr, faults, emulator::router(config))
-            .await
-            .unwrap();
-        let clock = Arc::new(TestClock::new(jiff::Timestamp::now()));
-        let vault = Arc::new(Vault::default());
-        let confluent = ConfluentProvider(Confluent::new(confluent::Settings {
-            endpoint: cloud.url().parse().unwrap(),
-            api_key: KEY.into(),
-            api_secret: secret.to_string().into(),
-            region: "us-east-1".into(),
-            rotation: Rotation {
-                day_count: 30,
-                keys_to_retain: 2,
-            },
-            clock: clock.clone(),
-            vault: vault.clone(),
-            retry: RetryPolicy {
-                base: Duration::from_millis(20),
-                cap: Duration::from_millis(300),
-                ..RetryPolicy::default()
-            },
-            propagation: Duration::from_secs(60),
-        }));
-        World {
-            cloud,
-            clock,
-            vault,
-            confluent,
-            others: StandIn::new(vec![(
-                "aws.s3_bucket",
-                Record::new("aws.s3_bucket").with("name", BUCKET),
-            )]),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    fn graph(&self) -> kickstart::engine::Graph {
-        self.graph_for(&kickstart::state::StateDoc::new(DEFAULT_STACK))
-    }
-
-    /// The stack's graph with what `state` records beyond it, retired, as `create` builds it.
-    fn graph_for(&self, state: &kickstart::state::StateDoc) -> kickstart::engine::Graph {
-        let clouds = ByCloud {
-            confluent: &self.confluent,
-            aws: &self.others,
-            snowflake: &self.others,
-        };
-        let file = kickstart::config::Stackfile::default_stack();
-        let names = Names::new(DEFAULT_STACK);
-        let mut stack = stack::Stack::offline(&names, &file);
-        stack.aws_account = Some("123456789012");
-        stack.region = Some("us-east-1");
-        let mut decls = stack::declare(&stack);
-        assert!(stack::prune(&mut decls, state, &names).is_empty());
-        stack::graph_of(decls, &clouds, stack::Direction::Forward).unwrap()
-    }
-
-    fn options() -> Options {
-        Options {
-            poll: PollPolicy {
-                first: Duration::from_millis(50),
-                cap: Duration::from_millis(200),
-                factor: 1.5,
-            },
-            deadline: Some(Duration::from_secs(20)),
-            ..Options::default()
-        }
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.cloud.url()))
-            .basic_auth(KEY, Some(SECRET))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        r.json().await.unwrap()
-    }
-
-    async fn count(&self, path: &str) -> usize {
-        let v = self.get(path).await;
-        v["data"].as_array().map_or(0, Vec::len)
-    }
+/// The test's own read of the emulator, as the organisation's admin.
+async fn get(w: &Context, path: &str) -> Value {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", w.cloud.url()))
+        .basic_auth(KEY, Some(SECRET))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap()
 }
 
-fn ledger() -> Ledger {
-    Ledger::new(
-        StateDoc::new(DEFAULT_STACK),
-        Box::new(Arc::new(kickstart::engine::MemorySink::default())),
-    )
+async fn count(w: &Context, path: &str) -> usize {
+    let v = get(w, path).await;
+    v["data"].as_array().map_or(0, Vec::len)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_confluent_node_is_created_adopted_and_deleted() {
-    let w = World::start(FaultConfig::default(), SECRET).await;
-    let graph = w.graph();
-    let ledger = ledger();
-    let engine = Engine::new(&graph, &ledger, &Silent, World::options());
-    let report = engine.create().await;
+    let w = confluent().start().await;
+    let ledger = w.ledger();
+    let report = w.engine(&ledger).create().await;
     assert!(report.ok(), "{:?}", report.failures);
 
     let state = ledger.snapshot().await;
     let env = state.record("confluent.environment").unwrap().id.clone();
     let lkc = state.record("confluent.kafka_cluster").unwrap().id.clone();
-    assert_eq!(w.count("/org/v2/environments").await, 1);
+    assert_eq!(count(&w, "/org/v2/environments").await, 1);
     assert_eq!(
-        w.count(&format!("/cmk/v2/clusters?environment={env}"))
-            .await,
+        count(&w, &format!("/cmk/v2/clusters?environment={env}")).await,
         1
     );
-    assert_eq!(w.count("/iam/v2/service-accounts").await, 6);
-    assert_eq!(w.count("/iam/v2/api-keys").await, 6);
+    assert_eq!(count(&w, "/iam/v2/service-accounts").await, 6);
+    assert_eq!(count(&w, "/iam/v2/api-keys").await, 6);
     assert_eq!(
-        w.count("/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/")
-            .await,
+        count(
+            &w,
+            "/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/"
+        )
+        .await,
         9
     );
     assert_eq!(
-        w.count(&format!("/fcpm/v2/compute-pools?environment={env}"))
-            .await,
+        count(&w, &format!("/fcpm/v2/compute-pools?environment={env}")).await,
         1
     );
     assert_eq!(
-        w.count(&format!("/pim/v1/integrations?environment={env}"))
-            .await,
+        count(&w, &format!("/pim/v1/integrations?environment={env}")).await,
         1
     );
-    let connector = w
-        .get(&format!(
+    let connector = get(
+        &w,
+        &format!(
             "/connect/v1/environments/{env}/clusters/{lkc}/connectors/SampleSourceConnector/status"
-        ))
-        .await;
+        ),
+    )
+    .await;
     assert_eq!(connector["connector"]["state"], "RUNNING");
 
     // What other clouds consume is recorded: the table base path and the integration's trust values.
@@ -199,28 +100,11 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
     assert_eq!(statement.id, "stock_trades_with_totals");
 
     // A second create only reads.
-    w.cloud.journal.clear();
-    let again = Engine::new(&graph, &ledger, &Silent, World::options())
-        .create()
-        .await;
-    assert!(again.ok(), "{:?}", again.failures);
-    assert_eq!(
-        again.count(Outcome::Unchanged),
-        graph.nodes().iter().filter(|n| !n.retired).count(),
-        "{:?}",
-        again.outcomes
-    );
-    assert!(
-        w.cloud.journal.calls().is_empty(),
-        "mutating calls on a re-run: {:?}",
-        w.cloud.journal.calls()
-    );
+    w.create_again_only_reads(&ledger).await;
 
     // Delete leaves nothing of the stack, and deletes each thing itself rather than leaving it
     // to a cascade.
-    let gone = Engine::new(&graph, &ledger, &Silent, World::options())
-        .delete()
-        .await;
+    let gone = w.engine(&ledger).delete().await;
     assert!(gone.ok(), "{:?}", gone.failures);
     let deletes: Vec<String> = w
         .cloud
@@ -254,12 +138,15 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
         deletes.iter().filter(|p| p.contains("/api-keys/")).count(),
         6
     );
-    assert_eq!(w.count("/org/v2/environments").await, 0);
-    assert_eq!(w.count("/iam/v2/service-accounts").await, 0);
-    assert_eq!(w.count("/iam/v2/api-keys").await, 0);
+    assert_eq!(count(&w, "/org/v2/environments").await, 0);
+    assert_eq!(count(&w, "/iam/v2/service-accounts").await, 0);
+    assert_eq!(count(&w, "/iam/v2/api-keys").await, 0);
     assert_eq!(
-        w.count("/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/")
-            .await,
+        count(
+            &w,
+            "/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/"
+        )
+        .await,
         0
     );
     assert!(ledger.snapshot().await.nodes.is_empty());
@@ -268,15 +155,9 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
-    let w = World::start(FaultConfig::default(), SECRET).await;
-    let graph = w.graph();
-    let ledger = ledger();
-    assert!(
-        Engine::new(&graph, &ledger, &Silent, World::options())
-            .create()
-            .await
-            .ok()
-    );
+    let w = confluent().start().await;
+    let ledger = w.ledger();
+    assert!(w.engine(&ledger).create().await.ok());
     let sa = ledger
         .snapshot()
         .await
@@ -292,8 +173,8 @@ async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
         .id
         .clone();
     let path = format!("/iam/v2/api-keys?spec.owner={sa}&spec.resource={lkc}");
-    async fn ids(w: &World, path: &str) -> Vec<String> {
-        let v = w.get(path).await;
+    async fn ids(w: &Context, path: &str) -> Vec<String> {
+        let v = get(w, path).await;
         v["data"]
             .as_array()
             .unwrap()
@@ -306,16 +187,12 @@ async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
 
     // Not due: nothing changes.
     w.cloud.journal.clear();
-    let rotate = Engine::new(&graph, &ledger, &Silent, World::options())
-        .rotate()
-        .await;
+    let rotate = w.engine(&ledger).rotate().await;
     assert!(rotate.ok() && rotate.count(Outcome::Rotated) == 0);
     assert!(w.cloud.journal.calls().is_empty());
 
     w.clock.advance_days(31);
-    let rotate = Engine::new(&graph, &ledger, &Silent, World::options())
-        .rotate()
-        .await;
+    let rotate = w.engine(&ledger).rotate().await;
     assert!(rotate.ok(), "{:?}", rotate.failures);
     assert_eq!(
         rotate.count(Outcome::Rotated),
@@ -341,8 +218,7 @@ async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
     // A new key propagates: refused for a moment, then accepted.
     let mut status = 0;
     for _ in 0..50 {
-        let with_active = w
-            .http
+        let with_active = reqwest::Client::new()
             .get(&topics)
             .basic_auth(&active, Some(secret.expose_secret()))
             .send()
@@ -361,17 +237,14 @@ async fn keys_rotate_on_the_day_count_and_keep_the_retained_number() {
     assert_eq!(status, 200, "Kafka REST accepts the new key");
 
     w.clock.advance_days(31);
-    let rotate = Engine::new(&graph, &ledger, &Silent, World::options())
-        .rotate()
-        .await;
+    let rotate = w.engine(&ledger).rotate().await;
     assert!(rotate.ok(), "{:?}", rotate.failures);
     let day62 = ids(&w, &path).await;
     assert_eq!(day62.len(), 2, "still two keys");
     assert!(!day62.contains(&day0[0]), "the first key was deleted");
     assert_eq!(day62[0], day31[1], "the previous active key is kept");
     // The first key's secret is gone from the vault; the emulator refuses any call with its id.
-    let first = w
-        .http
+    let first = reqwest::Client::new()
         .get(&topics)
         .basic_auth(&day0[0], Some("whatever"))
         .send()
@@ -390,12 +263,9 @@ async fn create_and_delete_succeed_through_injected_throttling_and_server_errors
         seed: 11,
         ..FaultConfig::default()
     };
-    let w = World::start(faults, SECRET).await;
-    let graph = w.graph();
-    let ledger = ledger();
-    let report = Engine::new(&graph, &ledger, &Silent, World::options())
-        .create()
-        .await;
+    let w = confluent().faults(faults).start().await;
+    let ledger = w.ledger();
+    let report = w.engine(&ledger).create().await;
     assert!(report.ok(), "{:?}", report.failures);
     let injected = w
         .cloud
@@ -409,26 +279,21 @@ async fn create_and_delete_succeed_through_injected_throttling_and_server_errors
         injected >= 1,
         "the fault layer should have answered some calls"
     );
-    let gone = Engine::new(&graph, &ledger, &Silent, World::options())
-        .delete()
-        .await;
+    let gone = w.engine(&ledger).delete().await;
     assert!(gone.ok(), "{:?}", gone.failures);
     // The checks below are the test's own reads: no faults for them.
     w.cloud.faults.set(FaultConfig::default());
-    assert_eq!(w.count("/org/v2/environments").await, 0);
-    assert_eq!(w.count("/iam/v2/service-accounts").await, 0);
+    assert_eq!(count(&w, "/org/v2/environments").await, 0);
+    assert_eq!(count(&w, "/iam/v2/service-accounts").await, 0);
     w.cloud.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_permanent_refusal_fails_fast_with_the_servers_message() {
-    let w = World::start(FaultConfig::default(), "wrong-secret").await;
-    let graph = w.graph();
-    let ledger = ledger();
+    let w = confluent().confluent_secret("wrong-secret").start().await;
+    let ledger = w.ledger();
     let started = std::time::Instant::now();
-    let report = Engine::new(&graph, &ledger, &Silent, World::options())
-        .create()
-        .await;
+    let report = w.engine(&ledger).create().await;
     assert!(!report.ok());
     let first = report.failures[0].error.to_string();
     assert!(
@@ -448,9 +313,7 @@ async fn a_permanent_refusal_fails_fast_with_the_servers_message() {
 async fn tableflow_fails_when_the_customer_role_does_not_let_confluent_in() {
     // The role A2 names exists in the customer's account, but trusts only Glue, as it does
     // before its trust is rewritten: Tableflow cannot assume it, as STS would refuse it.
-    let moto = tokio::task::spawn_blocking(common::clouds::moto)
-        .await
-        .unwrap();
+    let w = confluent().customer_aws().start().await;
     let iam = aws_sdk_iam::Client::new(&common::clouds::moto_sdk().await);
     let glue_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"glue.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     iam.create_role()
@@ -459,13 +322,7 @@ async fn tableflow_fails_when_the_customer_role_does_not_let_confluent_in() {
         .send()
         .await
         .unwrap();
-    let config = ConfluentConfig::new(KEY, SECRET, Delays::uniform(Duration::from_millis(150)))
-        .with_customer_aws(&moto);
-    let w = World::with(config, FaultConfig::default(), SECRET).await;
-    let graph = w.graph();
-    let report = Engine::new(&graph, &ledger(), &Silent, World::options())
-        .create()
-        .await;
+    let report = w.engine(&w.ledger()).create().await;
     let failures: Vec<String> = report
         .failures
         .iter()
@@ -491,14 +348,10 @@ async fn tableflow_fails_when_the_customer_role_does_not_let_confluent_in() {
 async fn no_secret_reaches_the_trace_log_or_the_state_file() {
     let (captured, _guard) = Captured::trace();
 
-    let w = World::start(FaultConfig::default(), SECRET).await;
-    let graph = w.graph();
-    let dir = tempfile::tempdir().unwrap();
-    let store = FileStore::new(dir.path().join("state.json"));
-    let ledger = Ledger::new(StateDoc::new(DEFAULT_STACK), Box::new(store.clone()));
-    let report = Engine::new(&graph, &ledger, &Silent, World::options())
-        .create()
-        .await;
+    let w = confluent().start().await;
+    let ledger = w.file_ledger();
+    let state_file = w.state_file();
+    let report = w.engine(&ledger).create().await;
     assert!(report.ok(), "{:?}", report.failures);
     w.cloud.stop().await;
 
@@ -511,7 +364,7 @@ async fn no_secret_reaches_the_trace_log_or_the_state_file() {
     assert_eq!(secrets.len(), 6, "one secret per key");
     secrets.push(SECRET.to_string());
     let logs = captured.text();
-    let state = std::fs::read_to_string(store.path()).unwrap();
+    let state = std::fs::read_to_string(state_file).unwrap();
     assert!(logs.len() > 1000, "trace logging was captured");
     for secret in &secrets {
         assert!(

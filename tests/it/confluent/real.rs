@@ -2,17 +2,15 @@
 //! and reads of deleted objects that answer 403.
 
 use super::*;
+use kickstart::engine::Ledger;
 
 /// A whole stack made in a fresh emulator.
-async fn created() -> (World, kickstart::engine::Graph, Ledger) {
-    let w = World::start(FaultConfig::default(), SECRET).await;
-    let graph = w.graph();
-    let ledger = ledger();
-    let report = Engine::new(&graph, &ledger, &Silent, World::options())
-        .create()
-        .await;
+async fn created() -> (Context, Ledger) {
+    let w = confluent().start().await;
+    let ledger = w.ledger();
+    let report = w.engine(&ledger).create().await;
     assert!(report.ok(), "{:?}", report.failures);
-    (w, graph, ledger)
+    (w, ledger)
 }
 
 /// A stack made by an earlier version: the connector ran with a key of its own account (kept in
@@ -22,7 +20,7 @@ async fn created() -> (World, kickstart::engine::Graph, Ledger) {
 async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_create() {
     use kickstart::stack::ids;
     use kickstart::state::Status;
-    let (w, _graph, ledger) = created().await;
+    let (mut w, ledger) = created().await;
     let state = ledger.snapshot().await;
     let id = |node: &str| state.record(node).unwrap().id.clone();
     let (env, lkc) = (id(ids::ENV), id(ids::CLUSTER));
@@ -30,9 +28,9 @@ async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_cr
     let runner = id("confluent.service_account.flink_statements_runner");
     let env_crn = state.record(ids::ENV).unwrap().outputs["crn"].clone();
 
+    let http = reqwest::Client::new();
     let post = |path: &str, body: Value| {
-        w.http
-            .post(format!("{}{path}", w.cloud.url()))
+        http.post(format!("{}{path}", w.cloud.url()))
             .basic_auth(KEY, Some(SECRET))
             .json(&body)
             .send()
@@ -76,31 +74,27 @@ async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_cr
     for (node, record) in old.clone() {
         ledger.put(node, record, Status::Ready).await.unwrap();
     }
-    assert_eq!(w.count("/iam/v2/api-keys").await, 7);
+    assert_eq!(count(&w, "/iam/v2/api-keys").await, 7);
     // What the state records and the stack no longer declares joins the graph, retired.
-    let graph = w.graph_for(&ledger.snapshot().await);
+    w.include_retired(&ledger.snapshot().await);
 
-    let plan = Engine::new(&graph, &ledger, &Silent, World::options())
-        .plan()
-        .await;
+    let plan = w.engine(&ledger).plan().await;
     assert!(plan.ok(), "{:?}", plan.failures);
     for (node, _) in &old {
         assert_eq!(plan.outcome(node), Some(Outcome::WouldDelete), "{node}");
     }
     assert_eq!(plan.count(Outcome::WouldDelete), 3);
 
-    let again = Engine::new(&graph, &ledger, &Silent, World::options())
-        .create()
-        .await;
+    let again = w.engine(&ledger).create().await;
     assert!(again.ok(), "{:?}", again.failures);
     let state = ledger.snapshot().await;
     for (node, _) in &old {
         assert_eq!(again.outcome(node), Some(Outcome::Deleted), "{node}");
         assert!(state.record(node).is_none(), "{node} is still recorded");
     }
-    assert_eq!(w.count("/iam/v2/api-keys").await, 6);
+    assert_eq!(count(&w, "/iam/v2/api-keys").await, 6);
     let admins = format!("/iam/v2/role-bindings?crn_pattern={env_crn}&role_name=EnvironmentAdmin");
-    assert_eq!(w.count(&admins).await, 0);
+    assert_eq!(count(&w, &admins).await, 0);
     w.cloud.stop().await;
 }
 
@@ -110,18 +104,19 @@ async fn an_earlier_stacks_connector_key_and_environment_admin_are_retired_by_cr
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cluster_deleted_behind_our_back_reads_403_and_counts_as_missing() {
     use kickstart::stack::ids;
-    let (w, graph, ledger) = created().await;
+    let (w, ledger) = created().await;
     let state = ledger.snapshot().await;
     let (env, lkc) = (
         state.record(ids::ENV).unwrap().id.clone(),
         state.record(ids::CLUSTER).unwrap().id.clone(),
     );
     let cluster = format!("{}/cmk/v2/clusters/{lkc}?environment={env}", w.cloud.url());
-    let deleted = w.http.delete(&cluster).basic_auth(KEY, Some(SECRET));
+    let http = reqwest::Client::new();
+    let deleted = http.delete(&cluster).basic_auth(KEY, Some(SECRET));
     assert_eq!(deleted.send().await.unwrap().status(), 204);
     let mut status = 0;
     for _ in 0..100 {
-        let read = w.http.get(&cluster).basic_auth(KEY, Some(SECRET));
+        let read = http.get(&cluster).basic_auth(KEY, Some(SECRET));
         status = read.send().await.unwrap().status().as_u16();
         if status != 200 {
             break;
@@ -133,9 +128,7 @@ async fn a_cluster_deleted_behind_our_back_reads_403_and_counts_as_missing() {
         "a gone cluster reads as forbidden, as on the real service"
     );
 
-    let check = Engine::new(&graph, &ledger, &Silent, World::options())
-        .check()
-        .await;
+    let check = w.engine(&ledger).check().await;
     assert!(check.ok(), "{:?}", check.failures);
     assert_eq!(check.outcome(ids::CLUSTER), Some(Outcome::Missing));
     assert_eq!(check.outcome(ids::ENV), Some(Outcome::Exists));
@@ -147,14 +140,14 @@ async fn a_cluster_deleted_behind_our_back_reads_403_and_counts_as_missing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn connectors_read_back_with_the_recorded_expansions() {
     use kickstart::stack::ids;
-    let (w, _graph, ledger) = created().await;
+    let (w, ledger) = created().await;
     let state = ledger.snapshot().await;
     let (env, lkc) = (
         state.record(ids::ENV).unwrap().id.clone(),
         state.record(ids::CLUSTER).unwrap().id.clone(),
     );
     let base = format!("/connect/v1/environments/{env}/clusters/{lkc}/connectors");
-    let all = w.get(&format!("{base}?expand=info,status,id")).await;
+    let all = get(&w, &format!("{base}?expand=info,status,id")).await;
     let c = &all["SampleSourceConnector"];
     assert!(c["id"]["id"].as_str().unwrap().starts_with("lcc-"), "{all}");
     assert_eq!(c["id"]["id_type"], "ID");
@@ -164,7 +157,7 @@ async fn connectors_read_back_with_the_recorded_expansions() {
         assert!(config[added].is_string(), "{added} is missing: {config}");
     }
     assert_eq!(config["kafka.auth.mode"], "SERVICE_ACCOUNT");
-    let only_status = w.get(&format!("{base}?expand=status")).await;
+    let only_status = get(&w, &format!("{base}?expand=status")).await;
     let c = &only_status["SampleSourceConnector"];
     assert!(c["status"].is_object() && c["info"].is_null() && c["id"].is_null());
     w.cloud.stop().await;

@@ -65,10 +65,7 @@ async fn a_stack_deploy_sh_built_is_imported_planned_taken_over_and_deleted() {
     let s3 = clouds::moto_s3().await;
     let seed_bucket = "tableflow-kickstarter-6f1c2a5e-8d0b-4b7e-9d7a-0c1e2f3a4b5c";
     s3.create_bucket().bucket(seed_bucket).send().await.unwrap();
-    let (_, dir) =
-        tokio::task::spawn_blocking(|| Test::new().args(["create"]).args(FULL).status(0).run())
-            .await
-            .unwrap();
+    let (_, dir) = Test::new().whole_stack("create", None).await;
     let buckets = s3.list_buckets().send().await.unwrap();
     assert_eq!(
         buckets.buckets().len(),
@@ -176,14 +173,7 @@ async fn a_stack_deploy_sh_built_is_imported_planned_taken_over_and_deleted() {
         Some(seed_bucket)
     );
 
-    let d = dir.path().to_path_buf();
-    Test::new()
-        .in_dir(&d)
-        .args(["delete"])
-        .args(FULL)
-        .status(0)
-        .run_async()
-        .await;
+    Test::new().whole_stack("delete", Some(dir.path())).await;
     let left = leftovers().await;
     assert!(
         left.values().all(|n| *n == 0),
