@@ -59,6 +59,10 @@ impl Transient for HttpError {
             HttpError::Transport { .. } => None,
         }
     }
+
+    fn is_throttle(&self) -> bool {
+        matches!(self, HttpError::Status { status: 429, .. })
+    }
 }
 
 /// Sends the request that `build` makes (again for each attempt) until it succeeds with a 2xx,
@@ -95,8 +99,7 @@ async fn attempt(client: &Client, request: Request) -> Result<Response, HttpErro
         .headers()
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .and_then(|v| retry_after(v, jiff::Timestamp::now()));
     let mut body = response.text().await.unwrap_or_default();
     if body.len() > 600 {
         let cut = (0..=600)
@@ -112,6 +115,24 @@ async fn attempt(client: &Client, request: Request) -> Result<Response, HttpErro
         status: status.as_u16(),
         retry_after,
         body,
+    })
+}
+
+/// `Retry-After` in either form RFC 9110 allows: a number of seconds, or an HTTP-date (a date in
+/// the past asks for no wait at all).
+fn retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(value)
+        .ok()?;
+    let wait = now.duration_until(at);
+    Some(if wait.is_negative() {
+        Duration::ZERO
+    } else {
+        wait.unsigned_abs()
     })
 }
 
@@ -195,5 +216,16 @@ mod tests {
     fn urls_in_logs_lose_their_query_and_password() {
         let url = reqwest::Url::parse("https://u:pw@h.example/x?token=abc").unwrap();
         assert_eq!(shown_url(&url), "https://u@h.example/x");
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_as_an_http_date() {
+        let now: jiff::Timestamp = "2026-12-02T16:00:00Z".parse().unwrap();
+        assert_eq!(retry_after("30", now), Some(Duration::from_secs(30)));
+        let later = "Wed, 02 Dec 2026 16:01:05 GMT";
+        assert_eq!(retry_after(later, now), Some(Duration::from_secs(65)));
+        let earlier = "Wed, 02 Dec 2026 15:59:00 GMT";
+        assert_eq!(retry_after(earlier, now), Some(Duration::ZERO));
+        assert_eq!(retry_after("soon", now), None);
     }
 }

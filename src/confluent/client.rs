@@ -124,6 +124,7 @@ impl Client {
                     max_attempts: PROPAGATION_ATTEMPTS,
                     max_elapsed: *patience,
                     quiet: true,
+                    throttle_window: *patience,
                 };
                 policy
                     .run(&what, || async {

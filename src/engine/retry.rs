@@ -14,6 +14,11 @@ pub trait Transient {
     fn retry_after(&self) -> Option<Duration> {
         None
     }
+    /// The service said to slow down (429): many runs share its limit, so this is waited out for
+    /// as long as [`RetryPolicy::throttle_window`], however many attempts that takes.
+    fn is_throttle(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +33,8 @@ pub struct RetryPolicy {
     pub max_elapsed: Duration,
     /// Retries are logged at debug rather than as warnings (the preflight's: its error says it).
     pub quiet: bool,
+    /// How long throttling is waited out: neither `max_attempts` nor `max_elapsed` count it.
+    pub throttle_window: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -38,6 +45,7 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             max_elapsed: Duration::from_secs(120),
             quiet: false,
+            throttle_window: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -52,6 +60,7 @@ impl RetryPolicy {
             max_attempts: 3,
             max_elapsed: Duration::from_secs(10),
             quiet: true,
+            throttle_window: Duration::from_secs(10),
         }
     }
 
@@ -63,12 +72,15 @@ impl RetryPolicy {
         Fut: Future<Output = Result<T, E>>,
         E: Transient + std::fmt::Display,
     {
+        // The schedule itself never ends; `adjust` applies the bounds, which differ for throttles.
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.base)
             .with_max_delay(self.cap)
-            .with_max_times(self.max_attempts.saturating_sub(1));
+            .without_max_times();
         let started = Instant::now();
-        let max_elapsed = self.max_elapsed;
+        let (max_elapsed, window) = (self.max_elapsed, self.throttle_window);
+        let max_retries = self.max_attempts.saturating_sub(1);
+        let retries = std::sync::atomic::AtomicUsize::new(0);
         op.retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|e: &E| e.is_transient())
@@ -79,7 +91,12 @@ impl RetryPolicy {
                     Some(asked) => asked.max(jittered),
                     None => jittered,
                 };
-                (started.elapsed() + wait <= max_elapsed).then_some(wait)
+                let until = started.elapsed() + wait;
+                if e.is_throttle() {
+                    return (until <= window).then_some(wait);
+                }
+                let retried = retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                (retried < max_retries && until <= max_elapsed).then_some(wait)
             })
             .notify(|e: &E, wait: Duration| {
                 let wait_ms = wait.as_millis() as u64;
@@ -192,6 +209,49 @@ mod tests {
         // Waits at 0 -> 12 -> 24; a third wait would end past 30 s, so it stops after 3 calls.
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         assert!(started.elapsed() <= Duration::from_secs(30));
+    }
+
+    #[derive(Debug)]
+    struct Throttled;
+    impl std::fmt::Display for Throttled {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "429 slow down")
+        }
+    }
+    impl Transient for Throttled {
+        fn is_transient(&self) -> bool {
+            true
+        }
+        fn is_throttle(&self) -> bool {
+            true
+        }
+        fn retry_after(&self) -> Option<Duration> {
+            Some(Duration::from_secs(10))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_is_waited_out_past_the_attempt_and_time_bounds_within_its_window() {
+        let calls = AtomicUsize::new(0);
+        let started = Instant::now();
+        // Backoff steps stay below what the server asks, so each wait is exactly its 10 s.
+        let policy = RetryPolicy {
+            cap: Duration::from_secs(1),
+            max_attempts: 3,
+            max_elapsed: Duration::from_secs(15),
+            throttle_window: Duration::from_secs(95),
+            ..RetryPolicy::default()
+        };
+        let result: Result<(), _> = policy
+            .run("test", || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(Throttled)
+            })
+            .await;
+        assert!(result.is_err());
+        // Asked to wait 10 s each time: calls at 0, 10, ... 90 s; the next would end past 95 s.
+        assert_eq!(calls.load(Ordering::SeqCst), 10);
+        assert!(started.elapsed() <= Duration::from_secs(95));
     }
 
     #[tokio::test(start_paused = true)]

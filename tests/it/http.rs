@@ -98,6 +98,7 @@ async fn gives_up_on_persistent_server_errors_within_the_bound() {
         max_attempts: 4,
         max_elapsed: Duration::from_secs(5),
         quiet: false,
+        throttle_window: Duration::from_secs(5),
     };
     let err = http::send(&policy, || client.post(&url)).await.unwrap_err();
     assert!(
