@@ -29,6 +29,13 @@ pub struct FaultConfig {
     /// 500 or 503, half by a connection cut before any byte of the answer.
     pub lost_answer_rate: f64,
     pub retry_after_secs: u64,
+    /// Calls per second the Confluent emulator takes, as Confluent Cloud limits an organization
+    /// (every client of it shares the limit); 0 for none. Beyond it, and a burst of
+    /// `rate_limit_burst`, a call is answered 429 with the wait until the next one is taken.
+    pub rate_limit_per_sec: f64,
+    pub rate_limit_burst: u32,
+    /// Says that wait as an HTTP-date rather than in seconds (RFC 9110 allows either).
+    pub retry_after_as_date: bool,
     pub seed: u64,
     /// The mutating call with this number (1-based, counted from when it is set) never gets an
     /// answer: it hangs, so a test can kill the client at exactly that step.
@@ -46,6 +53,9 @@ impl FaultConfig {
         }
         if self.min_latency_ms > self.max_latency_ms {
             return Err("min_latency_ms must not exceed max_latency_ms".into());
+        }
+        if self.rate_limit_per_sec < 0.0 {
+            return Err("rate_limit_per_sec must not be negative".into());
         }
         Ok(())
     }
@@ -77,11 +87,16 @@ pub struct Faults {
     all: Arc<std::sync::atomic::AtomicU64>,
     /// The changes seen since the configuration was set, in order: what the k-th one was.
     changes: Arc<Mutex<Vec<Effect>>>,
+    /// The rate limit's tokens, and when they were last counted.
+    bucket: Arc<Mutex<(f64, std::time::Instant)>>,
+    /// Calls the rate limit refused since the stand-in started.
+    throttled: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Faults {
     pub fn new(config: FaultConfig) -> Self {
         let rng = fastrand::Rng::with_seed(config.seed);
+        let burst = f64::from(config.rate_limit_burst.max(1));
         Faults {
             config: Arc::new(Mutex::new(config)),
             rng: Arc::new(Mutex::new(rng)),
@@ -89,7 +104,35 @@ impl Faults {
             hanging: Arc::default(),
             all: Arc::default(),
             changes: Arc::default(),
+            bucket: Arc::new(Mutex::new((burst, std::time::Instant::now()))),
+            throttled: Arc::default(),
         }
+    }
+
+    /// Calls the rate limit refused since the stand-in started.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Takes one call from the rate limit: `None` when it may go on, else how long until it may.
+    fn over_limit(&self, c: &FaultConfig) -> Option<Duration> {
+        if c.rate_limit_per_sec <= 0.0 {
+            return None;
+        }
+        let burst = f64::from(c.rate_limit_burst.max(1));
+        let mut bucket = self.bucket.lock().unwrap();
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(bucket.1).as_secs_f64() * c.rate_limit_per_sec;
+        *bucket = ((bucket.0 + refill).min(burst), now);
+        if bucket.0 >= 1.0 {
+            bucket.0 -= 1.0;
+            return None;
+        }
+        self.throttled
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(Duration::from_secs_f64(
+            (1.0 - bucket.0) / c.rate_limit_per_sec,
+        ))
     }
 
     pub fn config(&self) -> FaultConfig {
@@ -103,6 +146,8 @@ impl Faults {
         self.hanging
             .store(false, std::sync::atomic::Ordering::SeqCst);
         self.changes.lock().unwrap().clear();
+        let burst = f64::from(config.rate_limit_burst.max(1));
+        *self.bucket.lock().unwrap() = (burst, std::time::Instant::now());
         *self.config.lock().unwrap() = config;
     }
 
@@ -172,6 +217,21 @@ impl Faults {
     }
 }
 
+/// `Retry-After` for a wait: whole seconds, rounded up (a service never asks for 0 while it
+/// refuses), or the HTTP-date of the moment it ends.
+fn retry_after(wait: Duration, as_date: bool) -> HeaderValue {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let text = if as_date {
+        let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs.max(1) as i64);
+        jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&at)
+            .unwrap_or_else(|_| secs.to_string())
+    } else {
+        secs.max(1).to_string()
+    };
+    HeaderValue::from_str(&text).expect("a date or digits are a valid header value")
+}
+
 /// Middleware: delays, sometimes answers instead of the service, and sometimes loses the answer
 /// the service gave to a change.
 pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> Response {
@@ -179,8 +239,19 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
         return next.run(request).await;
     }
     faults.all.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let (request, effect) = crate::effect::of_request(request).await;
     let config = faults.config();
+    let (request, effect) = crate::effect::of_request(request).await;
+    // Confluent Cloud limits requests per organization: one emulator is one organization.
+    if effect.cloud == crate::effect::Cloud::Confluent
+        && let Some(wait) = faults.over_limit(&config)
+    {
+        let mut response = answer(request.headers(), StatusCode::TOO_MANY_REQUESTS);
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, retry_after(wait, config.retry_after_as_date));
+        response.extensions_mut().insert(Injected);
+        return response;
+    }
     let step = if effect.changes {
         faults.changes.lock().unwrap().push(effect);
         let n = faults
@@ -298,4 +369,44 @@ fn answer(headers: &axum::http::HeaderMap, status: StatusCode) -> Response {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected by local-cloud</Message><RequestId>local</RequestId></Error>"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_limit_takes_its_burst_then_says_how_long_to_wait() {
+        let config = FaultConfig {
+            rate_limit_per_sec: 2.0,
+            rate_limit_burst: 3,
+            ..FaultConfig::default()
+        };
+        let faults = Faults::new(config.clone());
+        for _ in 0..3 {
+            assert_eq!(faults.over_limit(&config), None);
+        }
+        let wait = faults
+            .over_limit(&config)
+            .expect("the fourth call is over the limit");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_millis(500),
+            "{wait:?}"
+        );
+        assert_eq!(faults.throttled(), 1);
+        assert_eq!(faults.over_limit(&FaultConfig::default()), None);
+    }
+
+    #[test]
+    fn retry_after_is_whole_seconds_or_an_http_date() {
+        let wait = Duration::from_millis(1200);
+        assert_eq!(retry_after(wait, false), "2");
+        let date = retry_after(wait, true);
+        let at = jiff::fmt::rfc2822::DateTimeParser::new()
+            .parse_timestamp(date.to_str().unwrap())
+            .unwrap();
+        let ahead = jiff::Timestamp::now().duration_until(at);
+        assert!(ahead.as_secs() <= 2, "{date:?}");
+        assert!(date.to_str().unwrap().ends_with(" GMT"), "{date:?}");
+    }
 }

@@ -67,6 +67,16 @@ struct Args {
     /// Without this or the option above the Snowflake emulator is off.
     #[arg(long)]
     snowflake_admin_key_out: Option<std::path::PathBuf>,
+    /// Confluent Cloud's organization-wide rate limit: calls per second every client shares (0:
+    /// none); beyond
+    /// it and --rate-limit-burst, calls are answered 429 with Retry-After.
+    #[arg(long, default_value_t = 0.0)]
+    rate_limit: f64,
+    #[arg(long, default_value_t = 10)]
+    rate_limit_burst: u32,
+    /// Say Retry-After as an HTTP-date instead of seconds.
+    #[arg(long)]
+    retry_after_as_date: bool,
     /// How long asynchronous Confluent resources stay in their first phase (PROVISIONING, PENDING).
     #[arg(long, default_value_t = 1000)]
     provisioning_ms: u64,
@@ -128,6 +138,9 @@ async fn main() -> anyhow::Result<()> {
         error_rate: args.error_rate,
         lost_answer_rate: args.lost_answer_rate,
         retry_after_secs: args.retry_after,
+        rate_limit_per_sec: args.rate_limit,
+        rate_limit_burst: args.rate_limit_burst,
+        retry_after_as_date: args.retry_after_as_date,
         seed: args.seed,
         hang_at: None,
         hold_after: None,

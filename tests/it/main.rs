@@ -25,3 +25,4 @@ mod snowflake;
 mod state;
 mod tableflow;
 mod takeover;
+mod throttle;
