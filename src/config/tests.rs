@@ -537,3 +537,25 @@ fn a_statement_has_its_sql_inline_or_in_a_file_that_exists() {
     let (_, sql) = parse(NAME, &from_file, dir.path()).unwrap();
     assert_eq!(sql["ctas_stock_trades_with_totals"], "SELECT 1;");
 }
+
+#[test]
+fn the_stacks_own_accounts_and_a_repeated_acl_are_refused() {
+    let text = format!("{DEFAULT}\n[service_accounts.app_manager]\nkafka_key = true\n");
+    assert_error(
+        &text,
+        "app_manager]",
+        "`app_manager` is an account the stack makes itself",
+        "give the client account another key",
+    );
+    let twice = edit(
+        "  { operation = \"WRITE\", topic = \"stock_trades\" },\n]",
+        "  { operation = \"WRITE\", topic = \"stock_trades\" },\n  { operation = \"WRITE\", topic = \"stock-trades\" },\n]",
+    );
+    assert_error_after(
+        &twice,
+        "[service_accounts.app_producer]",
+        "{ operation = \"WRITE\", topic = \"stock-trades\"",
+        "account `app_producer` is given WRITE on topic `stock-trades` twice",
+        "remove one of them",
+    );
+}

@@ -17,6 +17,13 @@ const GOVERNANCE: &[&str] = &["ESSENTIALS", "ADVANCED"];
 const CLUSTER_TYPES: &[&str] = &["BASIC", "STANDARD", "ENTERPRISE"];
 const AVAILABILITY: &[&str] = &["SINGLE_ZONE", "MULTI_ZONE"];
 const MAX_CFU: &[u32] = &[5, 10, 20, 30, 40, 50];
+/// The accounts the stack makes itself (its Kafka admin, its Schema Registry and Flink accounts).
+const OWN_ACCOUNTS: &[&str] = &[
+    "app_manager",
+    "schema_registry_cluster_api",
+    "flink_statements_runner",
+];
+
 /// Kafka's ACL operations (`AclOperation`), less ANY and UNKNOWN, which only match.
 const OPERATIONS: &[&str] = &[
     "READ",
@@ -161,12 +168,50 @@ impl<'a> Checker<'a> {
         for (key, account) in &config.service_accounts {
             let span = self.locate.key(&["service_accounts", key]);
             self.name(&span, "service account", key, names::service_account)?;
+            if OWN_ACCOUNTS.contains(&key.as_str()) {
+                return Err(self.err(
+                    &span,
+                    format!("`{key}` is an account the stack makes itself"),
+                    format!(
+                        "give the client account another key; the stack's own are {}",
+                        OWN_ACCOUNTS.join(", ")
+                    ),
+                ));
+            }
+            let mut seen: Vec<(String, String, String)> = Vec::new();
             for (i, acl) in account.acls.iter().enumerate() {
                 let index = i.to_string();
                 let at = self
                     .locate
                     .value(&["service_accounts", key, "acls", &index]);
                 self.acl(acl, &at)?;
+                // The stack names an ACL by these, `-` read as `_`: two that agree are one node.
+                let on = [
+                    (&acl.topic, "topic"),
+                    (&acl.group, "group"),
+                    (&acl.cluster, "cluster"),
+                ];
+                let Some((name, kind)) = on.iter().find_map(|(v, k)| Some((v.as_ref()?, *k)))
+                else {
+                    continue;
+                };
+                let same = (
+                    acl.operation.get_ref().to_ascii_uppercase(),
+                    kind.to_string(),
+                    name.get_ref().replace('-', "_"),
+                );
+                if seen.contains(&same) {
+                    return Err(self.err(
+                        &at,
+                        format!(
+                            "account `{key}` is given {} on {kind} `{}` twice",
+                            same.0,
+                            name.get_ref()
+                        ),
+                        "remove one of them (names that differ only in `-` and `_` count as the same here)",
+                    ));
+                }
+                seen.push(same);
             }
         }
         Ok(())
