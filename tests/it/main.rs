@@ -17,6 +17,7 @@ mod forget;
 mod graph;
 mod http;
 mod official_driver;
+mod output;
 mod preflight;
 mod rerun;
 mod resume;
