@@ -198,8 +198,12 @@ mod tests {
         doc.put(stack::ids::CLUSTER, cluster, Status::Ready)
             .unwrap();
         let iceberg = Record::new("STOCK_TRADES");
-        doc.put("snowflake.iceberg_table.stock_trades", iceberg, Status::Ready)
-            .unwrap();
+        doc.put(
+            "snowflake.iceberg_table.stock_trades",
+            iceberg,
+            Status::Ready,
+        )
+        .unwrap();
         let outputs = outputs(&decls, Some(&doc));
         let value = |name: &str| {
             outputs
@@ -224,7 +228,10 @@ mod tests {
         assert!(json.get("schema_registry_url").is_none());
         let text = table(&outputs);
         let line = text.lines().find(|l| l.starts_with("schema_registry_url "));
-        assert!(line.is_some_and(|l| l.ends_with("  (not created yet)")), "{text}");
+        assert!(
+            line.is_some_and(|l| l.ends_with("  (not created yet)")),
+            "{text}"
+        );
         let starts: Vec<usize> = text.lines().map(|l| l.rfind("  ").unwrap()).collect();
         assert!(starts.windows(2).all(|w| w[0] == w[1]), "aligned: {text}");
     }

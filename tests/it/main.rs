@@ -22,6 +22,7 @@ mod preflight;
 mod rerun;
 mod resume;
 mod secrets;
+mod snapshots;
 mod snowflake;
 mod state;
 mod tableflow;
