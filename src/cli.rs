@@ -16,7 +16,8 @@ use crate::state::Location;
     about = "Deploys and tears down a streaming-to-lakehouse stack: Confluent Cloud (Kafka, Flink, \
              Tableflow), AWS (S3, IAM, Glue, Secrets Manager) and Snowflake (Iceberg tables).",
     after_help = "Exit status: 0 done, 1 a failure while running (state recorded; run again to \
-                  finish), 2 bad usage or input (nothing touched)."
+                  finish), 2 bad usage or input (nothing touched); `plan --detailed-exitcode` \
+                  also exits 2 when there are changes to make."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -62,13 +63,16 @@ pub enum Command {
     /// Take the stack down, including what it caused (Glue database, bucket objects).
     Delete(RunArgs),
     /// Show what `create` would do now, changing nothing.
-    Plan(RunArgs),
+    Plan(PlanArgs),
     /// Show what the state records; with --refresh, whether each resource still exists.
     Status(StatusArgs),
     /// Print the resource graph as Graphviz DOT (`kickstart graph | dot -Tpng > graph.png`).
     Graph(GraphArgs),
     /// Only the key rotations that are due, for a scheduled job.
     Rotate(RunArgs),
+    /// What the stack gives you, from the state: where to connect, what to query, which secrets
+    /// hold the credentials (never their values).
+    Output(OutputArgs),
     /// Take over a stack that deploy.sh built, from its Terraform state; changes no cloud.
     Import(ImportArgs),
     /// Write the default stack file to start from (refuses to overwrite).
@@ -95,6 +99,7 @@ impl Command {
             Command::Status(_) => "status",
             Command::Graph(_) => "graph",
             Command::Rotate(_) => "rotate",
+            Command::Output(_) => "output",
             Command::Import(_) => "import",
             Command::Init(_) => "init",
             Command::Validate(_) => "validate",
@@ -180,6 +185,37 @@ pub struct RunArgs {
     pub number_of_api_keys_to_retain: Option<u32>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status with --detailed-exitcode, as Terraform's: 0 nothing to do, \
+                        1 an error, 2 changes to make. Without it, 2 means bad usage or input, as \
+                        for every command: with it, 2 means either. Bad usage also writes an \
+                        `error:` line on stderr (in JSON, an `error` event); changes to make do \
+                        not."
+)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Exit 2 when there are changes to make, 0 when there are none (1 on an error), for CI
+    /// checks of drift.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// One output's name (e.g. bootstrap_servers): print only its value, for scripts.
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// AWS profile, for a kickstart state kept in S3.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region, for a kickstart state kept in S3.
+    #[arg(long, env = "AWS_REGION", value_parser = parse::region)]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,12 @@ pub enum UsageError {
     InitUnwritable { path: String, reason: String },
     #[error("the state {path} records no resource {id}")]
     NotRecorded { path: String, id: String },
+    #[error("no state at {path} records anything of stack {stack}")]
+    NoState { path: String, stack: String },
+    #[error("the stack has no output {name}; its outputs are {names}")]
+    UnknownOutput { name: String, names: String },
+    #[error("output {name} is not known yet: what gives it has not been created")]
+    OutputNotYet { name: String },
 }
 
 impl UsageError {
@@ -71,6 +77,13 @@ impl UsageError {
                 "remove it to start over, or pass another path: kickstart init PATH"
             }
             UsageError::NotRecorded { .. } => "`kickstart status` lists the ids the state records",
+            UsageError::NoState { .. } => {
+                "run `kickstart create` first, or pass the --state (and --stack-name) it used"
+            }
+            UsageError::UnknownOutput { .. } => {
+                "pass one of them, or none to see them all with their values"
+            }
+            UsageError::OutputNotYet { .. } => "run `kickstart create` to finish the stack",
             UsageError::InitUnwritable { .. } => {
                 "pass a path in a directory that exists and that you may write to"
             }

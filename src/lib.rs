@@ -40,7 +40,7 @@ pub fn main() -> ExitCode {
         .build()
         .expect("the tokio runtime starts");
     match runtime.block_on(commands::run(cli, &printer)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(done) => ExitCode::from(done.exit_code()),
         Err(error) => {
             printer.error(&error);
             ExitCode::from(error.exit_code())
@@ -84,6 +84,7 @@ fn one_line(rendered: &str) -> String {
                 "status",
                 "graph",
                 "rotate",
+                "output",
                 "completions",
                 "init",
                 "state",

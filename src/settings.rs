@@ -236,7 +236,7 @@ mod tests {
     use clap::Parser as _;
 
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::cli::{Cli, Command, PlanArgs};
 
     fn resolve(file: Option<&str>, flags: &[&str]) -> Result<Settings, UsageError> {
         let dir = tempfile::tempdir().unwrap();
@@ -253,7 +253,7 @@ mod tests {
             args.push(&config);
         }
         args.extend(flags);
-        let Command::Plan(run) = Cli::try_parse_from(args).unwrap().command else {
+        let Command::Plan(PlanArgs { run, .. }) = Cli::try_parse_from(args).unwrap().command else {
             unreachable!("parsed as plan")
         };
         Settings::resolve(run, Needs { warehouse: false }, OutputMode::Human)
@@ -313,9 +313,10 @@ mod tests {
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "[topics.t.tableflow]\n\n[rotation]\nday_count = 0\n").unwrap();
         let config = format!("--config={}", path.display());
-        let Command::Plan(run) = Cli::try_parse_from(["kickstart", "plan", &config])
-            .unwrap()
-            .command
+        let Command::Plan(PlanArgs { run, .. }) =
+            Cli::try_parse_from(["kickstart", "plan", &config])
+                .unwrap()
+                .command
         else {
             unreachable!("parsed as plan")
         };

@@ -1,5 +1,7 @@
 //! create, delete, plan and rotate: resolve the inputs, take the lock, run the engine, report.
 
+use serde_json::json;
+
 use crate::cli::{OutputMode, RunArgs};
 use crate::engine::{Engine, Ledger, Options, Outcome, PollPolicy, Report};
 use crate::error::{Error, UsageError};
@@ -10,6 +12,7 @@ use crate::state::StateDoc;
 
 use super::backend::Backend;
 use super::declared::Declared;
+use super::outputs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
@@ -30,7 +33,8 @@ impl Verb {
     }
 }
 
-pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<(), Error> {
+/// Runs the verb; `Ok(true)` when the run has (for `plan`: would have) changes to make.
+pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<bool, Error> {
     let needs = Needs {
         warehouse: verb != Verb::Delete,
     };
@@ -68,7 +72,7 @@ async fn locked(
     backend: &Backend,
     connected: &super::connect::Connected,
     printer: &Printer,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let stack = settings.names.stack();
     let mut doc = backend
         .load(stack)
@@ -128,8 +132,28 @@ async fn locked(
     if verb == Verb::Delete && report.ok() && ledger.snapshot().await.nodes.is_empty() {
         backend.remove().await?;
     }
+    // What the user now has, once the stack is all there: in JSON an event before the summary
+    // (the summary stays the last word), for people on stdout after it.
+    let outputs = match verb == Verb::Create && report.ok() {
+        true => Some(outputs::outputs(
+            &declared.decls,
+            Some(&ledger.snapshot().await),
+        )),
+        false => None,
+    };
+    if let Some(outputs) = &outputs
+        && printer.mode() == OutputMode::Json
+    {
+        printer.json(&json!({"event": "outputs", "outputs": outputs::json(outputs)}));
+    }
     printer.summary(verb.name(), &report);
-    outcome(verb, report)
+    if let Some(outputs) = &outputs
+        && printer.mode() == OutputMode::Human
+    {
+        printer.data(&format!("outputs:\n{}", outputs::table(outputs)))?;
+    }
+    let changes = report.outcomes.iter().any(|(_, o)| o.is_change());
+    outcome(verb, report).map(|()| changes)
 }
 
 fn print_plan(

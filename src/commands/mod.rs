@@ -7,6 +7,8 @@ mod deploy;
 mod graph;
 mod import;
 mod init;
+mod output;
+pub mod outputs;
 mod state;
 mod status;
 mod validate;
@@ -19,12 +21,36 @@ use crate::printer::Printer;
 
 pub use deploy::Verb;
 
-pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
-    match cli.command {
-        Command::Create(args) => deploy::run(Verb::Create, args, printer).await,
-        Command::Delete(args) => deploy::run(Verb::Delete, args, printer).await,
-        Command::Plan(args) => deploy::run(Verb::Plan, args, printer).await,
-        Command::Rotate(args) => deploy::run(Verb::Rotate, args, printer).await,
+/// How a command that did not fail ended: done, or (`plan --detailed-exitcode`) done with
+/// changes to make, which CI reads from the exit status as Terraform's users do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    Done,
+    ChangesToMake,
+}
+
+impl Done {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Done::Done => 0,
+            Done::ChangesToMake => 2,
+        }
+    }
+}
+
+pub async fn run(cli: Cli, printer: &Printer) -> Result<Done, Error> {
+    let done = match cli.command {
+        Command::Create(args) => deploy::run(Verb::Create, args, printer).await.map(drop),
+        Command::Delete(args) => deploy::run(Verb::Delete, args, printer).await.map(drop),
+        Command::Plan(args) => {
+            let changes = deploy::run(Verb::Plan, args.run, printer).await?;
+            return Ok(match changes {
+                true if args.detailed_exitcode => Done::ChangesToMake,
+                _ => Done::Done,
+            });
+        }
+        Command::Rotate(args) => deploy::run(Verb::Rotate, args, printer).await.map(drop),
+        Command::Output(args) => output::run(args, printer).await,
         Command::Status(args) => status::run(args, printer).await,
         Command::Import(args) => import::run(args, printer).await,
         Command::Graph(args) => graph::run(args, printer),
@@ -43,5 +69,6 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<(), Error> {
             printer.data(&String::from_utf8_lossy(&out))?;
             Ok(())
         }
-    }
+    };
+    done.map(|()| Done::Done)
 }

@@ -185,12 +185,24 @@ impl Named {
         Ok(items.iter().any(|v| v["id"] == id))
     }
 
-    fn by_name(&self, items: &[Value]) -> Result<Option<Record>, NodeError> {
-        items
-            .iter()
-            .find(|v| self.matches(v))
-            .map(|v| self.record(v))
-            .transpose()
+    async fn by_name(&self, items: &[Value]) -> Result<Option<Record>, NodeError> {
+        match items.iter().find(|v| self.matches(v)) {
+            Some(v) => self.recorded(v).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Self::record`], and for a compute pool the Flink endpoint its statements are sent to:
+    /// the pool's own answer does not carry it, and `kickstart output` reads it from the state.
+    /// The region's endpoint is looked up once per run, and the statement needs it anyway.
+    async fn recorded(&self, v: &Value) -> Result<Record, NodeError> {
+        let record = self.record(v)?;
+        match self.spec {
+            Spec::ComputePool(_) => {
+                Ok(record.with("flink_endpoint", self.cc.flink_endpoint().await?))
+            }
+            _ => Ok(record),
+        }
     }
 
     fn provisions(&self) -> bool {
@@ -211,7 +223,7 @@ impl Resource for Named {
         if let Some(known) = known {
             let path = self.item(inputs, &known.id)?;
             match self.cc.client.get(&path, &Auth::Cloud).await {
-                Ok(Some(v)) => return self.record(&v).map(Some),
+                Ok(Some(v)) => return self.recorded(&v).await.map(Some),
                 Ok(None) => {}
                 // Gone, or not ours to read: the list below tells which.
                 Err(e) if e.status == 403 => {
@@ -219,13 +231,13 @@ impl Resource for Named {
                     if items.iter().any(|v| v["id"] == known.id.as_str()) {
                         return Err(e.into());
                     }
-                    return self.by_name(&items);
+                    return self.by_name(&items).await;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         let items = self.listed(inputs).await?;
-        self.by_name(&items)
+        self.by_name(&items).await
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {
@@ -241,7 +253,7 @@ impl Resource for Named {
             .client
             .post(&path, &Auth::Cloud, &self.body(inputs)?)
             .await?;
-        self.record(&made)
+        self.recorded(&made).await
     }
 
     async fn ready(&self, inputs: &Inputs, record: &Record) -> Result<Readiness, NodeError> {
@@ -260,7 +272,7 @@ impl Resource for Named {
             .and_then(Value::as_str)
             .unwrap_or("PROVISIONING")
         {
-            "PROVISIONED" => Ok(Readiness::Ready(self.record(&v)?)),
+            "PROVISIONED" => Ok(Readiness::Ready(self.recorded(&v).await?)),
             "FAILED" => Err(NodeError::Other(anyhow::anyhow!(
                 "{} failed to provision",
                 record.id
