@@ -15,7 +15,7 @@ pub mod testing;
 
 pub use event::{Event, Observer, Outcome, Silent, Step};
 pub use graph::{Graph, GraphError};
-pub use kind::{Any, Kind, KindOf, Ref, ids};
+pub use kind::{Any, Kind, KindOf, Ref, ids, known_as, name_or};
 pub use ledger::{Ledger, MemorySink, StateSink};
 pub use memo::Memo;
 pub use node::{Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Resource, Rotation};

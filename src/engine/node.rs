@@ -176,7 +176,7 @@ pub trait Resource: Send + Sync {
 pub struct Node {
     /// Stable id, independent of the stack name: `confluent.kafka_cluster`.
     pub id: String,
-    /// What a person reads: `C2 Kafka cluster tableflow_kickstarter`.
+    /// What a person reads: `Kafka cluster tableflow_kickstarter`.
     pub label: String,
     /// Which group it is drawn in (the cloud); the engine does not interpret it.
     pub group: &'static str,

@@ -16,11 +16,13 @@ use crate::snowflake::SnowflakeProvider;
 #[derive(Clone, Debug)]
 pub struct Decl {
     pub id: String,
-    /// Its row in STACK.md (C2, A1, S4, ...).
+    /// Its row in STACK.md (C2, A1, S4, ...), for the design's readers: labels never show it.
     pub reference: String,
     pub spec: Spec,
     /// In the state but no longer declared: `create` deletes it (see [`Node::retired`]).
     pub retired: bool,
+    /// The id the state records for it, if any: a name chosen at create shows in its label.
+    pub known: Option<String>,
 }
 
 impl Decl {
@@ -43,13 +45,22 @@ impl Decl {
         self.spec.kind().describe()
     }
 
+    /// What every line about it says: what it is, named as in its cloud.
     pub fn label(&self) -> String {
-        let label = format!("{} {}", self.reference, self.spec.kind().describe());
-        if self.retired {
-            format!("{label} (no longer part of the stack)")
-        } else {
-            label
-        }
+        let kind = self.spec.kind();
+        let label = match &self.known {
+            Some(id) => kind.named(id),
+            None => kind.describe(),
+        };
+        retired_label(label, self.retired)
+    }
+}
+
+fn retired_label(label: String, retired: bool) -> String {
+    if retired {
+        format!("{label} (no longer part of the stack)")
+    } else {
+        label
     }
 }
 
@@ -173,6 +184,7 @@ impl Decls {
             reference: reference.to_string(),
             spec: spec_of(kind),
             retired: false,
+            known: None,
         });
         Ref::new(id)
     }
