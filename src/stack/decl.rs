@@ -8,7 +8,7 @@ use super::spec::spec_of;
 use super::{Cloud, Spec};
 use crate::aws::AwsProvider;
 use crate::confluent::ConfluentProvider;
-use crate::engine::{Graph, GraphError, KindOf, Node, Ref, Resource};
+use crate::engine::{Graph, GraphError, KindOf, Node, Ref, Relabel, Resource};
 use crate::snowflake::SnowflakeProvider;
 
 /// One declared node, before a cloud module has given it a way to run. Its dependencies are the
@@ -53,6 +53,12 @@ impl Decl {
             None => kind.describe(),
         };
         retired_label(label, self.retired)
+    }
+
+    /// Its label once it has the id `id`, for the engine to tell once it has made it.
+    fn relabel(&self) -> Relabel {
+        let (spec, retired) = (self.spec.clone(), self.retired);
+        Arc::new(move |id| retired_label(spec.kind().named(id), retired))
     }
 }
 
@@ -151,6 +157,7 @@ pub fn graph_of(
             let (typical, deadline) = decl.spec.kind().timing();
             Node {
                 label: decl.label(),
+                relabel: Some(decl.relabel()),
                 group: decl.cloud().name(),
                 typical,
                 deadline,
