@@ -500,6 +500,8 @@ impl<'a> Engine<'a> {
         let inputs = self.inputs_from(i, &doc, &BTreeMap::new());
         match node.resource.find(&inputs, None).await? {
             Some(found) => {
+                // The delete that follows names what it found, as a run that made it would.
+                self.named(node, &found);
                 self.ledger
                     .put(&node.id, found, Status::Ready)
                     .await

@@ -384,3 +384,49 @@ async fn a_long_wait_is_told_again_and_a_name_chosen_at_create_is_told() {
         }]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_with_a_lost_state_names_what_it_finds() {
+    let cloud = FakeCloud::default();
+    let mut pool = cloud.node("pool", &[], MS);
+    pool.relabel = Some(Arc::new(|id: &str| format!("fake pool, known as {id}")));
+    let graph = Graph::new(vec![pool]).unwrap();
+    let (made, _) = ledger(StateDoc::new("t"));
+    assert!(create(&graph, &made, 1).await.ok());
+    let id = made.snapshot().await.record("pool").unwrap().id.clone();
+    let (lost, _) = ledger(StateDoc::new("t"));
+    let heard = Heard::default();
+    let report = Engine::new(&graph, &lost, &heard, options(1))
+        .delete()
+        .await;
+    assert!(report.ok(), "{:?}", report.failures);
+    let events: Vec<Event> = heard
+        .0
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    let named = events
+        .iter()
+        .position(|e| {
+            *e == Event::Named {
+                node: "pool".into(),
+                label: format!("fake pool, known as {id}"),
+            }
+        })
+        .expect("the name found is told");
+    let deleting = events
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                Event::Step {
+                    step: Step::Deleting,
+                    ..
+                }
+            )
+        })
+        .unwrap();
+    assert!(named < deleting, "{events:?}");
+}
