@@ -40,6 +40,8 @@ pub struct Printer {
     bars: Option<MultiProgress>,
     running: Mutex<HashMap<String, ProgressBar>>,
     labels: Mutex<HashMap<String, String>>,
+    /// When each node started, and the phase last shown of its wait.
+    nodes: Mutex<HashMap<String, (Instant, Option<String>)>>,
     started: Instant,
 }
 
@@ -54,6 +56,7 @@ impl Printer {
             }),
             running: Mutex::default(),
             labels: Mutex::default(),
+            nodes: Mutex::default(),
             started: Instant::now(),
         }
     }
@@ -193,6 +196,7 @@ impl Printer {
     }
 
     fn unspin(&self, node: &str) {
+        self.nodes.lock().unwrap().remove(node);
         if let Some(bar) = self.running.lock().unwrap().remove(node) {
             bar.finish_and_clear();
         }
@@ -202,6 +206,33 @@ impl Printer {
         if let Some(bar) = self.running.lock().unwrap().get(node) {
             bar.set_message(message);
         }
+    }
+
+    fn rename(&self, node: &str, label: &str) {
+        self.labels
+            .lock()
+            .unwrap()
+            .insert(node.to_string(), label.to_string());
+        if let Some(bar) = self.running.lock().unwrap().get(node) {
+            bar.set_prefix(label.to_string());
+        }
+    }
+
+    /// A wait's line: what is awaited, the cloud's word for where it is, and how long the node
+    /// has taken so far. `None` when a spinner already shows it: the phase has not changed.
+    fn waiting(&self, node: &str, phase: &str) -> Option<String> {
+        let mut nodes = self.nodes.lock().unwrap();
+        let (started, shown) = nodes
+            .entry(node.to_string())
+            .or_insert_with(|| (Instant::now(), None));
+        let again = shown.as_deref() == Some(phase);
+        *shown = Some(phase.to_string());
+        let took = duration(started.elapsed());
+        drop(nodes);
+        if again && self.bars.is_some() {
+            return None;
+        }
+        Some(format!("waiting for {}: {phase}, {took}", self.label(node)))
     }
 }
 
@@ -219,7 +250,22 @@ impl Observer for Printer {
                     .lock()
                     .unwrap()
                     .insert(node.clone(), label.clone());
+                self.nodes
+                    .lock()
+                    .unwrap()
+                    .insert(node.clone(), (Instant::now(), None));
                 self.spin(&node, &label);
+            }
+            Event::Named { node, label } => self.rename(&node, &label),
+            Event::Step {
+                node,
+                step: Step::Waiting,
+                phase: Some(phase),
+            } => {
+                self.set_message(&node, phase.clone());
+                if let Some(line) = self.waiting(&node, &phase) {
+                    self.progress(&line);
+                }
             }
             Event::Step { node, step, phase } => {
                 let verb = match step {
@@ -268,4 +314,52 @@ impl Observer for Printer {
 
 fn seconds(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64())
+}
+
+/// `12.3s`, and past a minute `2m10s`: a long wait's length at a glance.
+fn duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{}s", seconds(d)),
+        60..3600 => format!("{}m{}s", secs / 60, secs % 60),
+        _ => format!("{}h{}m", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_says_what_is_awaited_where_it_is_and_for_how_long() {
+        let printer = Printer::new(OutputMode::Human);
+        printer.event(Event::Start {
+            node: "c".into(),
+            label: "connector SampleSourceConnector".into(),
+        });
+        if let Some((started, _)) = printer.nodes.lock().unwrap().get_mut("c") {
+            *started -= Duration::from_secs(130);
+        }
+        assert_eq!(
+            printer.waiting("c", "PROVISIONING").as_deref(),
+            Some("waiting for connector SampleSourceConnector: PROVISIONING, 2m10s")
+        );
+        printer.event(Event::Named {
+            node: "c".into(),
+            label: "connector lcc-1".into(),
+        });
+        assert!(
+            printer
+                .waiting("c", "RUNNING")
+                .unwrap()
+                .starts_with("waiting for connector lcc-1: RUNNING, 2m1")
+        );
+    }
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        for (secs, shown) in [(12.34, "12.3s"), (130.0, "2m10s"), (3725.0, "1h2m")] {
+            assert_eq!(duration(Duration::from_secs_f64(secs)), shown);
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Any, Kind, Ref};
+use crate::engine::{Any, Kind, Ref, known_as, name_or};
 
 crate::kinds! {
     /// Every AWS kind.
@@ -36,7 +36,11 @@ impl Kind for Bucket {
         vec![]
     }
     fn describe(&self) -> String {
-        format!("S3 bucket {}-<uuid>", self.prefix)
+        // Its name is chosen at create: what it is for says which bucket it is until then.
+        "S3 bucket for the Iceberg tables".into()
+    }
+    fn named(&self, id: &str) -> String {
+        known_as(self.describe(), id)
     }
 }
 
@@ -109,7 +113,10 @@ impl Kind for PolicyAttachment {
         vec![&self.role, &self.policy]
     }
     fn describe(&self) -> String {
-        format!("policy {} on role {}", self.policy_name, self.role_name)
+        format!(
+            "IAM policy {} attached to role {}",
+            self.policy_name, self.role_name
+        )
     }
 }
 
@@ -128,7 +135,7 @@ impl Kind for TrustPolicy {
         vec![&self.role, &self.volume, &self.catalog]
     }
     fn describe(&self) -> String {
-        format!("trust policy of {}", self.role_name)
+        format!("trust policy of IAM role {}", self.role_name)
     }
     fn timing(&self) -> (Duration, Duration) {
         short()
@@ -191,6 +198,9 @@ impl Kind for Secret {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GlueDatabase {
     pub cluster: Ref<Any>,
+    /// The cluster's name, for labels: the database's own is known once the cluster exists.
+    #[serde(default)]
+    pub cluster_name: String,
 }
 
 impl Kind for GlueDatabase {
@@ -198,6 +208,12 @@ impl Kind for GlueDatabase {
         vec![&self.cluster]
     }
     fn describe(&self) -> String {
-        "Glue database <kafka cluster id>".into()
+        format!(
+            "Glue database of Kafka cluster {}",
+            name_or(&self.cluster_name, &self.cluster)
+        )
+    }
+    fn named(&self, id: &str) -> String {
+        known_as(self.describe(), id)
     }
 }

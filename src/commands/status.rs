@@ -104,6 +104,11 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
         .filter(|id| doc.nodes.contains_key(*id))
         .collect();
     ids.extend(doc.nodes.keys().filter(|id| graph.position(id).is_none()));
+    // The label every other command prints for it.
+    let label = |id: &str| match graph.position(id) {
+        Some(i) => graph.node(i).label.clone(),
+        None => id.to_string(),
+    };
 
     if printer.mode() == OutputMode::Json {
         let nodes: Vec<_> = ids
@@ -112,6 +117,7 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
                 let entry = &doc.nodes[*id];
                 json!({
                     "node": id,
+                    "label": label(id),
                     "id": entry.record.id,
                     "status": entry.status,
                     "outputs": entry.record.outputs,
@@ -125,7 +131,8 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
         return Ok(());
     }
     let mut rows = vec![vec![
-        "NODE".to_string(),
+        "RESOURCE".to_string(),
+        "NODE".into(),
         "ID".into(),
         "STATUS".into(),
         "UPDATED".into(),
@@ -140,6 +147,7 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
             Status::Creating => "creating",
         };
         let mut row = vec![
+            label(id),
             id.to_string(),
             entry.record.id.clone(),
             status.into(),

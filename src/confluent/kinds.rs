@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Any, Kind, Ref, ids};
+use crate::engine::{Any, Kind, Ref, ids, known_as, name_or};
 
 crate::kinds! {
     /// Every Confluent kind.
@@ -67,7 +67,7 @@ impl Kind for KafkaCluster {
         vec![&self.environment]
     }
     fn describe(&self) -> String {
-        format!("Kafka cluster {} ({})", self.name, self.kind)
+        format!("Kafka cluster {}", self.name)
     }
     fn timing(&self) -> (Duration, Duration) {
         (s(90), m(30))
@@ -77,6 +77,9 @@ impl Kind for KafkaCluster {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SchemaRegistry {
     pub environment: Ref<Environment>,
+    /// The environment's name, for labels.
+    #[serde(default)]
+    pub environment_name: String,
 }
 
 impl Kind for SchemaRegistry {
@@ -84,7 +87,10 @@ impl Kind for SchemaRegistry {
         vec![&self.environment]
     }
     fn describe(&self) -> String {
-        "Schema Registry cluster".into()
+        format!(
+            "Schema Registry of environment {}",
+            name_or(&self.environment_name, &self.environment)
+        )
     }
 }
 
@@ -127,6 +133,46 @@ pub struct RoleBinding {
     /// Held for order only.
     #[serde(default)]
     pub after: Vec<Ref<Any>>,
+    /// For labels: the names of the principal, of what `on` is (for a Schema Registry, its
+    /// environment's) and of the integration.
+    #[serde(default)]
+    pub principal_name: String,
+    #[serde(default)]
+    pub scope_name: String,
+    #[serde(default)]
+    pub integration_name: String,
+}
+
+impl RoleBinding {
+    /// What the pattern names, its placeholders filled in: `topics *`, `service account x`.
+    fn resource(&self) -> Option<String> {
+        let last = self.pattern.rsplit('/').next().filter(|l| !l.is_empty())?;
+        let (kind, name) = last.split_once('=').unwrap_or((last, ""));
+        let integration = self.integration.as_ref();
+        let name = match name {
+            "<principal>" => name_or(&self.principal_name, &self.principal).to_string(),
+            "<id>" => integration
+                .map_or(name, |i| name_or(&self.integration_name, i))
+                .to_string(),
+            name => name.to_string(),
+        };
+        let kind = kind.replace('-', " ");
+        let plural = if name.contains('*') { "s" } else { "" };
+        Some(format!("{kind}{plural} {name}"))
+    }
+
+    /// Where it holds, as its label says it.
+    fn scope(&self) -> Option<String> {
+        let name = &self.scope_name;
+        Some(match &self.on {
+            Scope::Organization => return None,
+            Scope::Environment(r) => format!("environment {}", name_or(name, r)),
+            Scope::Cluster(r) => format!("Kafka cluster {}", name_or(name, r)),
+            Scope::SchemaRegistry(r) => {
+                format!("Schema Registry of environment {}", name_or(name, r))
+            }
+        })
+    }
 }
 
 impl Kind for RoleBinding {
@@ -143,7 +189,17 @@ impl Kind for RoleBinding {
         refs
     }
     fn describe(&self) -> String {
-        format!("role binding {}", self.role)
+        let principal = name_or(&self.principal_name, &self.principal);
+        let of = match (self.resource(), self.scope()) {
+            (Some(resource), Some(scope)) if matches!(self.on, Scope::Environment(_)) => {
+                format!("{resource} in {scope}")
+            }
+            (Some(resource), Some(scope)) => format!("{resource} on {scope}"),
+            (Some(resource), None) => resource,
+            (None, Some(scope)) => scope,
+            (None, None) => "the organization".into(),
+        };
+        format!("role binding: {principal} is {} of {of}", self.role)
     }
 }
 
@@ -174,6 +230,11 @@ pub struct ApiKey {
     /// Held for order: the node that retires it (see `Decl::retired`), for instance.
     #[serde(default)]
     pub after: Vec<Ref<Any>>,
+    /// For labels: the owner's name, and the name of the cluster or environment it is on.
+    #[serde(default)]
+    pub owner_name: String,
+    #[serde(default)]
+    pub scope_name: String,
 }
 
 impl Kind for ApiKey {
@@ -195,13 +256,22 @@ impl Kind for ApiKey {
         refs
     }
     fn describe(&self) -> String {
-        let on = match self.scope {
-            KeyScope::KafkaCluster { .. } => "KafkaCluster",
-            KeyScope::SchemaRegistry { .. } => "SchemaRegistry",
-            KeyScope::FlinkRegion { .. } => "FlinkRegion",
-            KeyScope::Tableflow => "Tableflow",
+        let owner = name_or(&self.owner_name, &self.owner);
+        let on = match &self.scope {
+            KeyScope::KafkaCluster { cluster, .. } => {
+                format!("on Kafka cluster {}", name_or(&self.scope_name, cluster))
+            }
+            KeyScope::SchemaRegistry { environment, .. } => format!(
+                "on Schema Registry of environment {}",
+                name_or(&self.scope_name, environment)
+            ),
+            KeyScope::FlinkRegion { environment } => format!(
+                "for Flink in environment {}",
+                name_or(&self.scope_name, environment)
+            ),
+            KeyScope::Tableflow => "for Tableflow".into(),
         };
-        format!("API key ({on})")
+        format!("API key of {owner} {on}")
     }
     fn timing(&self) -> (Duration, Duration) {
         (s(3), m(5))
@@ -272,6 +342,9 @@ pub struct Acl {
     pub resource: AclResource,
     pub name: String,
     pub operation: String,
+    /// The principal's name, for labels.
+    #[serde(default)]
+    pub principal_name: String,
 }
 
 impl Kind for Acl {
@@ -281,7 +354,14 @@ impl Kind for Acl {
         refs
     }
     fn describe(&self) -> String {
-        format!("ACL {} {:?} {}", self.operation, self.resource, self.name)
+        let principal = name_or(&self.principal_name, &self.principal);
+        let on = match self.resource {
+            AclResource::Topic => format!("topic {}", self.name),
+            AclResource::Group => format!("group {}", self.name),
+            // A cluster ACL's resource name is always `kafka-cluster`.
+            AclResource::Cluster => "the Kafka cluster".into(),
+        };
+        format!("ACL: {principal} may {} {on}", self.operation)
     }
 }
 
@@ -356,6 +436,9 @@ pub struct FlinkStatement {
     /// What must run before it: the writers of the topics it reads, and the topics it makes
     /// (which delete removes after it).
     pub after: Vec<Ref<Any>>,
+    /// Its key in the stack file, for labels: the name is known only once it is made.
+    #[serde(default)]
+    pub file_key: String,
 }
 
 impl Kind for FlinkStatement {
@@ -372,7 +455,14 @@ impl Kind for FlinkStatement {
         refs
     }
     fn describe(&self) -> String {
-        format!("Flink statement {}<uuid>", self.prefix)
+        let key = match self.file_key.as_str() {
+            "" => self.prefix.trim_end_matches('-'),
+            key => key,
+        };
+        format!("Flink statement {key}")
+    }
+    fn named(&self, id: &str) -> String {
+        known_as(self.describe(), id)
     }
     fn timing(&self) -> (Duration, Duration) {
         (s(60), m(20))
@@ -443,7 +533,7 @@ impl Kind for TableflowTopic {
         refs
     }
     fn describe(&self) -> String {
-        format!("Tableflow on {}", self.topic)
+        format!("Tableflow on topic {}", self.topic)
     }
     fn timing(&self) -> (Duration, Duration) {
         (m(2), m(30))
@@ -465,7 +555,7 @@ impl Kind for CatalogIntegration {
         refs
     }
     fn describe(&self) -> String {
-        format!("catalog integration {}", self.name)
+        format!("Tableflow catalog integration {}", self.name)
     }
     fn timing(&self) -> (Duration, Duration) {
         (s(60), m(30))

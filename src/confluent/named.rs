@@ -29,7 +29,7 @@ impl Named {
     fn environment(&self) -> Option<&Ref<Environment>> {
         match &self.spec {
             Spec::KafkaCluster(KafkaCluster { environment, .. })
-            | Spec::SchemaRegistry(SchemaRegistry { environment })
+            | Spec::SchemaRegistry(SchemaRegistry { environment, .. })
             | Spec::ComputePool(ComputePool { environment, .. })
             | Spec::ProviderIntegration(ProviderIntegration { environment, .. }) => {
                 Some(environment)

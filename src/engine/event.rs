@@ -1,6 +1,9 @@
 //! What the engine reports as it goes. The printer turns these into lines or JSON.
 
+use std::time::Duration;
+
 use serde::Serialize;
+use tokio::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,12 +71,18 @@ pub enum Event {
         node: String,
         label: String,
     },
+    /// A step begun, or a wait in `phase` going on: said again while it lasts (see [`Waits`]).
     Step {
         node: String,
         step: Step,
         /// The cloud's own word for where it is (PROVISIONING), while waiting.
         #[serde(skip_serializing_if = "Option::is_none")]
         phase: Option<String>,
+    },
+    /// The node's label now that it has the name chosen at create (a bucket's, a statement's).
+    Named {
+        node: String,
+        label: String,
     },
     Finish {
         node: String,
@@ -85,6 +94,30 @@ pub enum Event {
         error: String,
         elapsed_ms: u64,
     },
+}
+
+/// How often a wait in one phase is told again, so that a long one shows it is still going.
+pub const WAIT_TOLD_EVERY: Duration = Duration::from_secs(30);
+
+/// Which of a wait's phases are worth an event: a new one, or the same one after
+/// [`WAIT_TOLD_EVERY`] of silence.
+#[derive(Default)]
+pub struct Waits {
+    last: Option<(String, Instant)>,
+}
+
+impl Waits {
+    pub fn tells(&mut self, phase: &str) -> bool {
+        let now = Instant::now();
+        let tell = match &self.last {
+            Some((last, at)) => last != phase || now - *at >= WAIT_TOLD_EVERY,
+            None => true,
+        };
+        if tell {
+            self.last = Some((phase.to_string(), now));
+        }
+        tell
+    }
 }
 
 /// Hears every event; must be cheap, since the engine calls it inline.

@@ -80,8 +80,14 @@ impl<'de, K: ?Sized> Deserialize<'de> for Ref<K> {
 pub trait Kind {
     /// Every node this one references, in any field: its dependencies.
     fn refs(&self) -> Vec<&str>;
-    /// What a person reads: `topic stock_trades`.
+    /// What a person reads: `topic stock_trades`. Two nodes of a stack never read the same.
     fn describe(&self) -> String;
+    /// What a person reads once the resource has the id `id` (its record's). Only kinds whose
+    /// name is chosen at create (a bucket's, a statement's) say more than [`Kind::describe`].
+    fn named(&self, id: &str) -> String {
+        let _ = id;
+        self.describe()
+    }
     /// How long it usually takes, and how long a wait for it may last.
     fn timing(&self) -> (Duration, Duration) {
         (Duration::from_secs(1), Duration::from_secs(300))
@@ -91,6 +97,23 @@ pub trait Kind {
 /// Ties a kind's spec type to its cloud's spec enum, so a declaration can take the kind itself.
 pub trait KindOf: Kind + Sized {
     type Cloud: From<Self>;
+}
+
+/// A referenced node's name as a spec carries it for labels, or, in a spec recorded before it
+/// carried one, the last part of the node's id (`app_connector`).
+pub fn name_or<'a, K: ?Sized>(name: &'a str, node: &'a Ref<K>) -> &'a str {
+    match name {
+        "" => node.id().rsplit('.').next().unwrap_or_default(),
+        name => name,
+    }
+}
+
+/// The label of a kind whose name is chosen at create, once it is known.
+pub fn known_as(description: String, id: &str) -> String {
+    match id {
+        "" => description,
+        id => format!("{description}, known as {id}"),
+    }
 }
 
 /// The ids of a list of references, for [`Kind::refs`].
@@ -116,6 +139,9 @@ macro_rules! kinds {
             }
             fn describe(&self) -> String {
                 match self { $($name::$kind(k) => k.describe()),+ }
+            }
+            fn named(&self, id: &str) -> String {
+                match self { $($name::$kind(k) => k.named(id)),+ }
             }
             fn timing(&self) -> (std::time::Duration, std::time::Duration) {
                 match self { $($name::$kind(k) => k.timing()),+ }

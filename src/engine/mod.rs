@@ -13,12 +13,14 @@ mod run;
 #[doc(hidden)]
 pub mod testing;
 
-pub use event::{Event, Observer, Outcome, Silent, Step};
+pub use event::{Event, Observer, Outcome, Silent, Step, WAIT_TOLD_EVERY};
 pub use graph::{Graph, GraphError};
-pub use kind::{Any, Kind, KindOf, Ref, ids};
+pub use kind::{Any, Kind, KindOf, Ref, ids, known_as, name_or};
 pub use ledger::{Ledger, MemorySink, StateSink};
 pub use memo::Memo;
-pub use node::{Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Resource, Rotation};
+pub use node::{
+    Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Relabel, Resource, Rotation,
+};
 pub use poll::PollPolicy;
 pub use retry::{RetryPolicy, Transient};
 pub use run::{Engine, Failure, Options, Report};

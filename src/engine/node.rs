@@ -171,13 +171,21 @@ pub trait Resource: Send + Sync {
     }
 }
 
+/// A node's label given its id: see [`Node::relabel`].
+pub type Relabel = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
 /// A node of the graph: a resource, where it sits, and how long it may take.
 #[derive(Clone)]
 pub struct Node {
     /// Stable id, independent of the stack name: `confluent.kafka_cluster`.
     pub id: String,
-    /// What a person reads: `C2 Kafka cluster tableflow_kickstarter`.
+    /// What a person reads: `Kafka cluster tableflow_kickstarter`.
     pub label: String,
+    /// Its label once the cloud has given it an id (its record's), where the id is the name
+    /// chosen at create (a bucket's, a statement's): the engine tells it with [`Event::Named`].
+    ///
+    /// [`Event::Named`]: super::Event::Named
+    pub relabel: Option<Relabel>,
     /// Which group it is drawn in (the cloud); the engine does not interpret it.
     pub group: &'static str,
     pub deps: Vec<String>,

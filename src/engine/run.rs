@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
-use super::event::{Event, Observer, Outcome, Step};
+use super::event::{Event, Observer, Outcome, Step, Waits};
 use super::graph::Graph;
 use super::ledger::Ledger;
 use super::memo::Memo;
@@ -264,6 +264,18 @@ impl<'a> Engine<'a> {
         });
     }
 
+    /// Tells the node's label once its id is known, where that changes it.
+    fn named(&self, node: &Node, record: &Record) {
+        let Some(relabel) = &node.relabel else { return };
+        let label = relabel(&record.id);
+        if label != node.label {
+            self.observer.event(Event::Named {
+                node: node.id.clone(),
+                label,
+            });
+        }
+    }
+
     /// The records of a node's dependencies, as the ledger holds them now.
     async fn inputs(&self, i: usize) -> Inputs {
         let doc = self.ledger.snapshot().await;
@@ -341,6 +353,7 @@ impl<'a> Engine<'a> {
                 outcome = Outcome::Rotated;
             }
         }
+        self.named(node, &record);
         let unchanged = outcome == Outcome::Unchanged && known == Some(&record);
         if !unchanged {
             self.ledger
@@ -362,16 +375,15 @@ impl<'a> Engine<'a> {
             .put(&node.id, record.clone(), Status::Creating)
             .await
             .map_err(anyhow::Error::from)?;
-        let mut last_phase = String::new();
+        let mut waits = Waits::default();
         self.options
             .poll
             .until_ready(
                 self.deadline(node),
                 || node.resource.ready(inputs, &record),
                 |phase| {
-                    if phase != last_phase {
+                    if waits.tells(phase) {
                         self.step(node, Step::Waiting, Some(phase));
-                        last_phase = phase.to_string();
                     }
                 },
             )
@@ -488,6 +500,8 @@ impl<'a> Engine<'a> {
         let inputs = self.inputs_from(i, &doc, &BTreeMap::new());
         match node.resource.find(&inputs, None).await? {
             Some(found) => {
+                // The delete that follows names what it found, as a run that made it would.
+                self.named(node, &found);
                 self.ledger
                     .put(&node.id, found, Status::Ready)
                     .await
@@ -516,11 +530,10 @@ impl<'a> Engine<'a> {
         self.step(node, Step::Deleting, None);
         let started = Instant::now();
         let deadline = self.deadline(node);
-        let mut last_phase = String::new();
+        let mut waits = Waits::default();
         let mut shown = |phase: &str| {
-            if phase != last_phase {
+            if waits.tells(phase) {
                 self.step(node, Step::Waiting, Some(phase));
-                last_phase = phase.to_string();
             }
         };
         let poll = &self.options.poll;

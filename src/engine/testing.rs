@@ -61,6 +61,7 @@ impl FakeCloud {
         Node {
             id: id.to_string(),
             label: format!("fake {id}"),
+            relabel: None,
             group: "fake",
             deps: deps.iter().map(|d| d.to_string()).collect(),
             typical: latency,

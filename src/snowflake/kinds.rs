@@ -41,9 +41,9 @@ macro_rules! named {
     };
 }
 
-named!(Warehouse, "warehouse");
-named!(Database, "database");
-named!(Role, "role");
+named!(Warehouse, "Snowflake warehouse");
+named!(Database, "Snowflake database");
+named!(Role, "Snowflake role");
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
@@ -57,7 +57,7 @@ impl Kind for Schema {
         vec![&self.database]
     }
     fn describe(&self) -> String {
-        format!("schema {}", self.name)
+        format!("Snowflake schema {}.{}", self.database_name, self.name)
     }
 }
 
@@ -83,7 +83,7 @@ impl Kind for User {
         refs
     }
     fn describe(&self) -> String {
-        format!("service user {}", self.name)
+        format!("Snowflake user {}", self.name)
     }
 }
 
@@ -123,10 +123,16 @@ impl Kind for Grant {
                 privilege,
                 object_type,
                 object,
+                database,
                 role,
-                ..
-            } => format!("grant {privilege} on {object_type} {object} to {role}"),
-            Privilege::Role { role, user } => format!("grant role {role} to {user}"),
+            } => {
+                let object = match database {
+                    Some(database) => format!("{database}.{object}"),
+                    None => object.clone(),
+                };
+                format!("grant {privilege} on {object_type} {object} to role {role}")
+            }
+            Privilege::Role { role, user } => format!("grant role {role} to user {user}"),
         }
     }
 }
@@ -145,7 +151,7 @@ impl Kind for ExternalVolume {
         vec![&self.base]
     }
     fn describe(&self) -> String {
-        format!("external volume {}", self.name)
+        format!("Snowflake external volume {}", self.name)
     }
 }
 
@@ -164,7 +170,7 @@ impl Kind for GlueCatalogIntegration {
         vec![&self.namespace]
     }
     fn describe(&self) -> String {
-        format!("catalog integration {}", self.name)
+        format!("Snowflake catalog integration {}", self.name)
     }
 }
 
@@ -192,7 +198,13 @@ impl Kind for IcebergTable {
         refs
     }
     fn describe(&self) -> String {
-        format!("Iceberg table {}", self.name)
+        // Made with an unquoted name, which Snowflake keeps in upper case.
+        format!(
+            "Snowflake Iceberg table {}.{}.{}",
+            self.database_name,
+            self.schema_name,
+            self.name.to_ascii_uppercase()
+        )
     }
     fn timing(&self) -> (Duration, Duration) {
         (Duration::from_secs(5), Duration::from_secs(600))
@@ -212,7 +224,10 @@ impl Kind for KeyPairs {
         vec![]
     }
     fn describe(&self) -> String {
-        format!("secret {}", self.secret_name)
+        format!(
+            "secret {} (key pairs of Snowflake user {})",
+            self.secret_name, self.user_name
+        )
     }
     fn timing(&self) -> (Duration, Duration) {
         (Duration::from_secs(2), Duration::from_secs(300))

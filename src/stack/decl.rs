@@ -8,7 +8,7 @@ use super::spec::spec_of;
 use super::{Cloud, Spec};
 use crate::aws::AwsProvider;
 use crate::confluent::ConfluentProvider;
-use crate::engine::{Graph, GraphError, KindOf, Node, Ref, Resource};
+use crate::engine::{Graph, GraphError, KindOf, Node, Ref, Relabel, Resource};
 use crate::snowflake::SnowflakeProvider;
 
 /// One declared node, before a cloud module has given it a way to run. Its dependencies are the
@@ -16,11 +16,13 @@ use crate::snowflake::SnowflakeProvider;
 #[derive(Clone, Debug)]
 pub struct Decl {
     pub id: String,
-    /// Its row in STACK.md (C2, A1, S4, ...).
+    /// Its row in STACK.md (C2, A1, S4, ...), for the design's readers: labels never show it.
     pub reference: String,
     pub spec: Spec,
     /// In the state but no longer declared: `create` deletes it (see [`Node::retired`]).
     pub retired: bool,
+    /// The id the state records for it, if any: a name chosen at create shows in its label.
+    pub known: Option<String>,
 }
 
 impl Decl {
@@ -43,13 +45,28 @@ impl Decl {
         self.spec.kind().describe()
     }
 
+    /// What every line about it says: what it is, named as in its cloud.
     pub fn label(&self) -> String {
-        let label = format!("{} {}", self.reference, self.spec.kind().describe());
-        if self.retired {
-            format!("{label} (no longer part of the stack)")
-        } else {
-            label
-        }
+        let kind = self.spec.kind();
+        let label = match &self.known {
+            Some(id) => kind.named(id),
+            None => kind.describe(),
+        };
+        retired_label(label, self.retired)
+    }
+
+    /// Its label once it has the id `id`, for the engine to tell once it has made it.
+    fn relabel(&self) -> Relabel {
+        let (spec, retired) = (self.spec.clone(), self.retired);
+        Arc::new(move |id| retired_label(spec.kind().named(id), retired))
+    }
+}
+
+fn retired_label(label: String, retired: bool) -> String {
+    if retired {
+        format!("{label} (no longer part of the stack)")
+    } else {
+        label
     }
 }
 
@@ -140,6 +157,7 @@ pub fn graph_of(
             let (typical, deadline) = decl.spec.kind().timing();
             Node {
                 label: decl.label(),
+                relabel: Some(decl.relabel()),
                 group: decl.cloud().name(),
                 typical,
                 deadline,
@@ -173,6 +191,7 @@ impl Decls {
             reference: reference.to_string(),
             spec: spec_of(kind),
             retired: false,
+            known: None,
         });
         Ref::new(id)
     }

@@ -131,7 +131,14 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
     }
 
     // A6: made by the catalog sync, deleted by the stack.
-    d.add(GLUE_DB, "A6", aws::GlueDatabase { cluster });
+    d.add(
+        GLUE_DB,
+        "A6",
+        aws::GlueDatabase {
+            cluster,
+            cluster_name: n.stack().into(),
+        },
+    );
 
     // A5: the Snowflake service user's key pairs. The pair is made and stored here first, so a
     // crash can never leave a public key on the user whose private key was lost.

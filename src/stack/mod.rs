@@ -60,6 +60,11 @@ pub fn declare(stack: &Stack) -> Vec<Decl> {
     let mut d = Decls::default();
     let streaming = streaming::declare(&mut d, stack);
     lake::declare(&mut d, stack, &streaming);
+    if let Some(state) = stack.state {
+        for decl in &mut d.0 {
+            decl.known = state.record(&decl.id).map(|r| r.id.clone());
+        }
+    }
     d.0
 }
 
@@ -68,5 +73,7 @@ pub fn graph(stack: &Stack, provider: &dyn Provider) -> Result<Graph, GraphError
     graph_of(declare(stack), provider, Direction::Forward)
 }
 
+#[cfg(test)]
+mod label_tests;
 #[cfg(test)]
 mod tests;

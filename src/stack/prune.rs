@@ -44,11 +44,15 @@ pub fn prune(decls: &mut Vec<Decl>, doc: &StateDoc, names: &Names) -> Vec<String
                 reference,
                 spec,
                 retired: true,
+                known: None,
             }),
             None => legacy.iter().find(|d| &d.id == id).cloned(),
         };
         match decl {
-            Some(decl) => decls.push(decl),
+            Some(decl) => decls.push(Decl {
+                known: Some(entry.record.id.clone()),
+                ..decl
+            }),
             None => unknown.push(id.clone()),
         }
     }
@@ -91,6 +95,8 @@ fn legacy(names: &Names) -> Vec<Decl> {
             environment: Ref::new(ENV),
         },
         after: vec![Ref::new(CONNECTOR)],
+        owner_name: names.service_account("app_connector"),
+        scope_name: names.stack().into(),
     };
     let secret = aws::Secret {
         name: names.confluent_secret("kafka_cluster/app_connector/python_client"),
@@ -107,12 +113,16 @@ fn legacy(names: &Names) -> Vec<Decl> {
         pattern: String::new(),
         integration: None,
         after: vec![Ref::new(STATEMENT)],
+        principal_name: names.service_account("flink_statements_runner"),
+        scope_name: names.stack().into(),
+        integration_name: String::new(),
     };
     let retired = |id: &str, reference: &str, spec: Spec| Decl {
         id: id.into(),
         reference: reference.into(),
         spec,
         retired: true,
+        known: None,
     };
     vec![
         retired(CONNECTOR_KEY, "C5", Spec::Confluent(key.into())),

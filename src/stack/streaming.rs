@@ -63,6 +63,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
         "C9",
         SchemaRegistry {
             environment: environment.clone(),
+            environment_name: n.stack().into(),
         },
     );
 
@@ -79,7 +80,6 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
         };
         accounts.insert(key.into(), d.add(account_id(key), "C3", account));
     }
-    let manager = accounts[MANAGER].clone();
     let runner = accounts[RUNNER].clone();
 
     // C12: the provider integration takes A2's ARN, known before the role exists.
@@ -94,20 +94,29 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
     );
 
     // C4: role bindings.
-    let bind =
-        |principal: &Ref<ServiceAccount>, role: &str, on: Scope, pattern: &str| RoleBinding {
-            principal: principal.clone(),
+    // The environment, cluster and Schema Registry's environment all take the stack's name.
+    let bind = |principal: &str, role: &str, on: Scope, pattern: &str| {
+        let scope_name = match on {
+            Scope::Organization => String::new(),
+            _ => n.stack().into(),
+        };
+        RoleBinding {
+            principal: accounts[principal].clone(),
             role: role.into(),
             on,
             pattern: pattern.into(),
             integration: None,
             after: vec![],
-        };
+            principal_name: n.service_account(principal),
+            scope_name,
+            integration_name: String::new(),
+        }
+    };
     let admin = d.add(
         CLUSTER_ADMIN,
         "C4",
         bind(
-            &manager,
+            MANAGER,
             "CloudClusterAdmin",
             Scope::Cluster(cluster.clone()),
             "",
@@ -121,11 +130,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
         ),
     ] {
         let on = Scope::SchemaRegistry(registry.clone());
-        d.add(
-            id,
-            "C4",
-            bind(&accounts[SR_ACCOUNT], role, on, "/subject=*"),
-        );
+        d.add(id, "C4", bind(SR_ACCOUNT, role, on, "/subject=*"));
     }
     // The Flink runner, with least privilege as the seed grants it: Flink on the organization,
     // owner of the cluster's topics and transactional ids and of the Schema Registry's subjects,
@@ -159,24 +164,30 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
             "/service-account=<principal>",
         ),
     ] {
-        flink_bindings.push(d.add(id, "C4", bind(&runner, role, on, pattern)));
+        flink_bindings.push(d.add(id, "C4", bind(RUNNER, role, on, pattern)));
     }
     let mut owner = bind(
-        &manager,
+        MANAGER,
         "ResourceOwner",
         Scope::Environment(environment.clone()),
         "/provider-integration=<id>",
     );
     owner.integration = Some(provider.clone());
+    owner.integration_name = n.provider_integration();
     let owner = d.add(INTEGRATION_OWNER, "C4", owner);
 
     // C5: API keys, each owned by a service account and bound to one resource (with its
     // environment where the resource is env-scoped, as the spec's ObjectReference asks).
-    let key = |owner: &Ref<ServiceAccount>, id: &str, scope| ApiKey {
+    let key = |owner: &str, id: &str, scope| ApiKey {
         display_name: format!("{} {id}", n.stack()),
-        owner: owner.clone(),
+        owner: accounts[owner].clone(),
+        scope_name: match scope {
+            KeyScope::Tableflow => String::new(),
+            _ => n.stack().into(),
+        },
         scope,
         after: vec![],
+        owner_name: n.service_account(owner),
     };
     let kafka_scope = || KeyScope::KafkaCluster {
         cluster: cluster.clone(),
@@ -186,14 +197,14 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
     let clients = c.service_accounts.iter().filter(|(_, a)| a.kafka_key);
     for account in std::iter::once(MANAGER).chain(clients.map(|(k, _)| k.as_str())) {
         let id = format!("confluent.api_key.{account}_kafka");
-        let made = d.add(&id, "C5", key(&accounts[account], &id, kafka_scope()));
+        let made = d.add(&id, "C5", key(account, &id, kafka_scope()));
         kafka_keys.insert(account.to_string(), made);
     }
     let sr_key = d.add(
         SR_KEY,
         "C5",
         key(
-            &accounts[SR_ACCOUNT],
+            SR_ACCOUNT,
             SR_KEY,
             KeyScope::SchemaRegistry {
                 registry: registry.clone(),
@@ -205,7 +216,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
         FLINK_KEY,
         "C5",
         key(
-            &runner,
+            RUNNER,
             FLINK_KEY,
             KeyScope::FlinkRegion {
                 environment: environment.clone(),
@@ -215,7 +226,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
     let tableflow_key = d.add(
         TABLEFLOW_KEY,
         "C5",
-        key(&manager, TABLEFLOW_KEY, KeyScope::Tableflow),
+        key(MANAGER, TABLEFLOW_KEY, KeyScope::Tableflow),
     );
 
     // C6, C7: topics and ACLs, made over Kafka REST with the admin's key, which works only once
@@ -256,6 +267,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
                 resource,
                 name,
                 operation,
+                principal_name: n.service_account(who),
             };
             acls_of
                 .entry(who.clone())
@@ -331,6 +343,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
             runner: runner.clone(),
             bindings: flink_bindings.clone(),
             after,
+            file_key: key.clone(),
         };
         let made = d.add(statement_id(key), "C11", spec).any();
         for name in made_here {

@@ -189,7 +189,8 @@ fn the_deploy_sh_command_line_runs_the_whole_stack_in_both_forms() {
         .stderr_has("create done")
         .run();
     assert!(
-        run.stderr.contains("created C1 environment"),
+        run.stderr
+            .contains("created environment tableflow_kickstarter"),
         "{}",
         run.stderr
     );
@@ -237,7 +238,7 @@ fn environment_variables_stand_in_for_flags() {
         .env("SNOWFLAKE_WAREHOUSE", "W")
         .env("AWS_PROFILE", "dev")
         .status(0)
-        .stdout_has("create   C1 environment")
+        .stdout_has("create   environment tableflow_kickstarter")
         .run();
     Test::new()
         .args(["graph"])

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use kickstart::engine::testing::{FakeCloud, Op};
 use kickstart::engine::{
-    Engine, Graph, Ledger, MemorySink, NodeError, Options, Outcome, PollPolicy, Silent,
+    Engine, Event, Graph, Ledger, MemorySink, NodeError, Observer, Options, Outcome, PollPolicy,
+    Silent, Step, WAIT_TOLD_EVERY,
 };
 use kickstart::state::{StateDoc, Status};
 
@@ -326,4 +327,106 @@ async fn a_cut_off_wait_is_recorded_and_resumed_without_a_second_create() {
     );
     let ready: BTreeMap<_, _> = ledger.snapshot().await.nodes.into_iter().collect();
     assert_eq!(ready["cluster"].record.outputs["ready"], "yes");
+}
+
+/// Hears every event, with when it came.
+#[derive(Default)]
+struct Heard(std::sync::Mutex<Vec<(tokio::time::Instant, Event)>>);
+
+impl Observer for Heard {
+    fn event(&self, event: Event) {
+        let now = tokio::time::Instant::now();
+        self.0.lock().unwrap().push((now, event));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_wait_is_told_again_and_a_name_chosen_at_create_is_told() {
+    let cloud = FakeCloud::default();
+    let mut pool = cloud.node("pool", &[], MS);
+    pool.relabel = Some(Arc::new(|id: &str| format!("fake pool, known as {id}")));
+    let graph = Graph::new(vec![pool]).unwrap();
+    // About two and a half minutes of PROVISIONING, polled ever less often up to 30 s apart.
+    cloud.pending_polls("pool", 12);
+    let (ledger, _) = ledger(StateDoc::new("t"));
+    let heard = Heard::default();
+    let report = Engine::new(&graph, &ledger, &heard, options(1))
+        .create()
+        .await;
+    assert!(report.ok(), "{:?}", report.failures);
+    let events = heard.0.into_inner().unwrap();
+    let told: Vec<tokio::time::Instant> = events
+        .iter()
+        .filter(|(_, e)| {
+            matches!(e, Event::Step { step: Step::Waiting, phase: Some(p), .. } if p == "PROVISIONING")
+        })
+        .map(|(at, _)| *at)
+        .collect();
+    assert!(
+        told.len() >= 4 && told.len() < 12,
+        "told {} times in 12 polls",
+        told.len()
+    );
+    for pair in told.windows(2) {
+        assert!(pair[1] - pair[0] >= WAIT_TOLD_EVERY, "{told:?}");
+    }
+    let named: Vec<&Event> = events
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| matches!(e, Event::Named { .. }))
+        .collect();
+    let id = ledger.snapshot().await.record("pool").unwrap().id.clone();
+    assert_eq!(
+        named,
+        [&Event::Named {
+            node: "pool".into(),
+            label: format!("fake pool, known as {id}"),
+        }]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_with_a_lost_state_names_what_it_finds() {
+    let cloud = FakeCloud::default();
+    let mut pool = cloud.node("pool", &[], MS);
+    pool.relabel = Some(Arc::new(|id: &str| format!("fake pool, known as {id}")));
+    let graph = Graph::new(vec![pool]).unwrap();
+    let (made, _) = ledger(StateDoc::new("t"));
+    assert!(create(&graph, &made, 1).await.ok());
+    let id = made.snapshot().await.record("pool").unwrap().id.clone();
+    let (lost, _) = ledger(StateDoc::new("t"));
+    let heard = Heard::default();
+    let report = Engine::new(&graph, &lost, &heard, options(1))
+        .delete()
+        .await;
+    assert!(report.ok(), "{:?}", report.failures);
+    let events: Vec<Event> = heard
+        .0
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    let named = events
+        .iter()
+        .position(|e| {
+            *e == Event::Named {
+                node: "pool".into(),
+                label: format!("fake pool, known as {id}"),
+            }
+        })
+        .expect("the name found is told");
+    let deleting = events
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                Event::Step {
+                    step: Step::Deleting,
+                    ..
+                }
+            )
+        })
+        .unwrap();
+    assert!(named < deleting, "{events:?}");
 }

@@ -117,25 +117,27 @@ fn two_quickstarts(to: &'static str) -> Example {
         );
         text + &new_topic("returns")
     };
-    let prefix = to.replace('_', "-");
+    const TABLES: &str = "TWO_QUICKSTARTS_DATABASE.TWO_QUICKSTARTS_SCHEMA";
     let changes = [
-        "create C6 topic returns".to_string(),
-        "create C13 Tableflow on returns".into(),
-        "create S6 Iceberg table returns".into(),
-        format!("create C11 Flink statement ctas-{prefix}-<uuid>"),
-        format!("create C11 topic {to} (made by a Flink statement)"),
-        format!("create C13 Tableflow on {to}"),
-        format!("create S6 Iceberg table {to}"),
-        format!("create C7 ACL READ Topic {to}"),
-        "delete C11 Flink statement ctas-orders-large-<uuid> {gone}".into(),
-        "delete C11 topic orders_large (made by a Flink statement) {gone}".into(),
-        "delete C13 Tableflow on orders_large {gone}".into(),
-        "delete S6 Iceberg table orders_large {gone}".into(),
-        "delete C7 ACL READ Topic orders_large {gone}".into(),
-        "delete C11 Flink statement ctas-stock-trades-with-totals-<uuid> {gone}".into(),
-        "delete C11 topic stock_trades_with_totals (made by a Flink statement) {gone}".into(),
-        "delete C13 Tableflow on stock_trades_with_totals {gone}".into(),
-        "delete S6 Iceberg table stock_trades_with_totals {gone}".into(),
+        "create topic returns".to_string(),
+        "create Tableflow on topic returns".into(),
+        format!("create Snowflake Iceberg table {TABLES}.RETURNS"),
+        format!("create Flink statement ctas_{to}"),
+        format!("create topic {to} (made by a Flink statement)"),
+        format!("create Tableflow on topic {to}"),
+        format!("create Snowflake Iceberg table {TABLES}.{}", to.to_uppercase()),
+        format!("create ACL: two_quickstarts_tableflow_app_consumer may READ topic {to}"),
+        "delete Flink statement ctas_orders_large, known as ctas-orders-large-{uuid} {gone}"
+            .into(),
+        "delete topic orders_large (made by a Flink statement) {gone}".into(),
+        "delete Tableflow on topic orders_large {gone}".into(),
+        format!("delete Snowflake Iceberg table {TABLES}.ORDERS_LARGE {{gone}}"),
+        "delete ACL: two_quickstarts_tableflow_app_consumer may READ topic orders_large {gone}"
+            .into(),
+        "delete Flink statement ctas_stock_trades_with_totals, known as ctas-stock-trades-with-totals-{uuid} {gone}".into(),
+        "delete topic stock_trades_with_totals (made by a Flink statement) {gone}".into(),
+        "delete Tableflow on topic stock_trades_with_totals {gone}".into(),
+        format!("delete Snowflake Iceberg table {TABLES}.STOCK_TRADES_WITH_TOTALS {{gone}}"),
     ];
     let both = vec![to.to_string(), "returns".to_string()];
     Example {
@@ -189,30 +191,36 @@ fn another_region() -> Example {
         let text = cut(&text, "[statements.ctas_user_pageviews]", "# A new key");
         text + &new_topic("signups")
     };
+    let table = |name: &str| {
+        format!("Snowflake Iceberg table KICKSTART_EU_DATABASE.KICKSTART_EU_SCHEMA.{name}")
+    };
+    let acl = |who: &str, op: &str, topic: &str| {
+        format!("ACL: kickstart_eu_tableflow_app_{who} may {op} topic {topic}")
+    };
     let changes = [
-        "create C6 topic signups",
-        "create C13 Tableflow on signups",
-        "create S6 Iceberg table signups",
-        "create C6 topic site_searches",
-        "create C13 Tableflow on site_searches",
-        "create S6 Iceberg table site_searches",
-        "create C7 ACL WRITE Topic site_searches",
-        "create C7 ACL READ Topic site_searches",
-        "delete C6 topic searches {gone}",
-        "delete C13 Tableflow on searches {gone}",
-        "delete S6 Iceberg table searches {gone}",
-        "delete C7 ACL WRITE Topic searches {gone}",
-        "delete C7 ACL READ Topic searches {gone}",
-        "delete C11 Flink statement user-pageviews-<uuid> {gone}",
-        "delete C11 topic user_pageviews (made by a Flink statement) {gone}",
-        "delete C13 Tableflow on user_pageviews {gone}",
+        "create topic signups".to_string(),
+        "create Tableflow on topic signups".into(),
+        format!("create {}", table("SIGNUPS")),
+        "create topic site_searches".into(),
+        "create Tableflow on topic site_searches".into(),
+        format!("create {}", table("SITE_SEARCHES")),
+        format!("create {}", acl("producer", "WRITE", "site_searches")),
+        format!("create {}", acl("consumer", "READ", "site_searches")),
+        "delete topic searches {gone}".into(),
+        "delete Tableflow on topic searches {gone}".into(),
+        format!("delete {} {{gone}}", table("SEARCHES")),
+        format!("delete {} {{gone}}", acl("producer", "WRITE", "searches")),
+        format!("delete {} {{gone}}", acl("consumer", "READ", "searches")),
+        "delete Flink statement ctas_user_pageviews, known as user-pageviews-{uuid} {gone}".into(),
+        "delete topic user_pageviews (made by a Flink statement) {gone}".into(),
+        "delete Tableflow on topic user_pageviews {gone}".into(),
     ];
     let both = vec!["site_searches".to_string(), "signups".to_string()];
     Example {
         file: "another-region.toml",
         region: "eu-west-1",
         edit: Box::new(edit),
-        changes: changes.iter().map(|c| c.to_string()).collect(),
+        changes: changes.into(),
         gone: (vec!["searches", "user_pageviews"], vec!["searches"]),
         new: (both.clone(), both),
         settings: Settings {
@@ -279,10 +287,13 @@ fn run(example: &Example) {
     let edited = (example.edit)(&std::fs::read_to_string(&path).unwrap(), &dir);
     std::fs::write(&path, edited).unwrap();
     let plan = step("plan").stdout;
+    // A statement's name ends in the UUID chosen when it was made.
+    let uuid = regex::Regex::new(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}").unwrap();
     let shown: BTreeSet<String> = plan
         .lines()
         .filter(|l| !l.starts_with("plan: "))
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|l| uuid.replace_all(&l, "{uuid}").into_owned())
         .collect();
     let wanted: BTreeSet<String> = example
         .changes

@@ -16,6 +16,7 @@ mod faults;
 mod forget;
 mod graph;
 mod http;
+mod labels;
 mod official_driver;
 mod output;
 mod preflight;

@@ -25,14 +25,15 @@ async fn an_iceberg_table_waits_for_tableflow_to_publish_it_to_glue() {
         .envs(own.env())
         .whole_stack("create", None)
         .await;
-    for table in ["stock_trades", "stock_trades_with_totals"] {
-        let waited = format!(
-            "waiting for S6 Iceberg table {table} (waiting for Tableflow to publish the table to Glue)"
+    for table in ["STOCK_TRADES", "STOCK_TRADES_WITH_TOTALS"] {
+        let table = format!(
+            "Snowflake Iceberg table TABLEFLOW_KICKSTARTER_DATABASE.TABLEFLOW_KICKSTARTER_SCHEMA.{table}"
         );
+        let waited =
+            format!("waiting for {table}: waiting for Tableflow to publish the table to Glue, ");
         assert!(run.stderr.contains(&waited), "{}", run.stderr);
         assert!(
-            run.stderr
-                .contains(&format!("created S6 Iceberg table {table}")),
+            run.stderr.contains(&format!("created {table} in ")),
             "{}",
             run.stderr
         );
