@@ -8,6 +8,8 @@ pub enum Step {
     Creating,
     Waiting,
     Rotating,
+    /// Setting drifted attributes back, or replacing what cannot be; the phase says which.
+    Repairing,
     Deleting,
 }
 
@@ -19,6 +21,10 @@ pub enum Outcome {
     Adopted,
     Resumed,
     Rotated,
+    /// Drift set back in place.
+    Updated,
+    /// Drift the API cannot undo in place: deleted and made again.
+    Replaced,
     Unchanged,
     Deleted,
     Absent,
@@ -26,6 +32,8 @@ pub enum Outcome {
     WouldAdopt,
     WouldWait,
     WouldRotate,
+    WouldUpdate,
+    WouldReplace,
     /// Recorded, and no longer part of the stack.
     WouldDelete,
     Exists,
@@ -47,6 +55,8 @@ impl Outcome {
             Outcome::Adopted => "adopted",
             Outcome::Resumed => "ready",
             Outcome::Rotated => "rotated",
+            Outcome::Updated => "updated",
+            Outcome::Replaced => "replaced",
             Outcome::Unchanged => "unchanged",
             Outcome::Deleted => "deleted",
             Outcome::Absent => "absent",
@@ -54,6 +64,8 @@ impl Outcome {
             Outcome::WouldAdopt => "adopt",
             Outcome::WouldWait => "wait",
             Outcome::WouldRotate => "rotate",
+            Outcome::WouldUpdate => "update",
+            Outcome::WouldReplace => "replace",
             Outcome::WouldDelete => "delete",
             Outcome::Exists => "exists",
             Outcome::Missing => "missing",

@@ -18,7 +18,10 @@ pub use graph::{Graph, GraphError};
 pub use kind::{Any, Kind, KindOf, Ref, ids};
 pub use ledger::{Ledger, MemorySink, StateSink};
 pub use memo::Memo;
-pub use node::{Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Resource, Rotation};
+pub use node::{
+    Change, Diff, Inputs, Node, NodeError, Outputs, Readiness, Record, Resource, Rotation,
+    fingerprint,
+};
 pub use poll::PollPolicy;
 pub use retry::{RetryPolicy, Transient};
 pub use run::{Engine, Failure, Options, Report};

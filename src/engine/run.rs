@@ -13,7 +13,7 @@ use super::event::{Event, Observer, Outcome, Step};
 use super::graph::Graph;
 use super::ledger::Ledger;
 use super::memo::Memo;
-use super::node::{Inputs, Node, NodeError, Readiness, Record};
+use super::node::{Change, Inputs, Node, NodeError, Readiness, Record};
 use super::poll::PollPolicy;
 use crate::state::{StateDoc, Status};
 
@@ -49,6 +49,8 @@ pub struct Failure {
 pub struct Report {
     pub outcomes: Vec<(String, Outcome)>,
     pub failures: Vec<Failure>,
+    /// What each changed (or, for `plan`, would change) node differs in: drift and rotations.
+    pub changes: Vec<(String, Change)>,
     pub interrupted: bool,
     pub elapsed: Duration,
 }
@@ -68,6 +70,10 @@ impl Report {
             .find(|(n, _)| n == node)
             .map(|(_, o)| *o)
     }
+
+    pub fn change(&self, node: &str) -> Option<&Change> {
+        self.changes.iter().find(|(n, _)| n == node).map(|(_, c)| c)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -85,6 +91,8 @@ pub struct Engine<'a> {
     options: Options,
     /// What this run's nodes share; a new one for each run.
     memo: Mutex<Arc<Memo>>,
+    /// The changes found by this run's nodes, for its report.
+    changes: Mutex<Vec<(String, Change)>>,
 }
 
 impl<'a> Engine<'a> {
@@ -100,6 +108,7 @@ impl<'a> Engine<'a> {
             observer,
             options,
             memo: Default::default(),
+            changes: Default::default(),
         }
     }
 
@@ -166,6 +175,7 @@ impl<'a> Engine<'a> {
         Fut: Future<Output = Result<Outcome, NodeError>>,
     {
         *self.memo.lock().unwrap() = Arc::default();
+        self.changes.lock().unwrap().clear();
         let started = Instant::now();
         let graph = self.graph;
         let forward = direction == Direction::Forward;
@@ -246,7 +256,41 @@ impl<'a> Engine<'a> {
             }
         }
         report.elapsed = started.elapsed();
+        report.changes = std::mem::take(&mut *self.changes.lock().unwrap());
         report
+    }
+
+    fn found(&self, node: &Node, change: &Change) {
+        self.changes
+            .lock()
+            .unwrap()
+            .push((node.id.clone(), change.clone()));
+    }
+
+    /// Carries out a change `due` found, saying first what it is. A replacement is the
+    /// engine's own: delete, wait until gone, create, wait until ready.
+    async fn carry_out(
+        &self,
+        node: &Node,
+        inputs: &Inputs,
+        record: &Record,
+        change: &Change,
+    ) -> Result<Record, NodeError> {
+        self.found(node, change);
+        if change.is_rotation() {
+            self.step(node, Step::Rotating, None);
+        } else {
+            self.step(node, Step::Repairing, Some(&change.to_string()));
+        }
+        match change {
+            Change::Replace { .. } => {
+                self.take_down(node, inputs, record).await?;
+                self.step(node, Step::Creating, None);
+                let made = node.resource.create(inputs).await?;
+                self.wait(node, inputs, made).await
+            }
+            _ => node.resource.apply(inputs, record, change).await,
+        }
     }
 
     fn start(&self, node: &Node) {
@@ -335,10 +379,9 @@ impl<'a> Engine<'a> {
             }
         };
         if let Some(change) = resource.due(&inputs, &record).await? {
-            self.step(node, Step::Rotating, None);
-            record = resource.apply(&inputs, &record, &change).await?;
+            record = self.carry_out(node, &inputs, &record, &change).await?;
             if outcome == Outcome::Unchanged {
-                outcome = Outcome::Rotated;
+                outcome = done(&change);
             }
         }
         let unchanged = outcome == Outcome::Unchanged && known == Some(&record);
@@ -409,8 +452,10 @@ impl<'a> Engine<'a> {
         let Some(found) = node.resource.find(&inputs, known).await? else {
             return Ok(Outcome::WouldCreate);
         };
-        let outcome = if node.resource.due(&inputs, &found).await?.is_some() {
-            Outcome::WouldRotate
+        let outcome = if let Some(change) = node.resource.due(&inputs, &found).await? {
+            let outcome = would(&change);
+            self.found(node, &change);
+            outcome
         } else if known.is_none() {
             Outcome::WouldAdopt
         } else if !state.is_ready(&node.id) {
@@ -428,12 +473,17 @@ impl<'a> Engine<'a> {
             return Ok(Outcome::Absent);
         };
         let inputs = self.inputs(i).await;
-        let Some(change) = node.resource.due(&inputs, known).await? else {
+        // Drift is `create`'s to repair; this command only rotates keys.
+        let Some(change) = node
+            .resource
+            .due(&inputs, known)
+            .await?
+            .filter(Change::is_rotation)
+        else {
             return Ok(Outcome::Unchanged);
         };
         self.start(node);
-        self.step(node, Step::Rotating, None);
-        let record = node.resource.apply(&inputs, known, &change).await?;
+        let record = self.carry_out(node, &inputs, known, &change).await?;
         self.ledger
             .put(&node.id, record, Status::Ready)
             .await
@@ -513,6 +563,21 @@ impl<'a> Engine<'a> {
     /// after it; a refusal for now (a parent whose children are still going) is asked again.
     /// Both waits share the node's deadline.
     async fn remove(&self, node: &Node, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
+        self.take_down(node, inputs, record).await?;
+        self.ledger
+            .remove(&node.id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// Deletes a node in the cloud and waits until it is gone; the state is left as it is.
+    async fn take_down(
+        &self,
+        node: &Node,
+        inputs: &Inputs,
+        record: &Record,
+    ) -> Result<(), NodeError> {
         self.step(node, Step::Deleting, None);
         let started = Instant::now();
         let deadline = self.deadline(node);
@@ -547,11 +612,25 @@ impl<'a> Engine<'a> {
             &mut shown,
         )
         .await?;
-        self.ledger
-            .remove(&node.id)
-            .await
-            .map_err(anyhow::Error::from)?;
         Ok(())
+    }
+}
+
+/// What `plan` reports for a change that is due.
+fn would(change: &Change) -> Outcome {
+    match change {
+        Change::Rotate { .. } => Outcome::WouldRotate,
+        Change::Update { .. } => Outcome::WouldUpdate,
+        Change::Replace { .. } => Outcome::WouldReplace,
+    }
+}
+
+/// What `create` reports once it carried out a change.
+fn done(change: &Change) -> Outcome {
+    match change {
+        Change::Rotate { .. } => Outcome::Rotated,
+        Change::Update { .. } => Outcome::Updated,
+        Change::Replace { .. } => Outcome::Replaced,
     }
 }
 
