@@ -58,7 +58,7 @@ impl TopicNode {
         rest(inputs, &self.admin, &format!("/topics/{}", q(&self.name)))
     }
 
-    /// The topic as Kafka REST shows it, read once per run: `find` and `due` share it.
+    /// The topic as Kafka REST shows it, read once per run: `find` and `drift` share it.
     async fn live(&self, inputs: &Inputs) -> Result<Option<Value>, NodeError> {
         let auth = auth(&self.cc, inputs, &self.admin)?;
         let url = self.url(inputs)?;
@@ -95,7 +95,7 @@ impl Resource for TopicNode {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         // A fresh read each time (a re-try after a lost answer must see the topic it made);
-        // the first one of the run is kept for `due`.
+        // the first one of the run is kept for `drift`.
         let auth = auth(&self.cc, inputs, &self.admin)?;
         let url = self.url(inputs)?;
         let found = self.cc.client.get(&url, &auth).await?;
@@ -112,7 +112,7 @@ impl Resource for TopicNode {
     /// Drift: fewer partitions than the stack sets, or a config the stack sets with another
     /// value. More partitions than set is left alone: Kafka cannot decrease them, and replacing
     /// the topic would lose its records, so the stack's count is kept as a minimum.
-    async fn due(&self, inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+    async fn drift(&self, inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
         let Some(spec) = &self.made else {
             return Ok(None);
         };

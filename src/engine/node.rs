@@ -207,7 +207,13 @@ pub trait Resource: Send + Sync {
         Ok(None)
     }
 
-    /// Carry out a change that [`Resource::due`] reported.
+    /// How the resource differs from the stack (edited behind kickstart's back): what `plan`
+    /// shows and `create` repairs. Read-only; `rotate` does not ask.
+    async fn drift(&self, _inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        Ok(None)
+    }
+
+    /// Carry out a change that [`Resource::due`] or [`Resource::drift`] reported.
     async fn apply(
         &self,
         _inputs: &Inputs,

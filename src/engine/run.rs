@@ -260,6 +260,19 @@ impl<'a> Engine<'a> {
         report
     }
 
+    /// A due change first (a rotation also writes what drifted), else drift.
+    async fn change(
+        &self,
+        node: &Node,
+        inputs: &Inputs,
+        record: &Record,
+    ) -> Result<Option<Change>, NodeError> {
+        match node.resource.due(inputs, record).await? {
+            Some(change) => Ok(Some(change)),
+            None => node.resource.drift(inputs, record).await,
+        }
+    }
+
     fn found(&self, node: &Node, change: &Change) {
         self.changes
             .lock()
@@ -378,7 +391,7 @@ impl<'a> Engine<'a> {
                 (self.wait(node, &inputs, made).await?, Outcome::Created)
             }
         };
-        if let Some(change) = resource.due(&inputs, &record).await? {
+        if let Some(change) = self.change(node, &inputs, &record).await? {
             record = self.carry_out(node, &inputs, &record, &change).await?;
             if outcome == Outcome::Unchanged {
                 outcome = done(&change);
@@ -452,7 +465,7 @@ impl<'a> Engine<'a> {
         let Some(found) = node.resource.find(&inputs, known).await? else {
             return Ok(Outcome::WouldCreate);
         };
-        let outcome = if let Some(change) = node.resource.due(&inputs, &found).await? {
+        let outcome = if let Some(change) = self.change(node, &inputs, &found).await? {
             let outcome = would(&change);
             self.found(node, &change);
             outcome
@@ -474,12 +487,7 @@ impl<'a> Engine<'a> {
         };
         let inputs = self.inputs(i).await;
         // Drift is `create`'s to repair; this command only rotates keys.
-        let Some(change) = node
-            .resource
-            .due(&inputs, known)
-            .await?
-            .filter(Change::is_rotation)
-        else {
+        let Some(change) = node.resource.due(&inputs, known).await? else {
             return Ok(Outcome::Unchanged);
         };
         self.start(node);
