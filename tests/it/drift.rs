@@ -199,3 +199,134 @@ async fn more_partitions_than_the_stack_sets_are_kept_since_kafka_cannot_decreas
     nothing_to_do(&w.engine(&ledger).plan().await);
     assert_eq!(rest.topic().await["partitions_count"], 8);
 }
+
+const CONNECTOR: &str = "confluent.connector.SampleSourceConnector";
+
+/// connect/v1 as the organisation's admin, as the console uses it.
+async fn connect(
+    w: &Context,
+    ledger: &Ledger,
+    method: reqwest::Method,
+    tail: &str,
+    body: Option<Value>,
+) -> Value {
+    use common::clouds::{CONFLUENT_KEY, CONFLUENT_SECRET};
+    let state = ledger.snapshot().await;
+    let env = &state.record("confluent.environment").unwrap().id;
+    let lkc = &state.record("confluent.kafka_cluster").unwrap().id;
+    let url = format!(
+        "{}/connect/v1/environments/{env}/clusters/{lkc}/connectors/SampleSourceConnector{tail}",
+        w.cloud.url()
+    );
+    let mut req = reqwest::Client::new()
+        .request(method, url)
+        .basic_auth(CONFLUENT_KEY, Some(CONFLUENT_SECRET));
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connector_config_edited_in_the_console_is_put_back() {
+    let w = confluent().start().await;
+    let ledger = w.ledger();
+    let made = w.engine(&ledger).create().await;
+    assert!(made.ok(), "{:?}", made.failures);
+
+    // The console sends the whole config back, server keys and all, with two values changed.
+    let live = connect(&w, &ledger, reqwest::Method::GET, "", None).await;
+    let mut edited = live["config"].clone();
+    edited["tasks.max"] = json!("2");
+    edited["output.data.format"] = json!("JSON");
+    connect(&w, &ledger, reqwest::Method::PUT, "/config", Some(edited)).await;
+
+    let plan = w.engine(&ledger).plan().await;
+    assert!(plan.ok(), "{:?}", plan.failures);
+    assert_eq!(plan.outcome(CONNECTOR), Some(Outcome::WouldUpdate));
+    assert_eq!(
+        diffs(&plan, CONNECTOR),
+        vec![
+            Diff::new("config output.data.format", "AVRO", "JSON"),
+            Diff::new("config tasks.max", "1", "2"),
+        ],
+        "only the keys the stack sets, not the ones the service adds"
+    );
+
+    let repaired = w.engine(&ledger).create().await;
+    assert!(repaired.ok(), "{:?}", repaired.failures);
+    assert_eq!(repaired.outcome(CONNECTOR), Some(Outcome::Updated));
+    let live = connect(&w, &ledger, reqwest::Method::GET, "", None).await;
+    assert_eq!(live["config"]["tasks.max"], "1");
+    assert_eq!(live["config"]["output.data.format"], "AVRO");
+
+    nothing_to_do(&w.engine(&ledger).plan().await);
+}
+
+/// `plan` on the whole stack, through the binary: its stdout.
+async fn plan_text(dir: &std::path::Path) -> String {
+    let (run, _) = common::Test::new().whole_stack("plan", Some(dir)).await;
+    run.stdout
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn iam_policy_and_trust_documents_edited_by_hand_are_written_again() {
+    let (_, dir) = common::Test::new().whole_stack("create", None).await;
+    let iam = aws_sdk_iam::Client::new(&common::clouds::moto_sdk().await);
+    let arn = "arn:aws:iam::123456789012:policy/tableflow_s3_glue_access_policy";
+    let wide = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["*"]}]}"#;
+    iam.create_policy_version()
+        .policy_arn(arn)
+        .policy_document(wide)
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
+    let anyone = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":["sts:AssumeRole"]}]}"#;
+    iam.update_assume_role_policy()
+        .role_name("snowflake_s3_glue_role")
+        .policy_document(anyone)
+        .send()
+        .await
+        .unwrap();
+
+    let plan = plan_text(dir.path()).await;
+    let lines: Vec<&str> = plan.lines().collect();
+    let update = |what: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with("update") && l.contains(what))
+            .unwrap_or_else(|| panic!("no update of {what}:\n{plan}"))
+    };
+    let policy = update("tableflow_s3_glue_access_policy");
+    assert!(
+        lines[policy + 1].contains("policy document: sha256:")
+            && lines[policy + 1].contains("(edited) -> sha256:"),
+        "{plan}"
+    );
+    let trust = update("snowflake_s3_glue_role");
+    assert!(lines[trust + 1].contains("trust policy: sha256:"), "{plan}");
+    assert!(plan.contains(", 2 to update,"), "{plan}");
+
+    common::Test::new()
+        .whole_stack("create", Some(dir.path()))
+        .await;
+    let after = plan_text(dir.path()).await;
+    assert!(
+        !after.lines().any(|l| l.starts_with("update")) && !after.contains("to update"),
+        "{after}"
+    );
+    let versions = iam
+        .list_policy_versions()
+        .policy_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        versions.versions().len(),
+        3,
+        "the stack's, the hand-made one, the stack's again"
+    );
+}
