@@ -15,12 +15,18 @@ const BUCKET: &str = "tableflow-kickstarter-3f1c";
 const TOPIC: &str = "confluent.topic.stock_trades";
 const ADMIN_KEY: &str = "confluent.api_key.app_manager_kafka";
 
-/// The default stack, with a config set on its topic.
+/// The default stack, with a config set on its topic and Tableflow options on it.
 fn with_topic_config() -> Stackfile {
-    let text = include_str!("../../src/config/default.toml").replace(
-        "[topics.stock_trades]\npartitions = 6\n",
-        "[topics.stock_trades]\npartitions = 6\nconfig = { \"retention.ms\" = \"86400000\" }\n",
-    );
+    let text = include_str!("../../src/config/default.toml")
+        .replace(
+            "[topics.stock_trades]\npartitions = 6\n",
+            "[topics.stock_trades]\npartitions = 6\nconfig = { \"retention.ms\" = \"86400000\" }\n",
+        )
+        .replacen(
+            "[topics.stock_trades.tableflow]\n",
+            "[topics.stock_trades.tableflow]\nretention_ms = 86400000\nerror_handling = \"SKIP\"\n",
+            1,
+        );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kickstart.toml");
     std::fs::write(&path, text).unwrap();
@@ -329,4 +335,129 @@ async fn iam_policy_and_trust_documents_edited_by_hand_are_written_again() {
         3,
         "the stack's, the hand-made one, the stack's again"
     );
+}
+
+const TABLEFLOW: &str = "confluent.tableflow.stock_trades";
+
+/// tableflow/v1 with the stack's Tableflow key, as the console would change an option.
+async fn tableflow(
+    w: &Context,
+    ledger: &Ledger,
+    method: reqwest::Method,
+    body: Option<Value>,
+) -> Value {
+    let state = ledger.snapshot().await;
+    let env = state.record("confluent.environment").unwrap().id.clone();
+    let lkc = state.record("confluent.kafka_cluster").unwrap().id.clone();
+    let key = state
+        .record("confluent.api_key.tableflow")
+        .unwrap()
+        .id
+        .clone();
+    let secret = w.vault.get(&key).unwrap().expose_secret().to_string();
+    let url = format!(
+        "{}/tableflow/v1/tableflow-topics/stock_trades?environment={env}&spec.kafka_cluster={lkc}",
+        w.cloud.url()
+    );
+    let mut req = reqwest::Client::new()
+        .request(method, url)
+        .basic_auth(key, Some(secret));
+    if let Some(mut body) = body {
+        body["spec"]["environment"] = json!({"id": env});
+        body["spec"]["kafka_cluster"] = json!({"id": lkc, "environment": env});
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tableflow_option_changed_since_is_set_again() {
+    let w = confluent().start().await;
+    let ledger = w.ledger();
+    let made = w.engine(&ledger).create().await;
+    assert!(made.ok(), "{:?}", made.failures);
+    let live = tableflow(&w, &ledger, reqwest::Method::GET, None).await;
+    assert_eq!(live["spec"]["config"]["retention_ms"], "86400000");
+    nothing_to_do(&w.engine(&ledger).plan().await);
+
+    let changed = json!({"spec": {"config": {"retention_ms": "604800000", "error_handling": {"mode": "LOG"}}}});
+    tableflow(&w, &ledger, reqwest::Method::PATCH, Some(changed)).await;
+
+    let plan = w.engine(&ledger).plan().await;
+    assert!(plan.ok(), "{:?}", plan.failures);
+    assert_eq!(
+        plan.outcome(TABLEFLOW),
+        Some(Outcome::WouldUpdate),
+        "{:?}",
+        plan.outcomes
+    );
+    assert_eq!(
+        diffs(&plan, TABLEFLOW),
+        vec![
+            Diff::new("retention_ms", "86400000", "604800000"),
+            Diff::new("error_handling", "SKIP", "LOG"),
+        ]
+    );
+
+    let repaired = w.engine(&ledger).create().await;
+    assert!(repaired.ok(), "{:?}", repaired.failures);
+    assert_eq!(repaired.outcome(TABLEFLOW), Some(Outcome::Updated));
+    let live = tableflow(&w, &ledger, reqwest::Method::GET, None).await;
+    assert_eq!(live["spec"]["config"]["retention_ms"], "86400000");
+    assert_eq!(live["spec"]["config"]["error_handling"]["mode"], "SKIP");
+
+    nothing_to_do(&w.engine(&ledger).plan().await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_secret_changed_by_hand_is_written_again_and_never_shown() {
+    let (_, dir) = common::Test::new().whole_stack("create", None).await;
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("kickstart.state.json")).unwrap(),
+    )
+    .unwrap();
+    let name = state["nodes"]["aws.secret.app_manager"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{:#}", state["nodes"]))
+        .to_string();
+    let sm = aws_sdk_secretsmanager::Client::new(&common::clouds::moto_sdk().await);
+    let text = sm.get_secret_value().secret_id(&name).send().await.unwrap();
+    let mut doc: Value = serde_json::from_str(text.secret_string().unwrap()).unwrap();
+    let password = doc["sasl.password"].as_str().unwrap().to_string();
+    doc["bootstrap.servers"] = json!("elsewhere:9092");
+    sm.put_secret_value()
+        .secret_id(&name)
+        .secret_string(doc.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let plan = plan_text(dir.path()).await;
+    let lines: Vec<&str> = plan.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("update") && l.contains(&name))
+        .unwrap_or_else(|| panic!("no update of {name}:\n{plan}"));
+    assert!(lines[at + 1].contains("secret document: sha256:"), "{plan}");
+    assert!(
+        lines[at + 1].ends_with("(differs) -> sha256:")
+            || lines[at + 1].contains("(differs) -> sha256:"),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains(&password) && !plan.contains("elsewhere"),
+        "{plan}"
+    );
+
+    common::Test::new()
+        .whole_stack("create", Some(dir.path()))
+        .await;
+    let text = sm.get_secret_value().secret_id(&name).send().await.unwrap();
+    let doc: Value = serde_json::from_str(text.secret_string().unwrap()).unwrap();
+    assert_ne!(doc["bootstrap.servers"], "elsewhere:9092");
+    assert_eq!(doc["sasl.password"], password.as_str());
+    let after = plan_text(dir.path()).await;
+    assert!(!after.contains("to update"), "{after}");
 }
