@@ -8,6 +8,7 @@ mod ledger;
 mod memo;
 mod node;
 mod poll;
+mod report;
 mod retry;
 mod run;
 #[doc(hidden)]
@@ -23,5 +24,6 @@ pub use node::{
     fingerprint,
 };
 pub use poll::PollPolicy;
+pub use report::{Failure, Options, Report};
 pub use retry::{RetryPolicy, Transient};
-pub use run::{Engine, Failure, Options, Report};
+pub use run::Engine;
