@@ -3,6 +3,9 @@
 
 use crate::common;
 
+mod engine;
+mod snowflake;
+
 use std::time::Duration;
 
 use common::context::{Context, Setup};
@@ -17,7 +20,7 @@ const ADMIN_KEY: &str = "confluent.api_key.app_manager_kafka";
 
 /// The default stack, with a config set on its topic and Tableflow options on it.
 fn with_topic_config() -> Stackfile {
-    let text = include_str!("../../src/config/default.toml")
+    let text = include_str!("../../../src/config/default.toml")
         .replace(
             "[topics.stock_trades]\npartitions = 6\n",
             "[topics.stock_trades]\npartitions = 6\nconfig = { \"retention.ms\" = \"86400000\" }\n",
@@ -479,181 +482,4 @@ async fn a_client_secret_changed_by_hand_is_written_again_and_never_shown() {
     assert_eq!(doc["sasl.password"], password.as_str());
     let after = plan_text(dir.path()).await;
     assert!(!after.contains("to update"), "{after}");
-}
-
-/// Real Snowflake nodes; the Confluent stand-in records what the volume and tables are made from.
-fn snowflake() -> Setup {
-    Context::snowflake()
-        .recorded("confluent.kafka_cluster", Record::new("lkc-abc12"))
-        .recorded(
-            "confluent.tableflow.stock_trades",
-            Record::new("stock_trades").with(
-                "base_path",
-                "s3://tableflow-kickstarter-0a1b/10011010/org/env-abc12/lkc-abc12/v1/",
-            ),
-        )
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_snowflake_user_default_changed_by_hand_is_set_again() {
-    let w = snowflake().start().await;
-    let ledger = w.ledger();
-    let made = w.engine(&ledger).create().await;
-    assert!(made.ok(), "{:?}", made.failures);
-    nothing_to_do(&w.engine(&ledger).plan().await);
-
-    let user = w.names.upper("USER");
-    let role = w.names.upper("SYSTEM_ADMIN_ROLE");
-    w.sf()
-        .run(
-            "SECURITYADMIN",
-            &format!("ALTER USER \"{user}\" SET DEFAULT_ROLE = PUBLIC"),
-        )
-        .await
-        .unwrap();
-
-    let plan = w.engine(&ledger).plan().await;
-    assert!(plan.ok(), "{:?}", plan.failures);
-    assert_eq!(plan.outcome("snowflake.user"), Some(Outcome::WouldUpdate));
-    assert_eq!(
-        diffs(&plan, "snowflake.user"),
-        vec![Diff::new("default_role", role.as_str(), "PUBLIC")]
-    );
-
-    let repaired = w.engine(&ledger).create().await;
-    assert!(repaired.ok(), "{:?}", repaired.failures);
-    assert_eq!(repaired.outcome("snowflake.user"), Some(Outcome::Updated));
-    nothing_to_do(&w.engine(&ledger).plan().await);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_revoked_snowflake_grant_is_missing_and_granted_again() {
-    let w = snowflake().start().await;
-    let ledger = w.ledger();
-    let made = w.engine(&ledger).create().await;
-    assert!(made.ok(), "{:?}", made.failures);
-
-    let user = w.names.upper("USER");
-    let role = w.names.upper("SECURITY_ADMIN_ROLE");
-    w.sf()
-        .run(
-            "SECURITYADMIN",
-            &format!("REVOKE ROLE \"{role}\" FROM USER \"{user}\""),
-        )
-        .await
-        .unwrap();
-    let granted = |w: &Context| {
-        w.emulator
-            .grants()
-            .contains(&(format!("ROLE {role}"), user.clone()))
-    };
-    assert!(!granted(&w), "revoked behind kickstart's back");
-
-    let grant = "snowflake.grant.security_admin_role";
-    let plan = w.engine(&ledger).plan().await;
-    assert!(plan.ok(), "{:?}", plan.failures);
-    assert_eq!(plan.outcome(grant), Some(Outcome::WouldCreate));
-
-    let repaired = w.engine(&ledger).create().await;
-    assert!(repaired.ok(), "{:?}", repaired.failures);
-    assert_eq!(repaired.outcome(grant), Some(Outcome::Created));
-    assert!(granted(&w));
-    nothing_to_do(&w.engine(&ledger).plan().await);
-}
-
-mod engine {
-    //! How the engine treats drift, against the in-memory cloud: what `plan` reports, what
-    //! `create` does about it, and that `rotate` leaves it alone.
-
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    use kickstart::engine::testing::{FakeCloud, Op};
-    use kickstart::engine::{
-        Change, Diff, Engine, Graph, Ledger, MemorySink, Options, Outcome, Silent,
-    };
-    use kickstart::state::StateDoc;
-
-    fn chain(cloud: &FakeCloud) -> Graph {
-        let ms = Duration::from_millis(1);
-        Graph::new(vec![
-            cloud.node("cluster", &[], ms),
-            cloud.node("topic", &["cluster"], ms),
-        ])
-        .unwrap()
-    }
-
-    async fn made(cloud: &FakeCloud, graph: &Graph) -> Ledger {
-        let ledger = Ledger::new(
-            StateDoc::new("t"),
-            Box::new(Arc::new(MemorySink::default())),
-        );
-        let report = Engine::new(graph, &ledger, &Silent, Options::default())
-            .create()
-            .await;
-        assert!(report.ok(), "{:?}", report.failures);
-        cloud.clear_calls();
-        ledger
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn what_cannot_change_in_place_is_planned_as_a_replacement_then_deleted_and_made_again() {
-        let cloud = FakeCloud::default();
-        let graph = chain(&cloud);
-        let ledger = made(&cloud, &graph).await;
-        let why = "cleanup.policy cannot change in place".to_string();
-        cloud.make_drifted("topic", Change::Replace { why: why.clone() });
-
-        let engine = Engine::new(&graph, &ledger, &Silent, Options::default());
-        let rotate = engine.rotate().await;
-        assert_eq!(
-            rotate.outcome("topic"),
-            Some(Outcome::Unchanged),
-            "rotate leaves drift"
-        );
-        let plan = engine.plan().await;
-        assert_eq!(plan.outcome("topic"), Some(Outcome::WouldReplace));
-        assert_eq!(plan.change("topic"), Some(&Change::Replace { why }));
-        assert!(
-            cloud.calls().iter().all(|c| c.op == Op::Find),
-            "plan only reads"
-        );
-
-        let before = ledger.snapshot().await.record("topic").unwrap().id.clone();
-        let create = engine.create().await;
-        assert!(create.ok(), "{:?}", create.failures);
-        assert_eq!(create.outcome("topic"), Some(Outcome::Replaced));
-        let ops: Vec<Op> = cloud
-            .calls()
-            .into_iter()
-            .filter(|c| c.node == "topic" && c.op != Op::Find)
-            .map(|c| c.op)
-            .collect();
-        assert_eq!(ops, [Op::Delete, Op::Create, Op::Ready]);
-        let after = ledger.snapshot().await.record("topic").unwrap().id.clone();
-        assert_ne!(before, after, "the state records the new one");
-        assert_eq!(engine.plan().await.count(Outcome::Unchanged), 2);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_update_is_applied_in_place_and_reported_attribute_by_attribute() {
-        let cloud = FakeCloud::default();
-        let graph = chain(&cloud);
-        let ledger = made(&cloud, &graph).await;
-        let what = vec![Diff::new("partitions", "6", "3")];
-        cloud.make_drifted("topic", Change::Update { what: what.clone() });
-
-        let engine = Engine::new(&graph, &ledger, &Silent, Options::default());
-        let plan = engine.plan().await;
-        assert_eq!(plan.outcome("topic"), Some(Outcome::WouldUpdate));
-        assert_eq!(
-            plan.change("topic").unwrap().to_string(),
-            "update (partitions: 3 -> 6)"
-        );
-        let create = engine.create().await;
-        assert_eq!(create.outcome("topic"), Some(Outcome::Updated));
-        assert_eq!(create.change("topic"), Some(&Change::Update { what }));
-        assert_eq!(cloud.calls_of(Op::Apply), ["topic"]);
-        assert_eq!(engine.plan().await.count(Outcome::Unchanged), 2);
-    }
 }
