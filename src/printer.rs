@@ -272,6 +272,7 @@ impl Observer for Printer {
                     Step::Creating => "creating",
                     Step::Waiting => "waiting for",
                     Step::Rotating => "rotating",
+                    Step::Repairing => "repairing",
                     Step::Deleting => "deleting",
                 };
                 let phase = phase.map(|p| format!(" ({p})")).unwrap_or_default();
@@ -290,6 +291,8 @@ impl Observer for Printer {
                         | Outcome::Adopted
                         | Outcome::Resumed
                         | Outcome::Rotated
+                        | Outcome::Updated
+                        | Outcome::Replaced
                         | Outcome::Deleted
                 );
                 if worth_a_line {

@@ -11,7 +11,9 @@ use super::kinds::{
     Grantee, IamPolicy, IamRole, InitialTrust, PolicyAttachment, Spec, TrustPolicy,
 };
 use super::{Aws, policy_arn, sdk_error};
-use crate::engine::{Inputs, Kind as _, NodeError, Record, Resource, Transient};
+use crate::engine::{
+    Change, Diff, Inputs, Kind as _, NodeError, Record, Resource, Transient, fingerprint,
+};
 
 /// The four IAM kinds share their reads: a policy, a role, an attachment of one to the other,
 /// and a role's trust rewritten in place.
@@ -103,7 +105,50 @@ impl Iam {
         ))
     }
 
-    async fn current_trust(&self) -> Result<Option<Document>, NodeError> {
+    /// What this node's `find` read, kept for its `drift`: a role's trust, or a policy's default
+    /// version id. `None` when `find` found nothing to keep (a thing it is about to make).
+    fn memo_key(&self) -> String {
+        format!("iam {} {}", self.spec.describe(), self.role_name())
+    }
+
+    async fn keep(&self, inputs: &Inputs, read: Option<String>) -> Result<(), NodeError> {
+        inputs
+            .memo()
+            .get_or_try_init(&self.memo_key(), || async { Ok::<_, NodeError>(read) })
+            .await?;
+        Ok(())
+    }
+
+    /// What `find` kept, or (when `find` did not run first) a read of it now.
+    async fn kept(&self, inputs: &Inputs) -> Result<Option<String>, NodeError> {
+        let read = || async {
+            match &self.spec {
+                Spec::IamPolicy(_) => self.default_version().await,
+                _ => self.read_trust().await,
+            }
+        };
+        let found = inputs
+            .memo()
+            .get_or_try_init(&self.memo_key(), read)
+            .await?;
+        Ok((*found).clone())
+    }
+
+    async fn default_version(&self) -> Result<Option<String>, NodeError> {
+        let arn = self.policy_arn();
+        match self.aws.iam.get_policy().policy_arn(&arn).send().await {
+            Ok(out) => Ok(out
+                .policy()
+                .and_then(|p| p.default_version_id())
+                .map(str::to_string)),
+            Err(e) => {
+                let e = sdk_error("GetPolicy", e);
+                if gone(&e) { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    async fn read_trust(&self) -> Result<Option<String>, NodeError> {
         match self
             .aws
             .iam
@@ -112,15 +157,95 @@ impl Iam {
             .send()
             .await
         {
-            Ok(out) => Ok(out
-                .role()
-                .and_then(|r| r.assume_role_policy_document())
-                .and_then(Document::parse)),
+            Ok(out) => Ok(out.role().map(|r| {
+                r.assume_role_policy_document()
+                    .unwrap_or_default()
+                    .to_string()
+            })),
             Err(e) => {
                 let e = sdk_error("GetRole", e);
                 if gone(&e) { Ok(None) } else { Err(e) }
             }
         }
+    }
+
+    /// One version of the managed policy, as text.
+    async fn policy_text(&self, version: &str) -> Result<Option<String>, NodeError> {
+        let out = self
+            .aws
+            .iam
+            .get_policy_version()
+            .policy_arn(self.policy_arn())
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetPolicyVersion", e))?;
+        Ok(out
+            .policy_version()
+            .and_then(|v| v.document())
+            .map(str::to_string))
+    }
+
+    /// A new default version with the stack's document. IAM keeps at most five versions: the
+    /// oldest one that is not the default makes room.
+    async fn set_policy(&self, doc: &Document) -> Result<(), NodeError> {
+        let iam = &self.aws.iam;
+        let arn = self.policy_arn();
+        let versions = iam
+            .list_policy_versions()
+            .policy_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListPolicyVersions", e))?;
+        let mut old: Vec<_> = versions
+            .versions()
+            .iter()
+            .filter(|v| !v.is_default_version())
+            .collect();
+        if versions.versions().len() >= 5 {
+            old.sort_by_key(|v| v.create_date().map(|d| d.secs()));
+            if let Some(id) = old.first().and_then(|v| v.version_id()) {
+                iam.delete_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("DeletePolicyVersion", e))?;
+            }
+        }
+        iam.create_policy_version()
+            .policy_arn(&arn)
+            .policy_document(doc.to_json())
+            .set_as_default(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreatePolicyVersion", e))?;
+        Ok(())
+    }
+
+    /// What the stack wants this node's document to be, and what IAM has: `None` when the node
+    /// has no document of its own to keep (A3's role, whose trust its trust node keeps).
+    async fn documents(&self, inputs: &Inputs) -> Result<Option<(Document, String)>, NodeError> {
+        let (wanted, found) = match &self.spec {
+            Spec::IamPolicy(spec) => {
+                let Some(version) = self.kept(inputs).await? else {
+                    return Ok(None);
+                };
+                (
+                    self.policy(inputs, spec)?,
+                    self.policy_text(&version).await?,
+                )
+            }
+            Spec::IamRole(spec) if matches!(spec.trust, InitialTrust::Integration(_)) => {
+                (Self::initial_trust(inputs, spec)?, self.kept(inputs).await?)
+            }
+            Spec::TrustPolicy(spec) => (
+                Self::snowflake_trust(inputs, spec)?,
+                self.kept(inputs).await?,
+            ),
+            _ => return Ok(None),
+        };
+        Ok(found.map(|found| (wanted, found)))
     }
 
     async fn set_trust(&self, doc: &Document) -> Result<(), NodeError> {
@@ -148,22 +273,23 @@ impl Resource for Iam {
     async fn find(
         &self,
         inputs: &Inputs,
-        _known: Option<&Record>,
+        known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let iam = &self.aws.iam;
         match &self.spec {
-            Spec::IamPolicy(_) => match iam.get_policy().policy_arn(self.policy_arn()).send().await
-            {
-                Ok(_) => Ok(Some(Record::new(self.policy_arn()))),
-                Err(e) => {
-                    let e = sdk_error("GetPolicy", e);
-                    if gone(&e) { Ok(None) } else { Err(e) }
-                }
-            },
-            Spec::IamRole(_) => Ok(self.current_trust().await?.map(|_| {
-                let name = self.role_name();
-                Record::new(name).with("arn", self.aws.role_arn(name))
-            })),
+            Spec::IamPolicy(_) => {
+                let version = self.default_version().await?;
+                self.keep(inputs, version.clone()).await?;
+                Ok(version.map(|_| Record::new(self.policy_arn())))
+            }
+            Spec::IamRole(_) => {
+                let trust = self.read_trust().await?;
+                self.keep(inputs, trust.clone()).await?;
+                Ok(trust.map(|_| {
+                    let name = self.role_name();
+                    Record::new(name).with("arn", self.aws.role_arn(name))
+                }))
+            }
             Spec::PolicyAttachment(_) => {
                 let attached = iam
                     .list_attached_role_policies()
@@ -185,11 +311,17 @@ impl Resource for Iam {
                     }
                 }
             }
-            // The trust "exists" once the role trusts exactly what Snowflake described.
+            // Before it is recorded, the trust "exists" once the role trusts exactly what
+            // Snowflake described; once recorded, a trust edited since is drift.
             Spec::TrustPolicy(spec) => {
                 let wanted = Self::snowflake_trust(inputs, spec)?;
-                let current = self.current_trust().await?;
-                Ok((current.as_ref() == Some(&wanted)).then(|| {
+                let current = self.read_trust().await?;
+                let exists = match known {
+                    Some(_) => current.is_some(),
+                    None => current.as_deref().and_then(Document::parse).as_ref() == Some(&wanted),
+                };
+                self.keep(inputs, current.filter(|_| exists)).await?;
+                Ok(exists.then(|| {
                     Record::new(self.role_name())
                         .with("trusts", "snowflake volume and glue integration")
                 }))
@@ -249,6 +381,47 @@ impl Resource for Iam {
             }
             other => Err(not_iam(other)),
         }
+    }
+
+    /// A policy or trust document edited by hand. Documents are compared as IAM parses them
+    /// (order of keys and spacing aside); one that does not parse as ours differs.
+    async fn drift(&self, inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        let Some((wanted, found)) = self.documents(inputs).await? else {
+            return Ok(None);
+        };
+        if Document::parse(&found).as_ref() == Some(&wanted) {
+            return Ok(None);
+        }
+        let attribute = match &self.spec {
+            Spec::IamPolicy(_) => "policy document",
+            _ => "trust policy",
+        };
+        let what = vec![Diff::new(
+            attribute,
+            fingerprint(&wanted.to_json()),
+            format!("{} (edited)", fingerprint(&found)),
+        )];
+        Ok(Some(Change::Update { what }))
+    }
+
+    async fn apply(
+        &self,
+        inputs: &Inputs,
+        record: &Record,
+        change: &Change,
+    ) -> Result<Record, NodeError> {
+        match &self.spec {
+            Spec::IamPolicy(spec) => self.set_policy(&self.policy(inputs, spec)?).await?,
+            Spec::IamRole(spec) => self.set_trust(&Self::initial_trust(inputs, spec)?).await?,
+            Spec::TrustPolicy(spec) => {
+                self.set_trust(&Self::snowflake_trust(inputs, spec)?)
+                    .await?
+            }
+            other => {
+                return Err(anyhow::anyhow!("{} cannot {change}", other.describe()).into());
+            }
+        }
+        Ok(record.clone())
     }
 
     async fn delete(&self, _inputs: &Inputs, _record: &Record) -> Result<(), NodeError> {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::kinds::{Secret, SecretBody};
 use super::{Aws, sdk_error};
-use crate::engine::{Change, Inputs, NodeError, Record, Resource};
+use crate::engine::{Change, Diff, Inputs, NodeError, Record, Resource, fingerprint};
 use crate::snowflake::{Admin, SecretStore};
 
 fn not_found(e: &NodeError) -> bool {
@@ -205,27 +205,66 @@ impl ClientSecret {
     fn record(&self, key: &str) -> Record {
         Record::new(&self.spec.name).with("key", key)
     }
+
+    /// Where `find` keeps the text it read, for `drift`: in memory for this run only.
+    fn memo_key(&self) -> String {
+        format!("client secret {}", self.spec.name)
+    }
 }
 
 #[async_trait]
 impl Resource for ClientSecret {
     async fn find(
         &self,
-        _inputs: &Inputs,
+        inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let text = match self.aws.preloaded.take(&self.spec.name) {
             Some(text) => text,
             None => read(&self.aws, &self.spec.name).await?,
         };
-        let Some(text) = text else {
+        let parsed: Option<Value> = text
+            .as_ref()
+            .map(|t| serde_json::from_str(t.expose_secret()).unwrap_or(Value::Null));
+        inputs
+            .memo()
+            .get_or_try_init(&self.memo_key(), || async {
+                Ok::<_, NodeError>(text.as_ref().map(|t| SecretString::from(t.expose_secret())))
+            })
+            .await?;
+        let Some(parsed) = parsed else {
             return Ok(None);
         };
-        let parsed: Value = serde_json::from_str(text.expose_secret()).unwrap_or(Value::Null);
         let key = key_of(&self.spec.body, &parsed)
             .map(|(k, _)| k)
             .unwrap_or_default();
         Ok(Some(self.record(&key)))
+    }
+
+    /// A document changed by hand: compared, as JSON, with the one kickstart would write, and
+    /// shown only by fingerprint. Without the key's secret in this run there is nothing to
+    /// compare with (a key being replaced): its rotation writes the document anyway.
+    async fn drift(&self, inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        let Ok(wanted) = self.document(inputs) else {
+            return Ok(None);
+        };
+        let found = inputs
+            .memo()
+            .get_or_try_init(&self.memo_key(), || read(&self.aws, &self.spec.name))
+            .await?;
+        let Some(found) = found.as_ref() else {
+            return Ok(None);
+        };
+        let parse = |t: &SecretString| serde_json::from_str::<Value>(t.expose_secret()).ok();
+        if parse(found).is_some() && parse(found) == parse(&wanted) {
+            return Ok(None);
+        }
+        let what = vec![Diff::new(
+            "secret document",
+            fingerprint(wanted.expose_secret()),
+            format!("{} (differs)", fingerprint(found.expose_secret())),
+        )];
+        Ok(Some(Change::Update { what }))
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {

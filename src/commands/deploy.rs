@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::cli::{OutputMode, RunArgs};
-use crate::engine::{Engine, Ledger, Options, Outcome, PollPolicy, Report};
+use crate::engine::{Change, Engine, Ledger, Options, Outcome, PollPolicy, Report};
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings::{Needs, Settings};
@@ -161,14 +161,37 @@ fn print_plan(
     graph: &crate::engine::Graph,
     report: &Report,
 ) -> Result<(), Error> {
+    let changed = graph.nodes().iter().filter_map(|node| {
+        let outcome = report.outcome(&node.id).filter(|o| o.is_change())?;
+        Some((node, outcome, report.change(&node.id)))
+    });
     if printer.mode() == OutputMode::Json {
+        // One object per node that would change, with its drift attribute by attribute.
+        for (node, outcome, change) in changed {
+            printer.json(&serde_json::json!({
+                "event": "plan",
+                "node": node.id,
+                "label": node.label,
+                "action": outcome.verb(),
+                "change": change,
+            }));
+        }
         return Ok(());
     }
     let mut text = String::new();
-    for node in graph.nodes() {
-        match report.outcome(&node.id) {
-            Some(o) if o.is_change() => text.push_str(&format!("{:<8} {}\n", o.verb(), node.label)),
-            _ => {}
+    for (node, outcome, change) in changed {
+        text.push_str(&format!("{:<8} {}\n", outcome.verb(), node.label));
+        match change {
+            Some(Change::Update { what }) => {
+                for diff in what {
+                    text.push_str(&format!("{:<8}   {diff}\n", ""));
+                }
+            }
+            Some(Change::Replace { why }) => text.push_str(&format!("{:<8}   {why}\n", "")),
+            Some(Change::Rotate { reason }) => {
+                text.push_str(&format!("{:<8}   {reason}\n", ""));
+            }
+            None => {}
         }
     }
     let count = |o| report.count(o);
@@ -176,8 +199,13 @@ fn print_plan(
         0 => String::new(),
         n => format!(", {n} to delete"),
     };
+    let drift = match (count(Outcome::WouldUpdate), count(Outcome::WouldReplace)) {
+        (0, 0) => String::new(),
+        (u, 0) => format!(", {u} to update"),
+        (u, r) => format!(", {u} to update, {r} to replace"),
+    };
     text.push_str(&format!(
-        "plan: {} to create, {} to adopt, {} to rotate{delete}, {} to wait for, {} unchanged\n",
+        "plan: {} to create, {} to adopt, {} to rotate{drift}{delete}, {} to wait for, {} unchanged\n",
         count(Outcome::WouldCreate),
         count(Outcome::WouldAdopt),
         count(Outcome::WouldRotate),

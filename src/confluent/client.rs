@@ -182,6 +182,13 @@ impl Client {
             .unwrap_or(Value::Null))
     }
 
+    pub async fn patch(&self, path: &str, auth: &Auth, body: &Value) -> Result<Value, ApiError> {
+        Ok(self
+            .call(Method::PATCH, path, auth, Some(body), false)
+            .await?
+            .unwrap_or(Value::Null))
+    }
+
     /// Deletes; what is already gone counts as deleted.
     pub async fn delete(&self, path: &str, auth: &Auth) -> Result<(), ApiError> {
         self.call(Method::DELETE, path, auth, None, true).await?;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::Confluent;
 use super::client::{Auth, q};
 use super::kinds::Connector;
-use crate::engine::{Change, Inputs, NodeError, Readiness, Record, Resource};
+use crate::engine::{Change, Diff, Inputs, NodeError, Readiness, Record, Resource};
 
 pub struct ConnectorNode {
     cc: Arc<Confluent>,
@@ -68,6 +68,41 @@ impl ConnectorNode {
         Ok((config, account))
     }
 
+    /// The connector as connect/v1 shows it (its config included), read once per run: `find`
+    /// keeps its read for `drift`.
+    async fn live(&self, inputs: &Inputs, fresh: bool) -> Result<Option<Value>, NodeError> {
+        let path = self.path(inputs, "")?;
+        let read = || async { Ok::<_, NodeError>(self.cc.client.get(&path, &Auth::Cloud).await?) };
+        let key = format!("connector {path}");
+        if fresh {
+            // A re-try after a lost answer must see what its first try made.
+            let found = read().await?;
+            let kept = found.clone();
+            inputs
+                .memo()
+                .get_or_try_init(&key, || async { Ok::<_, NodeError>(kept) })
+                .await?;
+            return Ok(found);
+        }
+        Ok((*inputs.memo().get_or_try_init(&key, read).await?).clone())
+    }
+
+    /// The keys the stack sets whose live value differs. The read-back masks secrets and adds
+    /// the service's own keys: only what the stack sets is compared, and it sets no secret.
+    fn drift(wanted: &Map<String, Value>, live: &Value) -> Vec<Diff> {
+        wanted
+            .iter()
+            .filter_map(|(key, want)| {
+                let want = want.as_str().unwrap_or_default();
+                match live["config"][key.as_str()].as_str() {
+                    Some(found) if found == want => None,
+                    Some(found) => Some(Diff::new(format!("config {key}"), want, found)),
+                    None => Some(Diff::unset(format!("config {key}"), want)),
+                }
+            })
+            .collect()
+    }
+
     fn record(&self, account: &str) -> Record {
         Record::new(self.name()).with("service_account", account)
     }
@@ -80,11 +115,7 @@ impl Resource for ConnectorNode {
         inputs: &Inputs,
         known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
-        let found = self
-            .cc
-            .client
-            .get(&self.path(inputs, "")?, &Auth::Cloud)
-            .await?;
+        let found = self.live(inputs, true).await?;
         // What it runs as is what the state remembers (an earlier version ran it with a key).
         let account = known
             .and_then(|k| k.outputs.get("service_account"))
@@ -139,6 +170,18 @@ impl Resource for ConnectorNode {
         }))
     }
 
+    /// A config edited in the console, on the keys the stack sets.
+    async fn drift(&self, inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        let Some(live) = self.live(inputs, false).await? else {
+            return Ok(None);
+        };
+        let (wanted, _) = self.config(inputs)?;
+        let what = Self::drift(&wanted, &live);
+        Ok((!what.is_empty()).then_some(Change::Update { what }))
+    }
+
+    /// Both the move to the service account and drift put the whole config again: connect/v1
+    /// has no partial update.
     async fn apply(
         &self,
         inputs: &Inputs,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::Confluent;
 use super::client::{Auth, q};
 use super::kinds::{Acl, AclResource, CausedTopic, KafkaAdmin, Topic};
-use crate::engine::{Inputs, NodeError, Record, Resource};
+use crate::engine::{Change, Diff, Inputs, NodeError, Record, Resource};
 
 /// The cluster's REST base for a path under `/kafka/v3/clusters/{lkc}`.
 fn rest(inputs: &Inputs, admin: &KafkaAdmin, tail: &str) -> Result<String, NodeError> {
@@ -57,6 +57,34 @@ impl TopicNode {
     fn url(&self, inputs: &Inputs) -> Result<String, NodeError> {
         rest(inputs, &self.admin, &format!("/topics/{}", q(&self.name)))
     }
+
+    /// The topic as Kafka REST shows it, read once per run: `find` and `drift` share it.
+    async fn live(&self, inputs: &Inputs) -> Result<Option<Value>, NodeError> {
+        let auth = auth(&self.cc, inputs, &self.admin)?;
+        let url = self.url(inputs)?;
+        let found = inputs
+            .memo()
+            .get_or_try_init(&format!("kafka topic {url}"), || async {
+                Ok::<_, NodeError>(self.cc.client.get(&url, &auth).await?)
+            })
+            .await?;
+        Ok((*found).clone())
+    }
+
+    /// Every topic's configs on the cluster, in one listing per run (`topics/-/configs`), by
+    /// topic and name. Only a topic whose stack sets configs asks for it.
+    async fn configs(&self, inputs: &Inputs) -> Result<Arc<Vec<Value>>, NodeError> {
+        let auth = auth(&self.cc, inputs, &self.admin)?;
+        let url = rest(inputs, &self.admin, "/topics/-/configs")?;
+        inputs
+            .memo()
+            .get_or_try_init(&format!("kafka topic configs {url}"), || async {
+                let page = self.cc.client.get(&url, &auth).await?;
+                let data = page.as_ref().and_then(|p| p["data"].as_array());
+                Ok::<_, NodeError>(data.cloned().unwrap_or_default())
+            })
+            .await
+    }
 }
 
 #[async_trait]
@@ -66,10 +94,98 @@ impl Resource for TopicNode {
         inputs: &Inputs,
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
+        // A fresh read each time (a re-try after a lost answer must see the topic it made);
+        // the first one of the run is kept for `drift`.
         let auth = auth(&self.cc, inputs, &self.admin)?;
         let url = self.url(inputs)?;
         let found = self.cc.client.get(&url, &auth).await?;
+        let kept = found.clone();
+        inputs
+            .memo()
+            .get_or_try_init(&format!("kafka topic {url}"), || async {
+                Ok::<_, NodeError>(kept)
+            })
+            .await?;
         Ok(found.map(|_| Record::new(&self.name)))
+    }
+
+    /// Drift: fewer partitions than the stack sets, or a config the stack sets with another
+    /// value. More partitions than set is left alone: Kafka cannot decrease them, and replacing
+    /// the topic would lose its records, so the stack's count is kept as a minimum.
+    async fn drift(&self, inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        let Some(spec) = &self.made else {
+            return Ok(None);
+        };
+        let Some(live) = self.live(inputs).await? else {
+            return Ok(None);
+        };
+        let mut what = Vec::new();
+        let count = live["partitions_count"].as_u64();
+        match count {
+            Some(n) if n < u64::from(spec.partitions) => {
+                what.push(Diff::new(
+                    "partitions",
+                    spec.partitions.to_string(),
+                    n.to_string(),
+                ));
+            }
+            Some(n) if n > u64::from(spec.partitions) => tracing::warn!(
+                "topic {} has {n} partitions, more than the {} the stack sets; Kafka cannot decrease them, so they are kept",
+                self.name,
+                spec.partitions
+            ),
+            _ => {}
+        }
+        if !spec.config.is_empty() {
+            let configs = self.configs(inputs).await?;
+            for (name, wanted) in &spec.config {
+                let found = configs
+                    .iter()
+                    .find(|c| c["topic_name"] == self.name.as_str() && c["name"] == name.as_str())
+                    .and_then(|c| c["value"].as_str());
+                match found {
+                    Some(v) if v == wanted => {}
+                    Some(v) => what.push(Diff::new(format!("config {name}"), wanted, v)),
+                    None => what.push(Diff::unset(format!("config {name}"), wanted)),
+                }
+            }
+        }
+        Ok((!what.is_empty()).then_some(Change::Update { what }))
+    }
+
+    /// Partitions are raised with a PATCH of the topic; configs set with one `configs:alter`.
+    async fn apply(
+        &self,
+        inputs: &Inputs,
+        record: &Record,
+        change: &Change,
+    ) -> Result<Record, NodeError> {
+        let (Some(spec), Change::Update { what }) = (&self.made, change) else {
+            return Err(anyhow::anyhow!("topic {} cannot {change}", self.name).into());
+        };
+        let auth = auth(&self.cc, inputs, &self.admin)?;
+        let url = self.url(inputs)?;
+        if what.iter().any(|d| d.attribute == "partitions") {
+            let body = json!({"partitions_count": spec.partitions});
+            self.cc.client.patch(&url, &auth, &body).await?;
+        }
+        let configs: Vec<Value> = what
+            .iter()
+            .filter_map(|d| d.attribute.strip_prefix("config "))
+            .filter_map(|name| {
+                spec.config
+                    .get(name)
+                    .map(|v| json!({"name": name, "value": v}))
+            })
+            .collect();
+        if !configs.is_empty() {
+            let body = json!({"data": configs});
+            self.cc
+                .client
+                .post(&format!("{url}/configs:alter"), &auth, &body)
+                .await?;
+        }
+        Ok(record.clone())
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::client::{Auth, q};
 use super::kinds::{CatalogIntegration, TableflowAccess, TableflowTopic};
 use super::{Confluent, field};
-use crate::engine::{Inputs, NodeError, Readiness, Record, Resource};
+use crate::engine::{Change, Diff, Inputs, NodeError, Readiness, Record, Resource};
 
 fn scope(inputs: &Inputs, access: &TableflowAccess) -> Result<String, NodeError> {
     Ok(format!(
@@ -68,6 +68,30 @@ impl TableflowNode {
         (!config.is_empty()).then_some(Value::Object(config))
     }
 
+    /// The options the stack sets that Tableflow has otherwise, by name.
+    fn drift(&self, live: &Value) -> Vec<Diff> {
+        let found = |pointer: &str| {
+            live.pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or("(unset)")
+                .to_string()
+        };
+        let mut what = Vec::new();
+        if let Some(ms) = self.spec.retention_ms {
+            let now = found("/spec/config/retention_ms");
+            if now != ms.to_string() {
+                what.push(Diff::new("retention_ms", ms.to_string(), now));
+            }
+        }
+        if let Some(mode) = &self.spec.error_handling {
+            let now = found("/spec/config/error_handling/mode");
+            if &now != mode {
+                what.push(Diff::new("error_handling", mode, now));
+            }
+        }
+        what
+    }
+
     fn record(&self, v: &Value) -> Record {
         let mut r = Record::new(&self.spec.topic);
         if let Some(path) = v
@@ -91,8 +115,57 @@ impl Resource for TableflowNode {
         _known: Option<&Record>,
     ) -> Result<Option<Record>, NodeError> {
         let auth = auth(&self.cc, inputs, &self.spec.access)?;
-        let found = self.cc.client.get(&self.item(inputs)?, &auth).await?;
+        let item = self.item(inputs)?;
+        let found = self.cc.client.get(&item, &auth).await?;
+        // Kept for `drift`, which then needs no read of its own.
+        let kept = found.clone();
+        inputs
+            .memo()
+            .get_or_try_init(&format!("tableflow {item}"), || async {
+                Ok::<_, NodeError>(kept)
+            })
+            .await?;
         Ok(found.map(|v| self.record(&v)))
+    }
+
+    /// Retention or error handling changed since: only the options the stack sets.
+    async fn drift(&self, inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        let item = self.item(inputs)?;
+        let live = inputs
+            .memo()
+            .get_or_try_init(&format!("tableflow {item}"), || async {
+                let auth = auth(&self.cc, inputs, &self.spec.access)?;
+                Ok::<_, NodeError>(self.cc.client.get(&item, &auth).await?)
+            })
+            .await?;
+        let Some(live) = live.as_ref() else {
+            return Ok(None);
+        };
+        let what = self.drift(live);
+        Ok((!what.is_empty()).then_some(Change::Update { what }))
+    }
+
+    /// One PATCH with the stack's options (`TableflowTopicUpdate`).
+    async fn apply(
+        &self,
+        inputs: &Inputs,
+        record: &Record,
+        change: &Change,
+    ) -> Result<Record, NodeError> {
+        let Some(config) = self.config() else {
+            return Err(anyhow::anyhow!("Tableflow on {} cannot {change}", self.spec.topic).into());
+        };
+        let access = &self.spec.access;
+        let auth = auth(&self.cc, inputs, access)?;
+        let (environment, cluster) = refs(inputs, access)?;
+        let body = json!({"spec": {
+            "config": config,
+            "environment": environment,
+            "kafka_cluster": cluster,
+        }});
+        let path = format!("/tableflow/v1/tableflow-topics/{}", q(&self.spec.topic));
+        self.cc.client.patch(&path, &auth, &body).await?;
+        Ok(record.clone())
     }
 
     async fn create(&self, inputs: &Inputs) -> Result<Record, NodeError> {

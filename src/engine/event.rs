@@ -11,6 +11,8 @@ pub enum Step {
     Creating,
     Waiting,
     Rotating,
+    /// Setting drifted attributes back, or replacing what cannot be; the phase says which.
+    Repairing,
     Deleting,
 }
 
@@ -22,6 +24,10 @@ pub enum Outcome {
     Adopted,
     Resumed,
     Rotated,
+    /// Drift set back in place.
+    Updated,
+    /// Drift the API cannot undo in place: deleted and made again.
+    Replaced,
     Unchanged,
     Deleted,
     Absent,
@@ -29,6 +35,8 @@ pub enum Outcome {
     WouldAdopt,
     WouldWait,
     WouldRotate,
+    WouldUpdate,
+    WouldReplace,
     /// Recorded, and no longer part of the stack.
     WouldDelete,
     Exists,
@@ -50,6 +58,8 @@ impl Outcome {
             Outcome::Adopted => "adopted",
             Outcome::Resumed => "ready",
             Outcome::Rotated => "rotated",
+            Outcome::Updated => "updated",
+            Outcome::Replaced => "replaced",
             Outcome::Unchanged => "unchanged",
             Outcome::Deleted => "deleted",
             Outcome::Absent => "absent",
@@ -57,6 +67,8 @@ impl Outcome {
             Outcome::WouldAdopt => "adopt",
             Outcome::WouldWait => "wait",
             Outcome::WouldRotate => "rotate",
+            Outcome::WouldUpdate => "update",
+            Outcome::WouldReplace => "replace",
             Outcome::WouldDelete => "delete",
             Outcome::Exists => "exists",
             Outcome::Missing => "missing",

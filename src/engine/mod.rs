@@ -8,6 +8,7 @@ mod ledger;
 mod memo;
 mod node;
 mod poll;
+mod report;
 mod retry;
 mod run;
 #[doc(hidden)]
@@ -19,8 +20,10 @@ pub use kind::{Any, Kind, KindOf, Ref, ids, known_as, name_or};
 pub use ledger::{Ledger, MemorySink, StateSink};
 pub use memo::Memo;
 pub use node::{
-    Change, Inputs, Node, NodeError, Outputs, Readiness, Record, Relabel, Resource, Rotation,
+    Change, Diff, Inputs, Node, NodeError, Outputs, Readiness, Record, Relabel, Resource, Rotation,
+    fingerprint,
 };
 pub use poll::PollPolicy;
+pub use report::{Failure, Options, Report};
 pub use retry::{RetryPolicy, Transient};
-pub use run::{Engine, Failure, Options, Report};
+pub use run::Engine;

@@ -27,11 +27,64 @@ pub enum Readiness {
 pub enum Change {
     /// A key that is old enough to be replaced.
     Rotate { reason: String },
+    /// Attributes that drifted from the stack and can be set again in place.
+    Update { what: Vec<Diff> },
+    /// Drift the API cannot undo in place: the resource is deleted and made again.
+    Replace { why: String },
+}
+
+/// One attribute that differs: what the stack wants and what the cloud has. A secret's values
+/// are fingerprints (see [`fingerprint`]), never the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub attribute: String,
+    pub wanted: String,
+    pub found: String,
+}
+
+impl Diff {
+    pub fn new(
+        attribute: impl Into<String>,
+        wanted: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
+        Diff {
+            attribute: attribute.into(),
+            wanted: wanted.into(),
+            found: found.into(),
+        }
+    }
+
+    /// A value the cloud does not have at all.
+    pub fn unset(attribute: impl Into<String>, wanted: impl Into<String>) -> Self {
+        Diff::new(attribute, wanted, "(unset)")
+    }
+}
+
+impl std::fmt::Display for Diff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Read as "it is X, and the stack makes it Y again".
+        write!(f, "{}: {} -> {}", self.attribute, self.found, self.wanted)
+    }
+}
+
+/// A short, stable stand-in for a secret's value: enough to tell two apart, nothing to learn
+/// the secret from (12 hex digits of its SHA-256).
+pub fn fingerprint(secret: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(secret.as_bytes());
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 impl Change {
     pub fn is_rotation(&self) -> bool {
         matches!(self, Change::Rotate { .. })
+    }
+
+    /// Drift from the stack, as against a due rotation.
+    pub fn is_drift(&self) -> bool {
+        !self.is_rotation()
     }
 }
 
@@ -39,6 +92,11 @@ impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Change::Rotate { reason } => write!(f, "rotate ({reason})"),
+            Change::Update { what } => {
+                let parts: Vec<String> = what.iter().map(Diff::to_string).collect();
+                write!(f, "update ({})", parts.join("; "))
+            }
+            Change::Replace { why } => write!(f, "replace ({why})"),
         }
     }
 }
@@ -149,7 +207,13 @@ pub trait Resource: Send + Sync {
         Ok(None)
     }
 
-    /// Carry out a change that [`Resource::due`] reported.
+    /// How the resource differs from the stack (edited behind kickstart's back): what `plan`
+    /// shows and `create` repairs. Read-only; `rotate` does not ask.
+    async fn drift(&self, _inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        Ok(None)
+    }
+
+    /// Carry out a change that [`Resource::due`] or [`Resource::drift`] reported.
     async fn apply(
         &self,
         _inputs: &Inputs,

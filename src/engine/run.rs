@@ -13,62 +13,10 @@ use super::event::{Event, Observer, Outcome, Step, Waits};
 use super::graph::Graph;
 use super::ledger::Ledger;
 use super::memo::Memo;
-use super::node::{Inputs, Node, NodeError, Readiness, Record};
-use super::poll::PollPolicy;
+use super::node::{Change, Inputs, Node, NodeError, Readiness, Record};
+use super::report::{Failure, Options, Report};
+use super::report::{done, would};
 use crate::state::{StateDoc, Status};
-
-#[derive(Clone, Debug)]
-pub struct Options {
-    pub concurrency: usize,
-    pub poll: PollPolicy,
-    /// Replaces every node's own readiness deadline.
-    pub deadline: Option<Duration>,
-    /// Stop starting nodes on Ctrl-C (off in tests, which have no terminal).
-    pub interruptible: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            concurrency: 8,
-            poll: PollPolicy::default(),
-            deadline: None,
-            interruptible: false,
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct Failure {
-    pub node: String,
-    pub error: NodeError,
-}
-
-/// What a run did, node by node, and what stopped it.
-#[derive(Debug, Default)]
-pub struct Report {
-    pub outcomes: Vec<(String, Outcome)>,
-    pub failures: Vec<Failure>,
-    pub interrupted: bool,
-    pub elapsed: Duration,
-}
-
-impl Report {
-    pub fn ok(&self) -> bool {
-        self.failures.is_empty() && !self.interrupted
-    }
-
-    pub fn count(&self, outcome: Outcome) -> usize {
-        self.outcomes.iter().filter(|(_, o)| *o == outcome).count()
-    }
-
-    pub fn outcome(&self, node: &str) -> Option<Outcome> {
-        self.outcomes
-            .iter()
-            .find(|(n, _)| n == node)
-            .map(|(_, o)| *o)
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
@@ -85,6 +33,8 @@ pub struct Engine<'a> {
     options: Options,
     /// What this run's nodes share; a new one for each run.
     memo: Mutex<Arc<Memo>>,
+    /// The changes found by this run's nodes, for its report.
+    changes: Mutex<Vec<(String, Change)>>,
 }
 
 impl<'a> Engine<'a> {
@@ -100,6 +50,7 @@ impl<'a> Engine<'a> {
             observer,
             options,
             memo: Default::default(),
+            changes: Default::default(),
         }
     }
 
@@ -166,6 +117,7 @@ impl<'a> Engine<'a> {
         Fut: Future<Output = Result<Outcome, NodeError>>,
     {
         *self.memo.lock().unwrap() = Arc::default();
+        self.changes.lock().unwrap().clear();
         let started = Instant::now();
         let graph = self.graph;
         let forward = direction == Direction::Forward;
@@ -246,7 +198,54 @@ impl<'a> Engine<'a> {
             }
         }
         report.elapsed = started.elapsed();
+        report.changes = std::mem::take(&mut *self.changes.lock().unwrap());
         report
+    }
+
+    /// A due change first (a rotation also writes what drifted), else drift.
+    async fn change(
+        &self,
+        node: &Node,
+        inputs: &Inputs,
+        record: &Record,
+    ) -> Result<Option<Change>, NodeError> {
+        match node.resource.due(inputs, record).await? {
+            Some(change) => Ok(Some(change)),
+            None => node.resource.drift(inputs, record).await,
+        }
+    }
+
+    fn found(&self, node: &Node, change: &Change) {
+        self.changes
+            .lock()
+            .unwrap()
+            .push((node.id.clone(), change.clone()));
+    }
+
+    /// Carries out a change `due` found, saying first what it is. A replacement is the
+    /// engine's own: delete, wait until gone, create, wait until ready.
+    async fn carry_out(
+        &self,
+        node: &Node,
+        inputs: &Inputs,
+        record: &Record,
+        change: &Change,
+    ) -> Result<Record, NodeError> {
+        self.found(node, change);
+        if change.is_rotation() {
+            self.step(node, Step::Rotating, None);
+        } else {
+            self.step(node, Step::Repairing, Some(&change.to_string()));
+        }
+        match change {
+            Change::Replace { .. } => {
+                self.take_down(node, inputs, record).await?;
+                self.step(node, Step::Creating, None);
+                let made = node.resource.create(inputs).await?;
+                self.wait(node, inputs, made).await
+            }
+            _ => node.resource.apply(inputs, record, change).await,
+        }
     }
 
     fn start(&self, node: &Node) {
@@ -346,11 +345,10 @@ impl<'a> Engine<'a> {
                 (self.wait(node, &inputs, made).await?, Outcome::Created)
             }
         };
-        if let Some(change) = resource.due(&inputs, &record).await? {
-            self.step(node, Step::Rotating, None);
-            record = resource.apply(&inputs, &record, &change).await?;
+        if let Some(change) = self.change(node, &inputs, &record).await? {
+            record = self.carry_out(node, &inputs, &record, &change).await?;
             if outcome == Outcome::Unchanged {
-                outcome = Outcome::Rotated;
+                outcome = done(&change);
             }
         }
         self.named(node, &record);
@@ -421,8 +419,10 @@ impl<'a> Engine<'a> {
         let Some(found) = node.resource.find(&inputs, known).await? else {
             return Ok(Outcome::WouldCreate);
         };
-        let outcome = if node.resource.due(&inputs, &found).await?.is_some() {
-            Outcome::WouldRotate
+        let outcome = if let Some(change) = self.change(node, &inputs, &found).await? {
+            let outcome = would(&change);
+            self.found(node, &change);
+            outcome
         } else if known.is_none() {
             Outcome::WouldAdopt
         } else if !state.is_ready(&node.id) {
@@ -440,12 +440,12 @@ impl<'a> Engine<'a> {
             return Ok(Outcome::Absent);
         };
         let inputs = self.inputs(i).await;
+        // Drift is `create`'s to repair; this command only rotates keys.
         let Some(change) = node.resource.due(&inputs, known).await? else {
             return Ok(Outcome::Unchanged);
         };
         self.start(node);
-        self.step(node, Step::Rotating, None);
-        let record = node.resource.apply(&inputs, known, &change).await?;
+        let record = self.carry_out(node, &inputs, known, &change).await?;
         self.ledger
             .put(&node.id, record, Status::Ready)
             .await
@@ -527,6 +527,21 @@ impl<'a> Engine<'a> {
     /// after it; a refusal for now (a parent whose children are still going) is asked again.
     /// Both waits share the node's deadline.
     async fn remove(&self, node: &Node, inputs: &Inputs, record: &Record) -> Result<(), NodeError> {
+        self.take_down(node, inputs, record).await?;
+        self.ledger
+            .remove(&node.id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// Deletes a node in the cloud and waits until it is gone; the state is left as it is.
+    async fn take_down(
+        &self,
+        node: &Node,
+        inputs: &Inputs,
+        record: &Record,
+    ) -> Result<(), NodeError> {
         self.step(node, Step::Deleting, None);
         let started = Instant::now();
         let deadline = self.deadline(node);
@@ -560,10 +575,6 @@ impl<'a> Engine<'a> {
             &mut shown,
         )
         .await?;
-        self.ledger
-            .remove(&node.id)
-            .await
-            .map_err(anyhow::Error::from)?;
         Ok(())
     }
 }

@@ -34,6 +34,7 @@ struct World {
     calls: Vec<Call>,
     failing: HashSet<(String, Op)>,
     due: HashSet<String>,
+    drifted: BTreeMap<String, Change>,
     /// How many `ready` checks answer "pending" after a create, per node.
     polls: BTreeMap<String, u32>,
     serial: u64,
@@ -86,6 +87,15 @@ impl FakeCloud {
 
     pub fn make_due(&self, node: &str) {
         self.world.lock().unwrap().due.insert(node.into());
+    }
+
+    /// `node` differs from the stack, as `change` says, until a change or a new create.
+    pub fn make_drifted(&self, node: &str, change: Change) {
+        self.world
+            .lock()
+            .unwrap()
+            .drifted
+            .insert(node.into(), change);
     }
 
     /// After its create, `node` answers "pending" to this many readiness checks.
@@ -190,6 +200,7 @@ impl Resource for FakeResource {
         self.call(Op::Create).await?;
         let mut world = self.cloud.world.lock().unwrap();
         world.serial += 1;
+        world.drifted.remove(&self.id);
         let record = Record::new(format!("{}-{}", self.id, world.serial)).with("name", &self.id);
         world.existing.insert(self.id.clone(), record.clone());
         Ok(record)
@@ -216,6 +227,17 @@ impl Resource for FakeResource {
         }))
     }
 
+    async fn drift(&self, _inputs: &Inputs, _record: &Record) -> Result<Option<Change>, NodeError> {
+        Ok(self
+            .cloud
+            .world
+            .lock()
+            .unwrap()
+            .drifted
+            .get(&self.id)
+            .cloned())
+    }
+
     async fn apply(
         &self,
         _inputs: &Inputs,
@@ -225,6 +247,7 @@ impl Resource for FakeResource {
         self.call(Op::Apply).await?;
         let mut world = self.cloud.world.lock().unwrap();
         world.due.remove(&self.id);
+        world.drifted.remove(&self.id);
         let rotated = record.clone().with("rotated", "yes");
         world.existing.insert(self.id.clone(), rotated.clone());
         Ok(rotated)

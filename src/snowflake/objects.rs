@@ -14,7 +14,7 @@ use super::kinds::{
 };
 use super::sql::{self, ident, literal, path};
 use super::{Snowflake, text};
-use crate::engine::{Change, Inputs, Kind as _, NodeError, Readiness, Record, Resource};
+use crate::engine::{Change, Diff, Inputs, Kind as _, NodeError, Readiness, Record, Resource};
 
 const ACCOUNTADMIN: &str = "ACCOUNTADMIN";
 const SECURITYADMIN: &str = "SECURITYADMIN";
@@ -181,6 +181,27 @@ impl Object {
         })
     }
 
+    /// DESCRIBE USER as property -> value, once per run: the key check and the drift check
+    /// share it.
+    async fn user_properties(
+        &self,
+        inputs: &Inputs,
+        user: &str,
+    ) -> Result<Arc<std::collections::HashMap<String, String>>, NodeError> {
+        let describe = format!("DESCRIBE USER {}", ident(user));
+        inputs
+            .memo()
+            .get_or_try_init(&format!("snowflake {describe}"), || async {
+                let rows = self.sf.run(SECURITYADMIN, &describe).await?;
+                Ok::<_, NodeError>(
+                    rows.iter()
+                        .filter_map(|r| Some((text(r, "property")?, text(r, "value")?)))
+                        .collect(),
+                )
+            })
+            .await
+    }
+
     /// For the volume and the integration: the IAM user and external id their DESCRIBE gives,
     /// which A3's trust policy needs.
     async fn described(&self, record: Record) -> Result<Record, NodeError> {
@@ -281,18 +302,8 @@ impl Resource for Object {
         let Spec::User(user) = &self.spec else {
             return Ok(None);
         };
-        let rows = self
-            .sf
-            .run(
-                SECURITYADMIN,
-                &format!("DESCRIBE USER {}", ident(&record.id)),
-            )
-            .await?;
-        let on_user = |p: &str| {
-            rows.iter()
-                .find(|r| text(r, "property").as_deref() == Some(p))
-                .and_then(|r| text(r, "value"))
-        };
+        let on_user = self.user_properties(inputs, &record.id).await?;
+        let on_user = |p: &str| on_user.get(p).cloned();
         let pairs = inputs.record(&user.key_pairs)?;
         let same = [(1, "RSA_PUBLIC_KEY_FP"), (2, "RSA_PUBLIC_KEY_2_FP")]
             .iter()
@@ -307,15 +318,56 @@ impl Resource for Object {
         }))
     }
 
+    /// The user's defaults (role, warehouse, namespace) set since to something else.
+    async fn drift(&self, inputs: &Inputs, record: &Record) -> Result<Option<Change>, NodeError> {
+        let Spec::User(user) = &self.spec else {
+            return Ok(None);
+        };
+        let on_user = self.user_properties(inputs, &record.id).await?;
+        let namespace = format!("{}.{}", user.database_name, user.schema_name);
+        let wanted = [
+            ("DEFAULT_ROLE", user.default_role_name.as_str()),
+            ("DEFAULT_WAREHOUSE", user.warehouse_name.as_str()),
+            ("DEFAULT_NAMESPACE", namespace.as_str()),
+        ];
+        let bare = |v: &str| v.trim_matches('"').to_string();
+        let what: Vec<Diff> = wanted
+            .iter()
+            .filter_map(|(property, want)| {
+                let found = on_user.get(*property).map(|v| bare(v));
+                match found {
+                    Some(f) if f == *want => None,
+                    Some(f) if !f.is_empty() && f != "null" => {
+                        Some(Diff::new(property.to_lowercase(), *want, f))
+                    }
+                    _ => Some(Diff::unset(property.to_lowercase(), *want)),
+                }
+            })
+            .collect();
+        Ok((!what.is_empty()).then_some(Change::Update { what }))
+    }
+
     async fn apply(
         &self,
         inputs: &Inputs,
         record: &Record,
-        _change: &Change,
+        change: &Change,
     ) -> Result<Record, NodeError> {
         let Spec::User(user) = &self.spec else {
             return Ok(record.clone());
         };
+        if let Change::Update { .. } = change {
+            let namespace = format!("{}.{}", user.database_name, user.schema_name);
+            let defaults = format!(
+                "ALTER USER {} SET DEFAULT_WAREHOUSE = {} DEFAULT_ROLE = {} DEFAULT_NAMESPACE = {}",
+                ident(&record.id),
+                ident(&user.warehouse_name),
+                ident(&user.default_role_name),
+                literal(&namespace)
+            );
+            self.sf.run(SECURITYADMIN, &defaults).await?;
+            return Ok(record.clone());
+        }
         let keys = self.user_keys(inputs, user)?;
         self.sf
             .run(SECURITYADMIN, &sql::set_user_keys(&record.id, &keys))

@@ -10,6 +10,7 @@ mod confluent;
 mod conformance;
 mod contract;
 mod deploy_sh;
+mod drift;
 mod engine;
 mod examples;
 mod faults;

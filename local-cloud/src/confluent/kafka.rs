@@ -55,7 +55,7 @@ pub fn routes() -> Router<Confluent> {
         )
         .route(
             "/kafka/v3/clusters/{lkc}/topics/{name}",
-            get(get_topic).delete(delete_topic),
+            get(get_topic).patch(update_topic).delete(delete_topic),
         )
         .route(
             "/kafka/v3/clusters/{lkc}/acls",
@@ -64,7 +64,7 @@ pub fn routes() -> Router<Confluent> {
 }
 
 /// What a call needs of its caller beyond a working key of this cluster.
-enum Need<'a> {
+pub(super) enum Need<'a> {
     /// Any working key: listing and reading topics.
     Key,
     /// Create or delete this topic: a cluster admin, or an owner of the topic.
@@ -93,7 +93,7 @@ fn unauthorized_page(lkc: &str) -> Response {
 /// Only a key bound to this cluster, once it has propagated, may use its REST API (a new key is
 /// refused with 401 for the first half of its propagation, then 403); what it may do is what its
 /// owner's role bindings grant, as RBAC grants them.
-fn authorize(
+pub(super) fn authorize(
     cc: &Confluent,
     world: &World,
     headers: &HeaderMap,
@@ -199,7 +199,8 @@ async fn create_topic(
             format!("Topic '{name}' already exists."),
         ));
     }
-    let item = world.item(json!({"partitions_count": partitions}));
+    let configs = super::topic_configs::from_create(&v);
+    let item = world.item(json!({"partitions_count": partitions, "configs": configs}));
     world.topics.insert(key, item);
     ok(
         StatusCode::CREATED,
@@ -257,6 +258,59 @@ async fn get_topic(
             "This server does not host this topic-partition.",
         )),
     }
+}
+
+/// Kafka REST's 404 for a topic that is not there.
+pub(super) fn no_topic() -> Response {
+    coded(
+        StatusCode::NOT_FOUND,
+        40403,
+        "This server does not host this topic-partition.",
+    )
+}
+
+/// Raises the partition count; Kafka can only increase it.
+async fn update_topic(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path((lkc, name)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Reply {
+    let mut world = cc.world();
+    authorize(&cc, &world, &headers, &lkc, Need::Topic(&name))?;
+    let v = body(Api::KafkaRest, &bytes)?;
+    let Some(wanted) = v.get("partitions_count").and_then(Value::as_u64) else {
+        return Err(coded(
+            StatusCode::BAD_REQUEST,
+            40001,
+            "partitions_count is required",
+        ));
+    };
+    let b = base(&headers);
+    let topic = world
+        .topics
+        .get_mut(&(lkc.clone(), name.clone()))
+        .filter(|t| t.deleting.is_none())
+        .ok_or_else(no_topic)?;
+    let now = topic.json["partitions_count"].as_u64().unwrap_or(6);
+    if wanted == now {
+        return Err(coded(
+            StatusCode::BAD_REQUEST,
+            40002,
+            format!("Topic already has {now} partitions."),
+        ));
+    }
+    if wanted < now {
+        return Err(coded(
+            StatusCode::BAD_REQUEST,
+            40002,
+            format!(
+                "Topic currently has {now} partitions, which is higher than the requested {wanted}."
+            ),
+        ));
+    }
+    topic.json["partitions_count"] = json!(wanted);
+    ok(StatusCode::OK, topic_view(&lkc, &name, &b, wanted))
 }
 
 async fn delete_topic(

@@ -21,6 +21,7 @@ mod settle;
 mod state;
 mod sync;
 mod tableflow;
+mod topic_configs;
 mod world;
 
 use axum::Router;
@@ -54,5 +55,6 @@ pub fn router(config: ConfluentConfig) -> Router {
         .merge(tableflow::routes())
         .merge(connect::routes())
         .merge(kafka::routes())
+        .merge(topic_configs::routes())
         .with_state(state)
 }

@@ -44,7 +44,7 @@ pub fn routes() -> Router<Confluent> {
         )
         .route(
             "/tableflow/v1/tableflow-topics/{name}",
-            get(get_topic).delete(disable_topic),
+            get(get_topic).patch(update_topic).delete(disable_topic),
         )
         .route(
             "/tableflow/v1/catalog-integrations",
@@ -311,6 +311,37 @@ async fn get_topic(
         .get(&(lkc.to_string(), name.clone()))
         .ok_or_else(|| not_found("Tableflow topic", &name))?;
     ok(StatusCode::OK, topic_view(&t.json, &base(&headers)))
+}
+
+/// `PATCH`: the environment and cluster come in the body (`TableflowTopicUpdate`); what it
+/// gives of `config` (retention, error handling) and `table_formats` replaces what was set.
+async fn update_topic(
+    State(cc): State<Confluent>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> Reply {
+    tableflow_key(&cc, &headers)?;
+    let v = body(Api::Management, &bytes)?;
+    let env = need(&v, "/spec/environment/id")?;
+    let lkc = need(&v, "/spec/kafka_cluster/id")?;
+    let mut world = cc.world();
+    scope(&world, env, lkc)?;
+    let t = world
+        .tableflow_topics
+        .get_mut(&(lkc.to_string(), name.clone()))
+        .ok_or_else(|| not_found("Tableflow topic", &name))?;
+    if let Some(config) = v.pointer("/spec/config").and_then(Value::as_object) {
+        for (key, value) in config {
+            t.json["spec"]["config"][key] = value.clone();
+        }
+    }
+    if let Some(formats) = v.pointer("/spec/table_formats") {
+        t.json["spec"]["table_formats"] = formats.clone();
+    }
+    t.json["metadata"]["updated_at"] = json!(now_rfc3339());
+    let view = topic_view(&t.json, &base(&headers));
+    ok(StatusCode::OK, view)
 }
 
 async fn disable_topic(

@@ -43,6 +43,7 @@ pub struct Setup {
     customer_aws: bool,
     confluent_secret: String,
     recorded: Vec<(&'static str, Record)>,
+    stackfile: Option<Stackfile>,
 }
 
 impl Setup {
@@ -54,6 +55,7 @@ impl Setup {
             customer_aws: false,
             confluent_secret: CONFLUENT_SECRET.into(),
             recorded: Vec::new(),
+            stackfile: None,
         }
     }
 
@@ -83,6 +85,12 @@ impl Setup {
     /// What a stood-in node records once made, for the real nodes that read it.
     pub fn recorded(mut self, node: &'static str, record: Record) -> Setup {
         self.recorded.push((node, record));
+        self
+    }
+
+    /// The stack file the graph is built from, when not the embedded default.
+    pub fn stackfile(mut self, file: Stackfile) -> Setup {
+        self.stackfile = Some(file);
         self
     }
 
@@ -133,7 +141,8 @@ impl Setup {
                 });
             }
         }
-        let (names, file) = (Names::new(&self.stack_name), Stackfile::default_stack());
+        let file = self.stackfile.unwrap_or_else(Stackfile::default_stack);
+        let names = Names::new(&self.stack_name);
         let stand_in = StandIn::new(self.recorded);
         let fresh = StateDoc::new(&self.stack_name);
         let graph = stack_graph(&names, &file, &stand_in, &confluent, &snowflake, &fresh);
