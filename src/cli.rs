@@ -210,6 +210,13 @@ pub struct OutputArgs {
     pub name: Option<String>,
     #[command(flatten)]
     pub stack: StackArgs,
+    #[command(flatten)]
+    pub aws: StateAwsArgs,
+}
+
+/// Where the AWS SDK looks for a state kept in S3, for commands that reach no other cloud.
+#[derive(Debug, Args)]
+pub struct StateAwsArgs {
     /// AWS profile, for a kickstart state kept in S3.
     #[arg(long, env = "AWS_PROFILE")]
     pub profile: Option<String>,
@@ -246,12 +253,8 @@ pub enum ImportFrom {
         state_file: PathBuf,
         #[command(flatten)]
         stack: StackArgs,
-        /// AWS profile, for a kickstart state kept in S3.
-        #[arg(long, env = "AWS_PROFILE")]
-        profile: Option<String>,
-        /// AWS region, for a kickstart state kept in S3.
-        #[arg(long, env = "AWS_REGION", value_parser = parse::region)]
-        region: Option<String>,
+        #[command(flatten)]
+        aws: StateAwsArgs,
     },
 }
 
@@ -281,12 +284,8 @@ pub enum StateAction {
         id: String,
         #[command(flatten)]
         stack: StackArgs,
-        /// AWS profile, for a kickstart state kept in S3.
-        #[arg(long, env = "AWS_PROFILE")]
-        profile: Option<String>,
-        /// AWS region, for a kickstart state kept in S3.
-        #[arg(long, env = "AWS_REGION", value_parser = parse::region)]
-        region: Option<String>,
+        #[command(flatten)]
+        aws: StateAwsArgs,
     },
 }
 

@@ -156,6 +156,14 @@ pub fn rotation(day_count: Option<u32>, keys: Option<u32>, stackfile: &Stackfile
     }
 }
 
+/// The AWS settings of a command that reaches only the state.
+pub fn state_aws(args: crate::cli::StateAwsArgs, stackfile: &Stackfile) -> Aws {
+    Aws {
+        profile: args.profile,
+        region: region(args.region, stackfile),
+    }
+}
+
 /// The region a flag (or AWS_REGION) names, else the file's; None leaves it to the AWS profile.
 pub fn region(flag: Option<String>, stackfile: &Stackfile) -> Option<String> {
     flag.or_else(|| (stackfile.config.stack.region.as_ref()).map(|r| r.get_ref().clone()))

@@ -14,13 +14,12 @@ pub async fn run(args: ImportArgs, printer: &Printer) -> Result<(), Error> {
     let ImportFrom::Terraform {
         state_file,
         stack,
-        profile,
-        region,
+        aws,
     } = args.from;
     let settings::StackSettings {
         names,
         state: location,
-        ..
+        stackfile,
     } = settings::stack(stack)?;
     let path = state_file.display().to_string();
     let text = std::fs::read_to_string(&state_file).map_err(|e| {
@@ -31,7 +30,7 @@ pub async fn run(args: ImportArgs, printer: &Printer) -> Result<(), Error> {
     })?;
     // Everything is checked before the kickstart state is even opened.
     let takeover = import::take_over(&path, &text, &names).map_err(UsageError::from)?;
-    let backend = Backend::open(&location, &settings::Aws { profile, region }).await?;
+    let backend = Backend::open(&location, &settings::state_aws(aws, &stackfile)).await?;
     let held = backend.lock("import", std::time::Duration::ZERO).await?;
     let result = record(&backend, &names, &location, takeover, printer).await;
     held.release().await;

@@ -17,10 +17,7 @@ pub async fn run(args: OutputArgs, printer: &Printer) -> Result<(), Error> {
         state: location,
         stackfile,
     } = settings::stack(args.stack)?;
-    let aws = settings::Aws {
-        profile: args.profile,
-        region: settings::region(args.region, &stackfile),
-    };
+    let aws = settings::state_aws(args.aws, &stackfile);
     let backend = Backend::open(&location, &aws).await?;
     let no_state = || UsageError::NoState {
         path: location.to_string(),

@@ -10,18 +10,13 @@ use crate::stack::{self, Stack};
 use super::backend::Backend;
 
 pub async fn run(args: StateArgs, printer: &Printer) -> Result<(), Error> {
-    let StateAction::Forget {
-        id,
-        stack,
-        profile,
-        region,
-    } = args.action;
+    let StateAction::Forget { id, stack, aws } = args.action;
     let settings::StackSettings {
         names,
         state: location,
         stackfile,
     } = settings::stack(stack)?;
-    let backend = Backend::open(&location, &settings::Aws { profile, region }).await?;
+    let backend = Backend::open(&location, &settings::state_aws(aws, &stackfile)).await?;
     let held = backend
         .lock("state forget", std::time::Duration::ZERO)
         .await?;

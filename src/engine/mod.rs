@@ -3,6 +3,7 @@
 
 mod event;
 mod graph;
+mod interrupt;
 mod kind;
 mod ledger;
 mod memo;

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::event::{Event, Observer, Outcome, Step, Waits};
 use super::graph::Graph;
+use super::interrupt::interrupted;
 use super::ledger::Ledger;
 use super::memo::Memo;
 use super::node::{Change, Inputs, Node, NodeError, Readiness, Record};
@@ -586,22 +587,4 @@ fn merged(known: Option<Record>, found: Record) -> Record {
     record.id = found.id;
     record.outputs.extend(found.outputs);
     record
-}
-
-/// Resolves on the first Ctrl-C. A second one ends the process at once: the state already holds
-/// every finished step, and the next run adopts by name whatever was in flight.
-async fn interrupted(enabled: bool) {
-    if enabled && tokio::signal::ctrl_c().await.is_ok() {
-        tracing::warn!(
-            "interrupted: no new step starts; waiting for the running ones (Ctrl-C again to stop now)"
-        );
-        tokio::spawn(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::error!("stopped; run the same command again to continue");
-                std::process::exit(130);
-            }
-        });
-        return;
-    }
-    std::future::pending::<()>().await
 }
