@@ -261,6 +261,9 @@ fn main() {
     let before = stand.calls();
     let rerun = run(&stand, dir.path(), &[&["create"][..], &json].concat());
     let after = stand.calls();
+    // What a CI drift check runs: a plan that reads every resource's live attributes.
+    let plan = run(&stand, dir.path(), &[&["plan"][..], &json].concat());
+    let planned = stand.calls();
     let delete = run(&stand, dir.path(), &[&["delete"][..], &json].concat());
     let (delete_critical, _) = critical_path(&delete.stdout);
 
@@ -316,6 +319,16 @@ fn main() {
         after.0 - before.0,
         (after.0 - before.0) as f64 / nodes as f64,
         after.1 - before.1
+    );
+    println!(
+        "no-change plan, drift included        {:>8.0} ms  (goal < 1500)",
+        ms(plan.wall)
+    );
+    println!(
+        "  calls made                          {:>8}     ({:.2} per node, goal <= 1; {} mutating)",
+        planned.0 - after.0,
+        (planned.0 - after.0) as f64 / nodes as f64,
+        planned.1 - after.1
     );
     println!(
         "delete wall time                      {:>8.0} ms",
