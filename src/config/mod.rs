@@ -1,5 +1,6 @@
 //! `kickstart.toml`: the stack as a file users edit, read and checked before anything is touched.
 
+mod allowed;
 mod error;
 mod locate;
 pub mod model;

@@ -13,36 +13,7 @@ use super::model::{Acl, Config, SnowflakeTable, Statement};
 use super::names;
 use crate::cli::parse;
 
-const GOVERNANCE: &[&str] = &["ESSENTIALS", "ADVANCED"];
-const CLUSTER_TYPES: &[&str] = &["BASIC", "STANDARD", "ENTERPRISE"];
-const AVAILABILITY: &[&str] = &["SINGLE_ZONE", "MULTI_ZONE"];
-const MAX_CFU: &[u32] = &[5, 10, 20, 30, 40, 50];
-/// The accounts the stack makes itself (its Kafka admin, its Schema Registry and Flink accounts).
-const OWN_ACCOUNTS: &[&str] = &[
-    "app_manager",
-    "schema_registry_cluster_api",
-    "flink_statements_runner",
-];
-
-/// Kafka's ACL operations (`AclOperation`), less ANY and UNKNOWN, which only match.
-const OPERATIONS: &[&str] = &[
-    "READ",
-    "WRITE",
-    "CREATE",
-    "DELETE",
-    "ALTER",
-    "DESCRIBE",
-    "CLUSTER_ACTION",
-    "DESCRIBE_CONFIGS",
-    "ALTER_CONFIGS",
-    "IDEMPOTENT_WRITE",
-    "ALL",
-];
-const FORMATS: &[&str] = &["AVRO", "JSON_SR", "PROTOBUF", "JSON"];
-const TABLE_FORMATS: &[&str] = &["ICEBERG", "DELTA"];
-const ERROR_HANDLING: &[&str] = &["SUSPEND", "SKIP", "LOG"];
-/// Confluent Cloud's partition limit per topic on Basic, Standard and Enterprise clusters.
-const MAX_PARTITIONS: u32 = 4096;
+use super::allowed::*;
 
 pub(super) struct Checker<'a> {
     path: &'a str,
