@@ -15,8 +15,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 const KEY_PAIRS: &str = "aws.secret.snowflake_key_pairs";
 
 /// Real Snowflake nodes; the Confluent stand-in records the cluster and the table's base path
-/// that the volume and the tables are made from.
-fn snowflake() -> Setup {
+/// that the volume and the tables are made from. The drift tests start from it too.
+pub(crate) fn snowflake() -> Setup {
     Context::snowflake()
         .recorded("confluent.kafka_cluster", Record::new("lkc-abc12"))
         .recorded(

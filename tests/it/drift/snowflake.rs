@@ -1,19 +1,7 @@
 //! Snowflake drift against the emulator: a user's default changed by hand, a grant revoked.
 
-use super::{Context, Diff, Outcome, Record, Setup, diffs, nothing_to_do};
-
-/// Real Snowflake nodes; the Confluent stand-in records what the volume and tables are made from.
-fn snowflake() -> Setup {
-    Context::snowflake()
-        .recorded("confluent.kafka_cluster", Record::new("lkc-abc12"))
-        .recorded(
-            "confluent.tableflow.stock_trades",
-            Record::new("stock_trades").with(
-                "base_path",
-                "s3://tableflow-kickstarter-0a1b/10011010/org/env-abc12/lkc-abc12/v1/",
-            ),
-        )
-}
+use super::{Context, Diff, Outcome, diffs, nothing_to_do};
+use crate::snowflake::snowflake;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_snowflake_user_default_changed_by_hand_is_set_again() {
