@@ -245,7 +245,18 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
     if effect.cloud == crate::effect::Cloud::Confluent
         && let Some(wait) = faults.over_limit(&config)
     {
-        let mut response = answer(request.headers(), StatusCode::TOO_MANY_REQUESTS);
+        // Kafka REST answers a throttle with an HTML page (ENDPOINTS.md), the rest as JSON.
+        let mut response = if request.uri().path().starts_with("/kafka/v3/") {
+            let page = "<html><head><title>Error 429 Too Many Requests</title></head><body><h2>HTTP ERROR 429 Too Many Requests</h2></body></html>";
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("content-type", "text/html;charset=iso-8859-1")],
+                page,
+            )
+                .into_response()
+        } else {
+            answer(request.headers(), StatusCode::TOO_MANY_REQUESTS)
+        };
         response
             .headers_mut()
             .insert(RETRY_AFTER, retry_after(wait, config.retry_after_as_date));
