@@ -118,9 +118,10 @@ impl Aws {
         vault: Arc<Vault>,
         retry: RetryPolicy,
     ) -> Result<Arc<Aws>, PreflightError> {
-        // A few quick attempts: an endpoint that is not there should fail in seconds.
+        // A few quick attempts, as the other clouds' preflights: an endpoint that is not there
+        // should fail in seconds.
         let quick = aws_config::retry::RetryConfig::standard()
-            .with_max_attempts(3)
+            .with_max_attempts(5)
             .with_max_backoff(std::time::Duration::from_secs(2));
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(config)
