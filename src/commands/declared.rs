@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::aws;
 use crate::config::Stackfile;
 use crate::engine::{Graph, GraphError};
-use crate::stack::{self, Decl, Direction, Names, Provider, Spec, Stack};
+use crate::stack::{self, Decl, Direction, Marker, Names, Provider, Spec, Stack};
 use crate::state::StateDoc;
 
 use super::connect::Connected;
@@ -23,6 +23,7 @@ impl Declared {
         file: &Stackfile,
         connected: Option<&Connected>,
         doc: Option<&StateDoc>,
+        marker: Marker,
     ) -> Declared {
         let stack = Stack {
             names,
@@ -30,6 +31,7 @@ impl Declared {
             aws_account: connected.map(Connected::account),
             region: connected.map(Connected::region),
             state: doc,
+            marker,
         };
         let mut decls = stack::declare(&stack);
         let unknown = match doc {

@@ -84,6 +84,7 @@ async fn locked(
         &settings.stackfile,
         Some(connected),
         Some(&doc),
+        stack::Marker::new(stack),
     );
     if let Some(warning) = declared.unknown_warning() {
         printer.warn(&warning);

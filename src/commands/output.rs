@@ -28,7 +28,13 @@ pub async fn run(args: OutputArgs, printer: &Printer) -> Result<(), Error> {
         return Err(no_state().into());
     }
     stack::legacy_rename(&mut doc);
-    let declared = Declared::new(&names, &stackfile, None, Some(&doc));
+    let declared = Declared::new(
+        &names,
+        &stackfile,
+        None,
+        Some(&doc),
+        stack::Marker::new(names.stack()),
+    );
     let all = outputs::outputs(&declared.decls, Some(&doc));
 
     let Some(name) = args.name else {

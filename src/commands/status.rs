@@ -42,7 +42,13 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
         stack::legacy_rename(&mut doc);
         doc
     });
-    let declared = Declared::new(&names, &stackfile, connected.as_ref(), loaded.as_ref());
+    let declared = Declared::new(
+        &names,
+        &stackfile,
+        connected.as_ref(),
+        loaded.as_ref(),
+        stack::Marker::new(names.stack()),
+    );
     if let Some(connected) = &connected {
         connected
             .load_key_secrets(&declared.client_secrets())

@@ -5,6 +5,7 @@
 mod decl;
 pub mod ids;
 mod lake;
+mod marker;
 mod names;
 mod not_built;
 mod prune;
@@ -14,6 +15,7 @@ mod streaming;
 use decl::Decls;
 
 pub use decl::{ByCloud, Decl, Direction, Provider, graph_of};
+pub use marker::Marker;
 pub use names::{DEFAULT_STACK, Names};
 pub use not_built::NotBuilt;
 pub use prune::{legacy_rename, prune, recorded_label, recorded_spec};
@@ -32,6 +34,8 @@ pub struct Stack<'a> {
     pub region: Option<&'a str>,
     /// What exists already, where known: some choices keep to what was made (see `lake`).
     pub state: Option<&'a StateDoc>,
+    /// What the resources that can carry it say about the stack.
+    pub marker: Marker,
 }
 
 impl<'a> Stack<'a> {
@@ -43,6 +47,7 @@ impl<'a> Stack<'a> {
             aws_account: None,
             region: None,
             state: None,
+            marker: Marker::new(names.stack()),
         }
     }
 
