@@ -1,0 +1,105 @@
+//! A CI fleet, measured: 20 stacks with different names created at once against one set of
+//! stand-ins whose Confluent organization limits requests (a token bucket shared by every run,
+//! as the real organization-wide limit is), against one stack alone under the same limit. Then
+//! the 20 are deleted at once. Prints figures; asserts only that every run succeeds.
+//!
+//!     cargo bench --bench fleet
+//!
+//! Needs moto in `.venv` (`./test` or `./sandbox` installs it).
+
+use std::time::{Duration, Instant};
+
+use local_cloud::FaultConfig;
+
+mod common;
+
+use common::{Stand, latency, run};
+
+const STACKS: usize = 20;
+
+/// Confluent publishes no figure for its organization-wide limit (only the 429 and its headers);
+/// this one is met by a fleet and not by one stack, which is the case worth measuring.
+fn limit() -> FaultConfig {
+    FaultConfig {
+        rate_limit_per_sec: 40.0,
+        rate_limit_burst: 40,
+        ..latency()
+    }
+}
+
+/// Runs `args` for every stack at once, each in its own folder; the wall time of them all.
+fn all_at_once(stand: &Stand, dirs: &[tempfile::TempDir], verb: &str) -> Duration {
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for (i, dir) in dirs.iter().enumerate() {
+            let name = format!("fleet_{i:02}");
+            s.spawn(move || {
+                run(
+                    stand,
+                    dir.path(),
+                    &[verb, "--stack-name", &name, "--output=json"],
+                )
+            });
+        }
+    });
+    started.elapsed()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` asks which benchmarks exist
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let stand = runtime.block_on(Stand::with(limit()));
+    let throttled = || stand.emulators.faults.throttled() + stand.proxy.faults.throttled();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+
+    let solo_dir = tempfile::tempdir().unwrap();
+    let (calls0, throttled0) = (stand.calls(), throttled());
+    let solo = run(
+        &stand,
+        solo_dir.path(),
+        &["create", "--stack-name", "fleet_solo", "--output=json"],
+    );
+    let (calls1, throttled1) = (stand.calls(), throttled());
+    run(
+        &stand,
+        solo_dir.path(),
+        &["delete", "--stack-name", "fleet_solo"],
+    );
+
+    let dirs: Vec<_> = (0..STACKS).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (calls2, throttled2) = (stand.calls(), throttled());
+    let fleet = all_at_once(&stand, &dirs, "create");
+    let (calls3, throttled3) = (stand.calls(), throttled());
+    let fleet_delete = all_at_once(&stand, &dirs, "delete");
+    let (calls4, throttled4) = (stand.calls(), throttled());
+
+    let limit = limit();
+    println!(
+        "{STACKS} stacks at once against one set of stand-ins: 50-150 ms per call, Confluent limited to {} calls/s (burst {}) for the whole organization",
+        limit.rate_limit_per_sec, limit.rate_limit_burst
+    );
+    println!(
+        "one stack alone, create               {:>8.0} ms  ({} calls, {} throttled)",
+        ms(solo.wall),
+        calls1.0 - calls0.0,
+        throttled1 - throttled0
+    );
+    println!(
+        "{STACKS} stacks at once, create            {:>8.0} ms  ({} calls, {} throttled)",
+        ms(fleet),
+        calls3.0 - calls2.0,
+        throttled3 - throttled2
+    );
+    println!(
+        "ratio fleet / one stack               {:>8.2}x   (goal <= 1.5)",
+        ms(fleet) / ms(solo.wall)
+    );
+    println!(
+        "{STACKS} stacks at once, delete            {:>8.0} ms  ({} calls, {} throttled)",
+        ms(fleet_delete),
+        calls4.0 - calls3.0,
+        throttled4 - throttled3
+    );
+}
