@@ -112,7 +112,9 @@ impl Stand {
                     .with_customer_aws(&moto),
                 ));
         let addr = "127.0.0.1:0".parse().unwrap();
-        let emulators = LocalCloud::start(addr, faults.clone(), services).await.unwrap();
+        let emulators = LocalCloud::start(addr, faults.clone(), services)
+            .await
+            .unwrap();
         let proxy = LocalCloud::start(addr, faults, aws_proxy::router(&moto))
             .await
             .unwrap();
@@ -194,4 +196,3 @@ pub fn run(stand: &Stand, dir: &Path, args: &[&str]) -> Run {
         stdout,
     }
 }
-
