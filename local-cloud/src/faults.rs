@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::effect::Effect;
+use crate::limits::{Buckets, Limited, Limits, Rate};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -43,6 +44,8 @@ pub struct FaultConfig {
     /// The change with this number (1-based, as `hang_at`) is carried out by the service, and its
     /// answer is then held forever: the client dies after the change, before it learns of it.
     pub hold_after: Option<u64>,
+    /// Account-wide limits of AWS IAM, Secrets Manager and Snowflake (see [`crate::limits`]).
+    pub limits: Limits,
 }
 
 impl FaultConfig {
@@ -57,7 +60,7 @@ impl FaultConfig {
         if self.rate_limit_per_sec < 0.0 {
             return Err("rate_limit_per_sec must not be negative".into());
         }
-        Ok(())
+        self.limits.check()
     }
 }
 
@@ -87,16 +90,13 @@ pub struct Faults {
     all: Arc<std::sync::atomic::AtomicU64>,
     /// The changes seen since the configuration was set, in order: what the k-th one was.
     changes: Arc<Mutex<Vec<Effect>>>,
-    /// The rate limit's tokens, and when they were last counted.
-    bucket: Arc<Mutex<(f64, std::time::Instant)>>,
-    /// Calls the rate limit refused since the stand-in started.
-    throttled: Arc<std::sync::atomic::AtomicU64>,
+    /// The rate limits' buckets, and the calls each refused since the stand-in started.
+    buckets: Buckets,
 }
 
 impl Faults {
     pub fn new(config: FaultConfig) -> Self {
         let rng = fastrand::Rng::with_seed(config.seed);
-        let burst = f64::from(config.rate_limit_burst.max(1));
         Faults {
             config: Arc::new(Mutex::new(config)),
             rng: Arc::new(Mutex::new(rng)),
@@ -104,35 +104,29 @@ impl Faults {
             hanging: Arc::default(),
             all: Arc::default(),
             changes: Arc::default(),
-            bucket: Arc::new(Mutex::new((burst, std::time::Instant::now()))),
-            throttled: Arc::default(),
+            buckets: Buckets::default(),
         }
     }
 
-    /// Calls the rate limit refused since the stand-in started.
+    /// Calls the rate limits refused since the stand-in started, all services together.
     pub fn throttled(&self) -> u64 {
-        self.throttled.load(std::sync::atomic::Ordering::SeqCst)
+        Limited::ALL.iter().map(|&l| self.buckets.refused(l)).sum()
     }
 
-    /// Takes one call from the rate limit: `None` when it may go on, else how long until it may.
-    fn over_limit(&self, c: &FaultConfig) -> Option<Duration> {
-        if c.rate_limit_per_sec <= 0.0 {
-            return None;
-        }
-        let burst = f64::from(c.rate_limit_burst.max(1));
-        let mut bucket = self.bucket.lock().unwrap();
-        let now = std::time::Instant::now();
-        let refill = now.duration_since(bucket.1).as_secs_f64() * c.rate_limit_per_sec;
-        *bucket = ((bucket.0 + refill).min(burst), now);
-        if bucket.0 >= 1.0 {
-            bucket.0 -= 1.0;
-            return None;
-        }
-        self.throttled
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Some(Duration::from_secs_f64(
-            (1.0 - bucket.0) / c.rate_limit_per_sec,
-        ))
+    /// Calls one service's rate limit refused since the stand-in started.
+    pub fn throttled_by(&self, which: Limited) -> u64 {
+        self.buckets.refused(which)
+    }
+
+    /// Takes one call from `which`'s limit: `None` when it may go on, else how long until it may.
+    fn over_limit(&self, c: &FaultConfig, which: Limited) -> Option<Duration> {
+        let rate = match which {
+            Limited::Confluent => Rate::new(c.rate_limit_per_sec, c.rate_limit_burst),
+            Limited::Iam => c.limits.iam,
+            Limited::SecretsManager => c.limits.secrets_manager,
+            Limited::Snowflake => c.limits.snowflake,
+        };
+        self.buckets.take(which, rate)
     }
 
     pub fn config(&self) -> FaultConfig {
@@ -146,8 +140,7 @@ impl Faults {
         self.hanging
             .store(false, std::sync::atomic::Ordering::SeqCst);
         self.changes.lock().unwrap().clear();
-        let burst = f64::from(config.rate_limit_burst.max(1));
-        *self.bucket.lock().unwrap() = (burst, std::time::Instant::now());
+        self.buckets.refill();
         *self.config.lock().unwrap() = config;
     }
 
@@ -217,21 +210,6 @@ impl Faults {
     }
 }
 
-/// `Retry-After` for a wait: whole seconds, rounded up (a service never asks for 0 while it
-/// refuses), or the HTTP-date of the moment it ends.
-fn retry_after(wait: Duration, as_date: bool) -> HeaderValue {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let text = if as_date {
-        let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs.max(1) as i64);
-        jiff::fmt::rfc2822::DateTimePrinter::new()
-            .timestamp_to_rfc9110_string(&at)
-            .unwrap_or_else(|_| secs.to_string())
-    } else {
-        secs.max(1).to_string()
-    };
-    HeaderValue::from_str(&text).expect("a date or digits are a valid header value")
-}
-
 /// Middleware: delays, sometimes answers instead of the service, and sometimes loses the answer
 /// the service gave to a change.
 pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) -> Response {
@@ -241,25 +219,18 @@ pub async fn inject(State(faults): State<Faults>, request: Request, next: Next) 
     faults.all.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let config = faults.config();
     let (request, effect) = crate::effect::of_request(request).await;
-    // Confluent Cloud limits requests per organization: one emulator is one organization.
-    if effect.cloud == crate::effect::Cloud::Confluent
-        && let Some(wait) = faults.over_limit(&config)
+    // Each limit is the account's (or organization's): one stand-in is one account.
+    if let Some(which) = Limited::of(&effect, request.headers())
+        && let Some(wait) = faults.over_limit(&config, which)
     {
-        // Kafka REST answers a throttle with an HTML page (ENDPOINTS.md), the rest as JSON.
-        let mut response = if request.uri().path().starts_with("/kafka/v3/") {
-            let page = "<html><head><title>Error 429 Too Many Requests</title></head><body><h2>HTTP ERROR 429 Too Many Requests</h2></body></html>";
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [("content-type", "text/html;charset=iso-8859-1")],
-                page,
-            )
-                .into_response()
-        } else {
-            answer(request.headers(), StatusCode::TOO_MANY_REQUESTS)
-        };
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, retry_after(wait, config.retry_after_as_date));
+        let path = request.uri().path();
+        let mut response = crate::limits::refusal(
+            which,
+            wait,
+            path,
+            request.headers(),
+            config.retry_after_as_date,
+        );
         response.extensions_mut().insert(Injected);
         return response;
     }
@@ -323,7 +294,7 @@ fn cut() -> Response {
 
 /// The fault's answer in the shape of the caller's API: AWS's three protocols for signed AWS calls
 /// (JSON with `__type`, the query protocol's XML, S3's XML with SlowDown), else Confluent's.
-fn answer(headers: &axum::http::HeaderMap, status: StatusCode) -> Response {
+pub(crate) fn answer(headers: &axum::http::HeaderMap, status: StatusCode) -> Response {
     let signed = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -395,29 +366,32 @@ mod tests {
         };
         let faults = Faults::new(config.clone());
         for _ in 0..3 {
-            assert_eq!(faults.over_limit(&config), None);
+            assert_eq!(faults.over_limit(&config, Limited::Confluent), None);
         }
         let wait = faults
-            .over_limit(&config)
+            .over_limit(&config, Limited::Confluent)
             .expect("the fourth call is over the limit");
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_millis(500),
             "{wait:?}"
         );
         assert_eq!(faults.throttled(), 1);
-        assert_eq!(faults.over_limit(&FaultConfig::default()), None);
-    }
-
-    #[test]
-    fn retry_after_is_whole_seconds_or_an_http_date() {
-        let wait = Duration::from_millis(1200);
-        assert_eq!(retry_after(wait, false), "2");
-        let date = retry_after(wait, true);
-        let at = jiff::fmt::rfc2822::DateTimeParser::new()
-            .parse_timestamp(date.to_str().unwrap())
-            .unwrap();
-        let ahead = jiff::Timestamp::now().duration_until(at);
-        assert!(ahead.as_secs() <= 2, "{date:?}");
-        assert!(date.to_str().unwrap().ends_with(" GMT"), "{date:?}");
+        assert_eq!(faults.throttled_by(Limited::Confluent), 1);
+        assert_eq!(
+            faults.over_limit(&FaultConfig::default(), Limited::Confluent),
+            None
+        );
+        // The other services' limits are their own fields.
+        let iam = FaultConfig {
+            limits: Limits {
+                iam: Rate::new(1.0, 1),
+                ..Limits::default()
+            },
+            ..FaultConfig::default()
+        };
+        assert_eq!(faults.over_limit(&iam, Limited::Iam), None);
+        assert!(faults.over_limit(&iam, Limited::Iam).is_some());
+        assert_eq!(faults.over_limit(&iam, Limited::SecretsManager), None);
+        assert_eq!(faults.throttled(), 2);
     }
 }

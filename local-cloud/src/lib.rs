@@ -8,6 +8,7 @@ pub mod customer_aws;
 pub mod effect;
 pub mod faults;
 pub mod journal;
+pub mod limits;
 pub mod snowflake;
 
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ use tokio::sync::oneshot;
 
 pub use faults::{FaultConfig, Faults};
 pub use journal::{Call, Journal};
+pub use limits::{Limited, Limits, Rate};
 
 /// The prefix of the endpoints that control the stand-ins; never journaled, never faulted.
 pub const CONTROL: &str = "/_local/";
@@ -126,13 +128,18 @@ async fn get_faults(State(c): State<Control>) -> Json<FaultConfig> {
 }
 
 /// How many changes came since the faults were set (and what each was), whether one is being
-/// held, and how many calls of any kind came since the start.
+/// held, how many calls of any kind came since the start, and how many each rate limit refused.
 async fn get_calls(State(c): State<Control>) -> Json<serde_json::Value> {
     Json(json!({
         "mutating": c.faults.mutating(),
         "changes": c.faults.changes(),
         "hanging": c.faults.hanging(),
         "all": c.faults.all(),
+        "throttled": Limited::ALL
+            .iter()
+            .map(|&l| (serde_json::to_value(l).unwrap(), c.faults.throttled_by(l)))
+            .map(|(k, n)| (k.as_str().unwrap_or_default().to_string(), json!(n)))
+            .collect::<serde_json::Map<_, _>>(),
     }))
 }
 

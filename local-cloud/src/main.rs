@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use clap::Parser;
 use local_cloud::confluent::{self, ConfluentConfig, Delays};
 use local_cloud::snowflake::{self, Snowflake, SnowflakeConfig};
-use local_cloud::{FaultConfig, LocalCloud};
+use local_cloud::{FaultConfig, Limits, LocalCloud, Rate, aws_proxy};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -74,6 +74,28 @@ struct Args {
     rate_limit: f64,
     #[arg(long, default_value_t = 10)]
     rate_limit_burst: u32,
+    /// AWS IAM's account-wide rate limit in calls per second (0: none), on the AWS proxy
+    /// (--aws-proxy-to); beyond it and its burst, IAM's throttle: 400 `Throttling`.
+    #[arg(long, default_value_t = 0.0)]
+    iam_rate_limit: f64,
+    #[arg(long, default_value_t = 10)]
+    iam_rate_limit_burst: u32,
+    /// Secrets Manager's account-wide rate limit in calls per second (0: none), on the AWS proxy;
+    /// beyond it and its burst, 400 `ThrottlingException`.
+    #[arg(long, default_value_t = 0.0)]
+    secrets_manager_rate_limit: f64,
+    #[arg(long, default_value_t = 10)]
+    secrets_manager_rate_limit_burst: u32,
+    /// Snowflake's account-wide rate limit in calls per second (0: none); beyond it and its
+    /// burst, logins and statements are answered 429.
+    #[arg(long, default_value_t = 0.0)]
+    snowflake_rate_limit: f64,
+    #[arg(long, default_value_t = 10)]
+    snowflake_rate_limit_burst: u32,
+    /// Also serve a proxy in front of this AWS endpoint (moto) on a second port, with the same
+    /// faults and the AWS limits; its URL is printed on a second line, for AWS_ENDPOINT_URL.
+    #[arg(long)]
+    aws_proxy_to: Option<String>,
     /// Say Retry-After as an HTTP-date instead of seconds.
     #[arg(long)]
     retry_after_as_date: bool,
@@ -144,6 +166,14 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         hang_at: None,
         hold_after: None,
+        limits: Limits {
+            iam: Rate::new(args.iam_rate_limit, args.iam_rate_limit_burst),
+            secrets_manager: Rate::new(
+                args.secrets_manager_rate_limit,
+                args.secrets_manager_rate_limit_burst,
+            ),
+            snowflake: Rate::new(args.snowflake_rate_limit, args.snowflake_rate_limit_burst),
+        },
     };
     let addr = SocketAddr::new(args.host, args.port);
     let ms = std::time::Duration::from_millis;
@@ -182,14 +212,28 @@ async fn main() -> anyhow::Result<()> {
         }
         services = services.merge(snowflake::router(sf));
     }
+    let proxy = match &args.aws_proxy_to {
+        Some(moto) => {
+            let any_port = SocketAddr::new(args.host, 0);
+            let router = aws_proxy::router(moto);
+            Some(LocalCloud::start(any_port, faults.clone(), router).await?)
+        }
+        None => None,
+    };
     let cloud = LocalCloud::start(addr, faults, services).await?;
     // The one line a script reads to learn the port.
     println!("local-cloud listening on {}", cloud.url());
+    if let Some(p) = &proxy {
+        println!("local-cloud AWS proxy listening on {}", p.url());
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
     cloud.stop().await;
+    if let Some(p) = proxy {
+        p.stop().await;
+    }
     Ok(())
 }

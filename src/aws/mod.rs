@@ -7,6 +7,7 @@ mod documents;
 mod glue;
 mod iam;
 pub mod kinds;
+pub mod retries;
 mod secrets;
 mod state;
 
@@ -69,8 +70,9 @@ pub async fn load(
             return Err(PreflightError::UnknownProfile(p.to_string()));
         }
     }
-    // The SDK retries throttling and server errors itself; give it the bound our own policy has.
-    let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(8);
+    // The bound our own policy has, for any client made from this configuration alone; the
+    // clients kickstart builds also wait out throttles (see `retries`).
+    let retry = retries::retry_config(&RetryPolicy::default());
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
     if let Some(p) = profile {
         loader = loader.profile_name(p);
@@ -177,10 +179,10 @@ impl Aws {
             s3 = s3.force_path_style(true);
         }
         Ok(Arc::new(Aws {
-            s3: aws_sdk_s3::Client::from_conf(s3.build()),
-            iam: aws_sdk_iam::Client::new(config),
-            secrets: aws_sdk_secretsmanager::Client::new(config),
-            glue: aws_sdk_glue::Client::new(config),
+            s3: retries::s3(s3, &retry),
+            iam: retries::iam(config.into(), &retry),
+            secrets: retries::secrets_manager(config.into(), &retry),
+            glue: retries::glue(config.into(), &retry),
             account,
             region,
             vault,

@@ -29,7 +29,7 @@ impl S3Store {
             s3 = s3.force_path_style(true);
         }
         S3Store {
-            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            s3: super::retries::s3(s3, &crate::engine::RetryPolicy::default()),
             bucket: bucket.into(),
             key: key.into(),
         }

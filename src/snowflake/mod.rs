@@ -93,11 +93,17 @@ pub struct SqlError {
     pub what: String,
     pub message: String,
     transient: bool,
+    /// Snowflake answered 429: the account's limit, which a fleet shares, so it is waited out.
+    throttled: bool,
 }
 
 impl Transient for SqlError {
     fn is_transient(&self) -> bool {
-        self.transient
+        self.transient || self.throttled
+    }
+
+    fn is_throttle(&self) -> bool {
+        self.throttled
     }
 }
 
@@ -134,6 +140,7 @@ fn sql_error(what: &str, e: &snowflake_connector_rs::Error) -> SqlError {
     let transient = matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout)
         || (code.is_none() && matches!(e.kind(), ErrorKind::Server | ErrorKind::Protocol));
     SqlError {
+        throttled: throttled(e),
         code,
         what: what.to_string(),
         // Snowflake breaks its messages ("SQL compilation error:\n..."); an error is one line.
@@ -144,6 +151,13 @@ fn sql_error(what: &str, e: &snowflake_connector_rs::Error) -> SqlError {
             .replace('\n', " "),
         transient,
     }
+}
+
+/// Whether the connector met a 429. It keeps the status to itself and says it only as
+/// `HTTP 429: <body>` (a Network error), so that line is what is read. Snowflake's own drivers
+/// retry a 429 on login and query requests (gosnowflake retry.go), as we do.
+fn throttled(e: &snowflake_connector_rs::Error) -> bool {
+    e.kind() == ErrorKind::Network && e.to_string().starts_with("HTTP 429")
 }
 
 impl Snowflake {
@@ -326,6 +340,7 @@ mod tests {
             what: "CREATE ICEBERG TABLE".into(),
             message: "refused".into(),
             transient: false,
+            throttled: false,
         }
         .into()
     }
