@@ -188,3 +188,46 @@ async fn a_throttle_longer_than_the_window_fails_with_the_services_answer() {
     );
     cloud.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snowflakes_429_is_a_throttle_waited_out_past_the_attempt_bound() {
+    let limit = FaultConfig {
+        limits: Limits {
+            snowflake: Rate::new(2.0, 1),
+            ..Limits::default()
+        },
+        ..FaultConfig::default()
+    };
+    let own = OwnEmulators::serve(clouds::delays(), limit, false).await;
+    let sf = kickstart::snowflake::Snowflake::new(kickstart::snowflake::Settings {
+        admin: Some(kickstart::snowflake::Admin {
+            account: clouds::SNOWFLAKE_ACCOUNT.into(),
+            user: "ADMIN".into(),
+            private_key_pem: own.admin_pem.clone(),
+        }),
+        endpoint: Some(own.cloud.url().parse().unwrap()),
+        warehouse: None,
+        rotation: kickstart::engine::Rotation {
+            day_count: 30,
+            keys_to_retain: 2,
+        },
+        clock: std::sync::Arc::new(kickstart::clock::SystemClock),
+        vault: std::sync::Arc::default(),
+        // Any other failure would end the call at once.
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+    });
+    // The login takes the one token; each statement after it meets the limit.
+    for _ in 0..3 {
+        sf.run("SECURITYADMIN", "SHOW USERS")
+            .await
+            .expect("a 429 is waited out");
+    }
+    assert!(
+        own.cloud.faults.throttled_by(Limited::Snowflake) >= 2,
+        "the limit refused calls: {}",
+        own.cloud.faults.throttled_by(Limited::Snowflake)
+    );
+}
