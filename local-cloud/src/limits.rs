@@ -102,11 +102,14 @@ fn sigv4_service(headers: &HeaderMap) -> Option<&str> {
     scope.split('/').nth(3)
 }
 
-/// Each limited service's bucket (its tokens, and when they were last counted; none until its
-/// first call, when it starts full) and the calls it refused since the stand-in started.
+/// A bucket's tokens, and when they were last counted; none until its first call, when it
+/// starts full.
+type Bucket = Option<(f64, Instant)>;
+
+/// Each limited service's bucket, and the calls it refused since the stand-in started.
 #[derive(Clone, Default)]
 pub struct Buckets {
-    tokens: Arc<Mutex<[Option<(f64, Instant)>; 4]>>,
+    tokens: Arc<Mutex<[Bucket; 4]>>,
     refused: Arc<[AtomicU64; 4]>,
 }
 
