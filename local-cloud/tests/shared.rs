@@ -269,3 +269,48 @@ async fn a_change_is_held_before_or_after_the_service_does_it() {
     }
     cloud.stop().await;
 }
+
+#[tokio::test]
+async fn an_account_limit_set_over_the_control_endpoint_refuses_its_service_only_and_counts() {
+    let cloud = LocalCloud::start(loopback(), FaultConfig::default(), echo())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let limits = serde_json::json!({"limits": {"iam": {"per_sec": 0.5, "burst": 1}}});
+    let set = http
+        .put(format!("{}/_local/faults", cloud.url()))
+        .json(&limits)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let signed = |service: &str| {
+        http.post(format!("{}/things", cloud.url()))
+            .header(
+                "authorization",
+                format!("AWS4-HMAC-SHA256 Credential=testing/20261203/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"),
+            )
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("Action=ListRoles&Version=2010-05-08")
+    };
+    assert_eq!(signed("iam").send().await.unwrap().status(), 201);
+    let refused = signed("iam").send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.headers().get("retry-after").is_none());
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("<Code>Throttling</Code>"), "{body}");
+    // STS shares no limit with IAM.
+    assert_eq!(signed("sts").send().await.unwrap().status(), 201);
+    let calls: serde_json::Value = http
+        .get(format!("{}/_local/calls", cloud.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(calls["throttled"]["iam"], 1, "{calls}");
+    assert_eq!(calls["throttled"]["secrets_manager"], 0, "{calls}");
+    assert_eq!(cloud.faults.throttled(), 1);
+    cloud.stop().await;
+}
