@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use local_cloud::FaultConfig;
+use local_cloud::limits::{Limited, Limits, Rate};
 
 mod common;
 
@@ -17,12 +18,18 @@ use common::{Stand, latency, run};
 
 const STACKS: usize = 20;
 
-/// Confluent publishes no figure for its organization-wide limit (only the 429 and its headers);
-/// this one is met by a fleet and not by one stack, which is the case worth measuring.
+/// Confluent publishes no figure for its organization-wide limit (only the 429 and its headers),
+/// nor AWS for IAM's and Secrets Manager's per-account ones, nor Snowflake for its 429s: these are
+/// met by a fleet and not by one stack, which is the case worth measuring.
 fn limit() -> FaultConfig {
     FaultConfig {
         rate_limit_per_sec: 40.0,
         rate_limit_burst: 40,
+        limits: Limits {
+            iam: Rate::new(20.0, 20),
+            secrets_manager: Rate::new(40.0, 40),
+            snowflake: Rate::new(40.0, 40),
+        },
         ..latency()
     }
 }
@@ -77,8 +84,15 @@ fn main() {
 
     let limit = limit();
     println!(
-        "{STACKS} stacks at once against one set of stand-ins: 50-150 ms per call, Confluent limited to {} calls/s (burst {}) for the whole organization",
-        limit.rate_limit_per_sec, limit.rate_limit_burst
+        "{STACKS} stacks at once against one set of stand-ins: 50-150 ms per call; limited for the whole organization or account (calls/s, burst): Confluent {}/{}, IAM {}/{}, Secrets Manager {}/{}, Snowflake {}/{}",
+        limit.rate_limit_per_sec,
+        limit.rate_limit_burst,
+        limit.limits.iam.per_sec,
+        limit.limits.iam.burst,
+        limit.limits.secrets_manager.per_sec,
+        limit.limits.secrets_manager.burst,
+        limit.limits.snowflake.per_sec,
+        limit.limits.snowflake.burst,
     );
     println!(
         "one stack alone, create               {:>8.0} ms  ({} calls, {} throttled)",
@@ -101,5 +115,15 @@ fn main() {
         ms(fleet_delete),
         calls4.0 - calls3.0,
         throttled4 - throttled3
+    );
+    let by = |which| {
+        stand.emulators.faults.throttled_by(which) + stand.proxy.faults.throttled_by(which)
+    };
+    println!(
+        "throttles met in all, by service: Confluent {}, IAM {}, Secrets Manager {}, Snowflake {}",
+        by(Limited::Confluent),
+        by(Limited::Iam),
+        by(Limited::SecretsManager),
+        by(Limited::Snowflake)
     );
 }
