@@ -122,6 +122,16 @@ impl Snowflake {
         self.refused.lock().unwrap().clone()
     }
 
+    /// Revokes a role from the admin user, as `REVOKE ROLE … FROM USER` would: for a test of an
+    /// admin that holds fewer roles than the stack needs.
+    pub fn revoke_from_admin(&self, role: &str) {
+        let admin = self.config.admin_user.to_ascii_uppercase();
+        let mut registry = self.registry.lock().unwrap();
+        registry
+            .roles_of
+            .remove(&(role.to_ascii_uppercase(), admin));
+    }
+
     /// Every grant, as `(what, to)`: roles to users, and USAGE on objects to roles; for tests.
     pub fn grants(&self) -> Vec<(String, String)> {
         let registry = self.registry.lock().unwrap();

@@ -102,6 +102,15 @@ pub struct Registry {
     pub granted: BTreeMap<String, String>,
 }
 
+/// The system roles that hold `role`, directly or not.
+fn above(role: &str) -> &'static [&'static str] {
+    match role {
+        "SECURITYADMIN" | "SYSADMIN" => &["ACCOUNTADMIN"],
+        "USERADMIN" => &["SECURITYADMIN", "ACCOUNTADMIN"],
+        _ => &[],
+    }
+}
+
 const SYSTEM_ROLES: &[&str] = &[
     "ACCOUNTADMIN",
     "SECURITYADMIN",
@@ -111,11 +120,12 @@ const SYSTEM_ROLES: &[&str] = &[
 ];
 
 impl Registry {
+    /// Granted directly, or beneath a granted system role: the system roles form Snowflake's
+    /// hierarchy (ACCOUNTADMIN holds SECURITYADMIN and SYSADMIN; SECURITYADMIN holds USERADMIN),
+    /// and a user may use any role beneath one granted to them.
     pub fn user_has_role(&self, user: &str, role: &str) -> bool {
-        role == "PUBLIC"
-            || self
-                .roles_of
-                .contains(&(role.to_string(), user.to_string()))
+        let granted = |r: &str| self.roles_of.contains(&(r.to_string(), user.to_string()));
+        role == "PUBLIC" || granted(role) || above(role).iter().any(|r| granted(r))
     }
 
     /// The public keys currently set on a user (both slots).
