@@ -119,6 +119,15 @@ pub async fn check(aws: &Aws, specs: &[&Spec]) -> Vec<Check> {
         aws_sdk_iam::Client::from_conf(aws.iam.config().to_builder().retry_config(quick).build());
     let who = principal(aws, &iam).await;
     let mut checks = Vec::new();
+    if !simulable(&who) {
+        let what = format!("{who} may build the stack's AWS resources");
+        checks.push(Check::unchecked(
+            CLOUD,
+            what,
+            "IAM's policy simulator knows only IAM users and roles (not the root user, nor this identity); check the actions of the stack's IAM, S3, Secrets Manager and Glue resources by hand",
+        ));
+        return checks;
+    }
     for (resource, actions) in needs(aws, specs) {
         let what = format!("{who} may {} on {resource}", actions.join(", "));
         let asked = iam
@@ -177,6 +186,14 @@ pub async fn check(aws: &Aws, specs: &[&Spec]) -> Vec<Check> {
     checks
 }
 
+/// Whether IAM's simulator can be asked about the principal: an IAM user or role ARN.
+fn simulable(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let service = parts.nth(2);
+    let resource = parts.nth(2).unwrap_or_default();
+    service == Some("iam") && (resource.starts_with("user/") || resource.starts_with("role/"))
+}
+
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().to_string()
 }
@@ -193,5 +210,16 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), all.len());
         assert!(all.iter().all(|a| a.split_once(':').is_some()));
+    }
+
+    #[test]
+    fn only_iam_users_and_roles_are_simulated() {
+        assert!(simulable("arn:aws:iam::1:user/ci"));
+        assert!(simulable(
+            "arn:aws:iam::1:role/aws-reserved/sso.amazonaws.com/R"
+        ));
+        assert!(!simulable("arn:aws:iam::1:root"));
+        assert!(!simulable("arn:aws:sts::1:user/moto"));
+        assert!(!simulable("arn:aws:sts::1:assumed-role/R/s"));
     }
 }

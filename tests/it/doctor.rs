@@ -231,13 +231,17 @@ async fn a_snowflake_admin_without_accountadmin_is_named() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_iam_s_simulator_doctor_says_it_could_not_check() {
-    // The shared stand-ins reach moto directly, which does not serve the simulator.
-    let (run, _) = tokio::task::spawn_blocking(|| {
+    // The shared stand-ins reach moto directly, which does not serve the simulator; the
+    // identity is an IAM user of moto's so that the simulator is asked.
+    let (credentials, _keep) = aws_user(allow_all(), None).await;
+    let credentials = credentials.display().to_string();
+    let (run, _) = tokio::task::spawn_blocking(move || {
         Test::new()
             .args(["doctor"])
             .args(FULL)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
             .status(0)
-            .stdout_has("unknown  aws: arn:aws:sts::123456789012:user/moto may build the stack's AWS resources: could not check: IAM's policy simulator did not answer")
+            .stdout_has("unknown  aws: arn:aws:iam::123456789012:user/ci-runner may build the stack's AWS resources: could not check: IAM's policy simulator did not answer")
             .stdout_has("ok       confluent:")
             .stdout_has("ok       snowflake:")
             .run()
@@ -246,6 +250,21 @@ async fn without_iam_s_simulator_doctor_says_it_could_not_check() {
     .unwrap();
     assert!(!run.stdout.contains("missing"), "{}", run.stdout);
     assert!(clouds::emulators().journal.calls().is_empty());
+}
+
+#[test]
+fn an_identity_the_simulator_cannot_know_is_not_asked_about() {
+    // moto's default identity is no IAM user: doctor says so without a call.
+    let proxy = clouds::moto_proxy();
+    let (run, _) = Test::new()
+        .args(["doctor"])
+        .args(FULL)
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .status(0)
+        .stdout_has("unknown  aws: arn:aws:sts::123456789012:user/moto may build the stack's AWS resources: could not check: IAM's policy simulator knows only IAM users and roles")
+        .run();
+    assert!(!run.stdout.contains("missing"), "{}", run.stdout);
+    assert!(proxy.journal.calls().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
