@@ -63,6 +63,13 @@ impl Snowflake {
             .unwrap_or_default();
         let mut registry = Registry {
             iam_user_arn: config.iam_user_arn.clone(),
+            // The account part of `ORG-ACCOUNT`.
+            account: config
+                .account
+                .rsplit('-')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_uppercase(),
             since: since.clone(),
             ..Registry::default()
         };
