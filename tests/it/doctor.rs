@@ -252,6 +252,76 @@ async fn without_iam_s_simulator_doctor_says_it_could_not_check() {
     assert!(clouds::emulators().journal.calls().is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_assumed_role_is_simulated_as_its_iam_role_path_and_all() {
+    // An SSO login is an assumed role under a path; IAM's simulator knows the role, not the session.
+    let config = clouds::moto_sdk().await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name("ci-role")
+        .path("/aws-reserved/sso.amazonaws.com/")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    let only_s3 = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*", "iam:GetRole"], "Resource": "*"}]});
+    iam.put_role_policy()
+        .role_name("ci-role")
+        .policy_name("s3-only")
+        .policy_document(only_s3.to_string())
+        .send()
+        .await
+        .unwrap();
+    let role = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/ci-role";
+    let session = aws_sdk_sts::Client::new(&config)
+        .assume_role()
+        .role_arn(role)
+        .role_session_name("someone@example.com")
+        .send()
+        .await
+        .unwrap();
+    let c = session.credentials().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            c.access_key_id(),
+            c.secret_access_key(),
+            c.session_token()
+        ),
+    )
+    .unwrap();
+    let own = OwnEmulators::fresh().await;
+    let proxy = tokio::task::spawn_blocking(|| clouds::moto_proxy().url.clone())
+        .await
+        .unwrap();
+    let (run, _) = Test::new()
+        .args(["doctor"])
+        .args(FULL)
+        .envs(own.env())
+        .env("AWS_ENDPOINT_URL", &proxy)
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            &credentials.display().to_string(),
+        )
+        .status(1)
+        .stdout_has(&format!("ok       aws: {role} may s3:ListAllMyBuckets"))
+        .stdout_has(&format!(
+            "missing  aws: {role} may not iam:CreateRole, iam:TagRole"
+        ))
+        .run_async()
+        .await;
+    assert!(!run.stdout.contains("missing  confluent"), "{}", run.stdout);
+    assert!(!run.stdout.contains("missing  snowflake"), "{}", run.stdout);
+    assert!(own.cloud.journal.calls().is_empty());
+    assert!(clouds::moto_proxy().journal.calls().is_empty());
+}
+
 #[test]
 fn an_identity_the_simulator_cannot_know_is_not_asked_about() {
     // moto's default identity is no IAM user: doctor says so without a call.
