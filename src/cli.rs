@@ -70,6 +70,9 @@ pub enum Command {
     Graph(GraphArgs),
     /// Only the key rotations that are due, for a scheduled job.
     Rotate(RunArgs),
+    /// Check, changing nothing, that the credentials may build the stack; say what is missing
+    /// in each cloud and how to grant it (exit 1 when something is).
+    Doctor(RunArgs),
     /// What the stack gives you, from the state: where to connect, what to query, which secrets
     /// hold the credentials (never their values).
     Output(OutputArgs),
@@ -99,6 +102,7 @@ impl Command {
             Command::Status(_) => "status",
             Command::Graph(_) => "graph",
             Command::Rotate(_) => "rotate",
+            Command::Doctor(_) => "doctor",
             Command::Output(_) => "output",
             Command::Import(_) => "import",
             Command::Init(_) => "init",

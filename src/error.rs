@@ -123,6 +123,12 @@ pub enum Error {
         "{command} was interrupted; the state records what was done, so running `kickstart {command}` again continues from there"
     )]
     Interrupted { command: &'static str },
+    /// `doctor` found permissions the stack needs that the credentials lack (each line says how
+    /// to grant one).
+    #[error(
+        "{count} permission(s) the stack needs are missing: grant them as each `missing` line says, then run `kickstart doctor` again"
+    )]
+    Missing { count: usize },
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }

@@ -2,6 +2,7 @@
 //! library is what the tests and the benchmark drive.
 
 pub mod aws;
+pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod commands;

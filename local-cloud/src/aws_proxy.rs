@@ -1,5 +1,5 @@
 //! A reverse proxy in front of moto, which has no fault layer of its own: every call is forwarded
-//! unchanged, so local-cloud's latency, throttling, server errors, hangs and journal apply to AWS
+//! unchanged (but IAM's policy simulator, which moto lacks: [`crate::iam_simulator`]), so local-cloud's latency, throttling, server errors, hangs and journal apply to AWS
 //! too. One answer is mended on the way back (see [`aws_error_shape`]). Which calls change
 //! something is told by [`crate::effect`], for the journal and the fault layer alike.
 
@@ -34,6 +34,10 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // moto does not serve IAM's policy simulator; the proxy answers it from moto's policies.
+    if crate::iam_simulator::is_simulation(&body) {
+        return crate::iam_simulator::simulate(&p.http, &p.upstream, &headers, &body).await;
+    }
     let url = format!(
         "{}{}",
         p.upstream,

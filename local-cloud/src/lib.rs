@@ -7,6 +7,7 @@ pub mod confluent;
 pub mod customer_aws;
 pub mod effect;
 pub mod faults;
+pub mod iam_simulator;
 pub mod journal;
 pub mod limits;
 pub mod snowflake;

@@ -3,6 +3,7 @@
 
 mod admin_secret;
 mod bucket;
+pub mod doctor;
 mod documents;
 mod glue;
 mod iam;
@@ -30,6 +31,9 @@ pub struct Aws {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub glue: aws_sdk_glue::Client,
     pub account: String,
+    /// Who STS says we are (`arn:aws:sts::…:assumed-role/…` for an SSO login): what `doctor`
+    /// asks IAM's policy simulator about.
+    pub caller: String,
     pub region: String,
     pub vault: Arc<Vault>,
     pub retry: RetryPolicy,
@@ -169,6 +173,7 @@ impl Aws {
             }
         })?;
         let account = who.account().unwrap_or_default().to_string();
+        let caller = who.arn().unwrap_or_default().to_string();
         let region = config
             .region()
             .map(|r| r.to_string())
@@ -184,6 +189,7 @@ impl Aws {
             secrets: retries::secrets_manager(config.into(), &retry),
             glue: retries::glue(config.into(), &retry),
             account,
+            caller,
             region,
             vault,
             retry,

@@ -43,6 +43,11 @@ impl Connected {
         &self.aws.0.region
     }
 
+    /// Each cloud's client, for checks that are not nodes (`doctor`).
+    pub fn clients(&self) -> (&Confluent, &Aws, &Snowflake) {
+        (&self.confluent.0, &self.aws.0, &self.snowflake.sf)
+    }
+
     pub fn providers(&self) -> ByCloud<'_> {
         ByCloud {
             confluent: &self.confluent,
@@ -125,4 +130,32 @@ pub async fn connect(
         aws: AwsProvider(aws),
         snowflake: SnowflakeProvider { sf, store },
     })
+}
+
+/// `create`'s share of `kickstart doctor`: every cloud's permission check, before the lock and
+/// any node. A missing permission stops the run with nothing touched; a check a cloud would not
+/// answer (IAM's simulator not served, say) does not, and is logged.
+pub async fn permitted(connected: &Connected, decls: &[crate::stack::Decl]) -> Result<(), Error> {
+    let checks = super::doctor::checks(connected, decls).await;
+    for c in &checks {
+        if let crate::checks::Verdict::Unchecked { why } = &c.verdict {
+            tracing::info!("{}: {}: could not check: {why}", c.cloud, c.what);
+        }
+    }
+    let missing: Vec<String> = checks
+        .iter()
+        .filter_map(|c| match &c.verdict {
+            crate::checks::Verdict::Missing { grant } => {
+                Some(format!("{}: {}: {grant}", c.cloud, c.what))
+            }
+            _ => None,
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Preflight(format!(
+        "the credentials lack what the stack needs, so nothing was touched: {}; `kickstart doctor` lists every check",
+        missing.join("; ")
+    )))
 }

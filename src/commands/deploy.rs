@@ -49,6 +49,10 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<bool, E
         settings.engine.wait_timeout,
     )
     .await?;
+    if verb == Verb::Create {
+        let declared = super::doctor::declared(&settings, &connected);
+        super::connect::permitted(&connected, &declared.decls).await?;
+    }
     // plan only reads, so it neither takes nor waits for the lock.
     let held = match verb {
         Verb::Plan => None,

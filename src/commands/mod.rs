@@ -4,6 +4,7 @@ mod backend;
 mod connect;
 mod declared;
 mod deploy;
+mod doctor;
 mod graph;
 mod import;
 mod init;
@@ -50,6 +51,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Done, Error> {
             });
         }
         Command::Rotate(args) => deploy::run(Verb::Rotate, args, printer).await.map(drop),
+        Command::Doctor(args) => doctor::run(args, printer).await,
         Command::Output(args) => output::run(args, printer).await,
         Command::Status(args) => status::run(args, printer).await,
         Command::Import(args) => import::run(args, printer).await,

@@ -2,6 +2,7 @@
 
 mod client;
 mod connector;
+pub mod doctor;
 mod flink;
 mod kafka;
 mod keys;

@@ -1,6 +1,7 @@
 //! Snowflake: SQL over snowflake-connector-rs with key-pair login, and every Snowflake node of
 //! the stack (S1..S6), plus the service user's key pairs (A5's content).
 
+pub mod doctor;
 mod grants;
 mod keys;
 pub mod kinds;

@@ -10,6 +10,7 @@ mod confluent;
 mod conformance;
 mod contract;
 mod deploy_sh;
+mod doctor;
 mod drift;
 mod engine;
 mod examples;

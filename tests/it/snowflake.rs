@@ -296,6 +296,17 @@ async fn the_emulator_refuses_tables_before_their_volume_and_catalog_and_account
         Some("003001"),
         "account objects need ACCOUNTADMIN"
     );
+    // As Snowflake words it: the account is named, not the object.
+    let refused = w
+        .sf()
+        .run("SYSADMIN", &volume)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("Insufficient privileges to operate on account '"),
+        "{refused}"
+    );
     assert!(w.sf().run("ACCOUNTADMIN", &volume).await.is_ok());
     let table = snowflake::sql::create_table("D", "S", "T", "V", "NO_CATALOG", "t");
     assert_eq!(

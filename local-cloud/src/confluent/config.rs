@@ -9,6 +9,8 @@ pub struct ConfluentConfig {
     pub api_key: String,
     pub api_secret: String,
     pub organization_id: String,
+    /// The user who owns the Cloud API key (`u-…`); they start as the organization's admin.
+    pub owner: String,
     pub delays: Delays,
     /// The customer's AWS account (moto's URL), where Tableflow writes its tables and publishes
     /// them to Glue. Without it, Tableflow's phases move on with time alone.
@@ -21,6 +23,7 @@ impl ConfluentConfig {
             api_key: api_key.into(),
             api_secret: api_secret.into(),
             organization_id: uuid::Uuid::new_v4().to_string(),
+            owner: format!("u-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]),
             delays,
             customer_aws: None,
         }

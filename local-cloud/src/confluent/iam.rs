@@ -42,7 +42,12 @@ const ACCOUNT_STORE: Store = Store {
 
 const KEY_STORE: Store = Store {
     all: |w| w.keys.values().map(|k| &k.item).collect(),
-    one: |w, id| w.keys.get(id).map(|k| &k.item),
+    one: |w, id| {
+        w.keys
+            .get(id)
+            .map(|k| &k.item)
+            .or_else(|| w.cloud_key.as_ref().filter(|k| k.json["id"] == id))
+    },
 };
 
 const BINDING_STORE: Store = Store {
@@ -122,7 +127,7 @@ fn filter(q: &Query, param: &str, v: &Value, pointer: &str) -> bool {
 }
 
 async fn create_account(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
-    cc.cloud(&headers)?;
+    cc.org_admin(&headers)?;
     let v = body(Api::Management, &bytes)?;
     let name = need(&v, "/display_name")?;
     let mut world = cc.world();
@@ -308,7 +313,7 @@ async fn delete_key(
 }
 
 async fn create_binding(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
-    cc.cloud(&headers)?;
+    cc.org_admin(&headers)?;
     let v = body(Api::Management, &bytes)?;
     let principal = need(&v, "/principal")?;
     let role = need(&v, "/role_name")?;

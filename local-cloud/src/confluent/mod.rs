@@ -14,6 +14,7 @@ mod flink;
 mod iam;
 mod kafka;
 mod org;
+mod owner;
 mod rbac;
 mod refs;
 mod reply;
@@ -56,5 +57,6 @@ pub fn router(config: ConfluentConfig) -> Router {
         .merge(connect::routes())
         .merge(kafka::routes())
         .merge(topic_configs::routes())
+        .merge(owner::routes())
         .with_state(state)
 }

@@ -78,7 +78,7 @@ async fn list_orgs(State(cc): State<Confluent>, headers: HeaderMap, Q(q): Q<Quer
 }
 
 async fn create_env(State(cc): State<Confluent>, headers: HeaderMap, bytes: Bytes) -> Reply {
-    cc.cloud(&headers)?;
+    cc.org_admin(&headers)?;
     let v = body(Api::Management, &bytes)?;
     let name = need(&v, "/display_name")?;
     let package = one_of(

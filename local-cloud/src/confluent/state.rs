@@ -31,13 +31,15 @@ pub(super) enum Caller {
 
 impl Confluent {
     pub fn new(config: ConfluentConfig) -> Self {
+        let mut world = World::default();
+        super::owner::seed(&mut world, &config);
         Confluent {
             aws: config
                 .customer_aws
                 .as_deref()
                 .map(crate::customer_aws::CustomerAws::new),
             config: Arc::new(config),
-            world: Arc::default(),
+            world: Arc::new(Mutex::new(world)),
         }
     }
 
@@ -87,6 +89,24 @@ impl Confluent {
                 "a resource-scoped API key cannot call the management API",
             )),
         }
+    }
+
+    /// Organization-wide creates (environments, service accounts, role bindings) take the Cloud
+    /// API key of a principal holding OrganizationAdmin, else Confluent's 403.
+    pub(super) fn org_admin(&self, headers: &HeaderMap) -> Result<(), Response> {
+        self.cloud(headers)?;
+        let key = basic_auth(headers).map(|(k, _)| k).unwrap_or_default();
+        let world = self.world();
+        let owner = if key == self.config.api_key {
+            self.config.owner.clone()
+        } else {
+            world
+                .keys
+                .get(&key)
+                .map(|k| k.owner.clone())
+                .unwrap_or_default()
+        };
+        super::owner::require_admin(&world, &self.config, &owner)
     }
 
     /// Connect takes the Cloud API key, and answers in its own error shape.

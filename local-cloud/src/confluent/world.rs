@@ -121,6 +121,8 @@ pub struct World {
     pub schema_registries: BTreeMap<String, Item>,
     pub service_accounts: BTreeMap<String, Item>,
     pub keys: BTreeMap<String, Key>,
+    /// The organization's Cloud API key, owned by a user: readable by id, as the real one is.
+    pub cloud_key: Option<Item>,
     pub role_bindings: BTreeMap<String, Item>,
     pub compute_pools: BTreeMap<String, Item>,
     pub integrations: BTreeMap<String, Item>,

@@ -63,6 +63,13 @@ impl Snowflake {
             .unwrap_or_default();
         let mut registry = Registry {
             iam_user_arn: config.iam_user_arn.clone(),
+            // The account part of `ORG-ACCOUNT`.
+            account: config
+                .account
+                .rsplit('-')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_uppercase(),
             since: since.clone(),
             ..Registry::default()
         };
@@ -120,6 +127,16 @@ impl Snowflake {
     /// The first two words and the code of every statement refused, in order.
     pub fn refused(&self) -> Vec<(String, String)> {
         self.refused.lock().unwrap().clone()
+    }
+
+    /// Revokes a role from the admin user, as `REVOKE ROLE … FROM USER` would: for a test of an
+    /// admin that holds fewer roles than the stack needs.
+    pub fn revoke_from_admin(&self, role: &str) {
+        let admin = self.config.admin_user.to_ascii_uppercase();
+        let mut registry = self.registry.lock().unwrap();
+        registry
+            .roles_of
+            .remove(&(role.to_ascii_uppercase(), admin));
     }
 
     /// Every grant, as `(what, to)`: roles to users, and USAGE on objects to roles; for tests.

@@ -62,6 +62,18 @@ fn denied(kind: Kind, name: &str) -> SfError {
     }
 }
 
+/// An account-level create the role may not make: Snowflake names the account, not the object
+/// ("Insufficient privileges to operate on account 'QM74248'", 003001 / 42501).
+fn denied_on_account(account: &str) -> SfError {
+    SfError {
+        code: "003001",
+        sql_state: "42501",
+        message: format!(
+            "SQL access control error:\nInsufficient privileges to operate on account '{account}'"
+        ),
+    }
+}
+
 fn invalid(message: String) -> SfError {
     SfError {
         code: "002029",
@@ -94,12 +106,23 @@ pub struct Registry {
     /// Role grants: (role, user).
     pub roles_of: BTreeSet<(String, String)>,
     pub iam_user_arn: String,
+    /// The account's name, as access control errors on account-level objects give it.
+    pub account: String,
     pub seq: u64,
     /// When the account began (RFC 3339): the time of what it starts with, such as the admin's
     /// roles.
     pub since: String,
     /// When each grant was made, by `USAGE ON <object> TO <role>` or `ROLE <role> TO <user>`.
     pub granted: BTreeMap<String, String>,
+}
+
+/// The system roles that hold `role`, directly or not.
+fn above(role: &str) -> &'static [&'static str] {
+    match role {
+        "SECURITYADMIN" | "SYSADMIN" => &["ACCOUNTADMIN"],
+        "USERADMIN" => &["SECURITYADMIN", "ACCOUNTADMIN"],
+        _ => &[],
+    }
 }
 
 const SYSTEM_ROLES: &[&str] = &[
@@ -111,11 +134,12 @@ const SYSTEM_ROLES: &[&str] = &[
 ];
 
 impl Registry {
+    /// Granted directly, or beneath a granted system role: the system roles form Snowflake's
+    /// hierarchy (ACCOUNTADMIN holds SECURITYADMIN and SYSADMIN; SECURITYADMIN holds USERADMIN),
+    /// and a user may use any role beneath one granted to them.
     pub fn user_has_role(&self, user: &str, role: &str) -> bool {
-        role == "PUBLIC"
-            || self
-                .roles_of
-                .contains(&(role.to_string(), user.to_string()))
+        let granted = |r: &str| self.roles_of.contains(&(r.to_string(), user.to_string()));
+        role == "PUBLIC" || granted(role) || above(role).iter().any(|r| granted(r))
     }
 
     /// The public keys currently set on a user (both slots).
@@ -262,7 +286,10 @@ impl Registry {
     ) -> Result<Table, SfError> {
         let full = Self::full(kind, name)?;
         if !Self::may(&session.role, kind) {
-            return Err(denied(kind, &full));
+            return Err(match kind {
+                Kind::Schema | Kind::IcebergTable => denied(kind, &full),
+                _ => denied_on_account(&self.account),
+            });
         }
         if or_replace && if_not_exists {
             return Err(syntax("unexpected 'IF NOT EXISTS' after OR REPLACE"));

@@ -61,7 +61,8 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
             "/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/"
         )
         .await,
-        9
+        // The stack's nine, and the Cloud API key owner's OrganizationAdmin.
+        10
     );
     assert_eq!(
         count(&w, &format!("/fcpm/v2/compute-pools?environment={env}")).await,
@@ -147,7 +148,8 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
             "/iam/v2/role-bindings?crn_pattern=crn://confluent.cloud/"
         )
         .await,
-        0
+        // Only the Cloud API key owner's OrganizationAdmin is left.
+        1
     );
     assert!(ledger.snapshot().await.nodes.is_empty());
     w.cloud.stop().await;
