@@ -7,6 +7,7 @@ mod documents;
 mod glue;
 mod iam;
 pub mod kinds;
+pub mod marked;
 mod secrets;
 mod state;
 

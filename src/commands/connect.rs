@@ -43,6 +43,11 @@ impl Connected {
         &self.aws.0.region
     }
 
+    /// Each cloud's client, for reads outside the graph (orphan discovery).
+    pub fn clients(&self) -> (&Confluent, &Aws, &Snowflake) {
+        (&self.confluent.0, &self.aws.0, &self.snowflake.sf)
+    }
+
     pub fn providers(&self) -> ByCloud<'_> {
         ByCloud {
             confluent: &self.confluent,

@@ -7,6 +7,7 @@ mod deploy;
 mod graph;
 mod import;
 mod init;
+pub mod orphans;
 mod output;
 pub mod outputs;
 mod state;

@@ -4,6 +4,7 @@
 mod grants;
 mod keys;
 pub mod kinds;
+pub mod marked;
 mod objects;
 pub mod sql;
 
