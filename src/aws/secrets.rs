@@ -103,6 +103,14 @@ impl SecretStore for SecretsManager {
     async fn write(&self, name: &str, value: SecretString) -> Result<(), NodeError> {
         write(&self.0, name, &self.1, &Tags::new(), &value).await
     }
+    async fn write_tagged(
+        &self,
+        name: &str,
+        value: SecretString,
+        tags: &Tags,
+    ) -> Result<(), NodeError> {
+        write(&self.0, name, &self.1, tags, &value).await
+    }
     async fn delete(&self, name: &str) -> Result<(), NodeError> {
         delete(&self.0, name).await
     }

@@ -230,6 +230,9 @@ impl Kind for IcebergTable {
 pub struct KeyPairs {
     pub secret_name: String,
     pub user_name: String,
+    /// The tags the secret is made with (it lives in Secrets Manager): set at create only.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl Kind for KeyPairs {

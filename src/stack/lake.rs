@@ -162,6 +162,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
         sf::KeyPairs {
             secret_name: n.snowflake_secret(),
             user_name: user_name.clone(),
+            tags: tags.clone(),
         },
     );
 

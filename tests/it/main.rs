@@ -18,6 +18,7 @@ mod forget;
 mod graph;
 mod http;
 mod labels;
+mod marks;
 mod official_driver;
 mod output;
 mod preflight;
