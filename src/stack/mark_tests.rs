@@ -2,10 +2,10 @@
 //! a Confluent description within its bound, a Snowflake COMMENT; and nothing else carries it.
 
 use super::*;
+use crate::aws;
 use crate::config::Stackfile;
 use crate::confluent::kinds::{self as confluent, DESCRIPTION_BUDGET};
 use crate::snowflake::kinds as sf;
-use crate::{aws, engine::Kind as _};
 
 fn declared_with(marker: Marker) -> Vec<Decl> {
     let names = Names::new("ci_1234");
