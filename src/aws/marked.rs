@@ -24,19 +24,22 @@ pub async fn tagged(aws: &Aws, prefix: &str) -> Result<Vec<(String, Tags)>, Node
 /// The buckets of this client's region: a bucket elsewhere answers a tag read with a redirect,
 /// and the stack's bucket is in its own region anyway.
 async fn buckets(aws: &Aws) -> Result<Vec<(String, Tags)>, NodeError> {
-    let listed = aws
+    // Asked by region, ListBuckets answers in pages.
+    let mut names: Vec<String> = Vec::new();
+    let mut pages = aws
         .s3
         .list_buckets()
         .bucket_region(&aws.region)
-        .send()
-        .await
-        .map_err(|e| sdk_error("ListBuckets", e))?;
-    let names: Vec<String> = listed
-        .buckets()
-        .iter()
-        .filter(|b| b.bucket_region().is_none_or(|r| r == aws.region))
-        .filter_map(|b| b.name().map(str::to_string))
-        .collect();
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ListBuckets", e))?;
+        let here = page
+            .buckets()
+            .iter()
+            .filter(|b| b.bucket_region().is_none_or(|r| r == aws.region));
+        names.extend(here.filter_map(|b| b.name().map(str::to_string)));
+    }
     let reads = names.into_iter().map(|name| async move {
         let tags = match aws.s3.get_bucket_tagging().bucket(&name).send().await {
             Ok(out) => out
