@@ -1,5 +1,6 @@
-//! What AWS holds tagged with a given prefix: buckets of this region, IAM roles and Secrets
-//! Manager secrets, each with its tags. Reads only; what the tags mean is for the caller.
+//! What AWS holds tagged with a given prefix: buckets of this region, IAM roles, the account's
+//! own IAM policies and Secrets Manager secrets, each with its tags. Reads only; what the tags
+//! mean is for the caller.
 
 use futures_util::StreamExt as _;
 
@@ -12,10 +13,12 @@ const AT_ONCE: usize = 8;
 
 /// Each resource carrying a tag whose key starts with `prefix`: what it is, and all its tags.
 pub async fn tagged(aws: &Aws, prefix: &str) -> Result<Vec<(String, Tags)>, NodeError> {
-    let (buckets, roles, secrets) = tokio::try_join!(buckets(aws), roles(aws), secrets(aws))?;
+    let (buckets, roles, policies, secrets) =
+        tokio::try_join!(buckets(aws), roles(aws), policies(aws), secrets(aws))?;
     Ok(buckets
         .into_iter()
         .chain(roles)
+        .chain(policies)
         .chain(secrets)
         .filter(|(_, tags)| tags.keys().any(|k| k.starts_with(prefix)))
         .collect())
@@ -88,6 +91,45 @@ async fn roles(aws: &Aws) -> Result<Vec<(String, Tags)>, NodeError> {
             }
         };
         Ok((format!("IAM role {name}"), tags))
+    });
+    collect(reads).await
+}
+
+/// The account's own managed policies (not AWS's): a policy left alone, its role gone, still
+/// names its stack.
+async fn policies(aws: &Aws) -> Result<Vec<(String, Tags)>, NodeError> {
+    let mut found = Vec::new();
+    let mut pages = aws
+        .iam
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ListPolicies", e))?;
+        found.extend(
+            page.policies()
+                .iter()
+                .filter_map(|p| Some((p.policy_name()?.to_string(), p.arn()?.to_string()))),
+        );
+    }
+    // ListPolicies leaves tags out too.
+    let reads = found.into_iter().map(|(name, arn)| async move {
+        let tags = match aws.iam.list_policy_tags().policy_arn(&arn).send().await {
+            Ok(out) => out
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            Err(e) => {
+                let e = sdk_error("ListPolicyTags", e);
+                if !e.to_string().contains("NoSuchEntity") {
+                    return Err(e);
+                }
+                Tags::new()
+            }
+        };
+        Ok((format!("IAM policy {name}"), tags))
     });
     collect(reads).await
 }

@@ -122,6 +122,8 @@ async fn what_a_create_makes_carries_the_mark_and_discovery_finds_every_one() {
         format!("S3 bucket {bucket}"),
         "IAM role tableflow_s3_glue_role".to_string(),
         "IAM role snowflake_s3_glue_role".to_string(),
+        "IAM policy tableflow_s3_glue_access_policy".to_string(),
+        "IAM policy snowflake_s3_glue_role_access_policy".to_string(),
     ];
     wanted.extend(
         recorded(&st, "aws.secret.")
