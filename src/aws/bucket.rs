@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tag, Tagging,
 };
 
 use super::kinds::Bucket;
@@ -31,6 +31,33 @@ impl BucketNode {
             .with("name", name)
             .with("arn", format!("arn:aws:s3:::{name}"))
             .with("region", &self.aws.region)
+    }
+
+    /// The spec's tags, put once the bucket exists (CreateBucket takes none in every region and
+    /// every stand-in). A run that dies between the two leaves it untagged, as an adopted one is.
+    async fn tag(&self, bucket: &str) -> Result<(), NodeError> {
+        if self.spec.tags.is_empty() {
+            return Ok(());
+        }
+        let mut tagging = Tagging::builder();
+        for (key, value) in &self.spec.tags {
+            let tag = Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|e| NodeError::Other(e.into()))?;
+            tagging = tagging.tag_set(tag);
+        }
+        let tagging = tagging.build().map_err(|e| NodeError::Other(e.into()))?;
+        self.aws
+            .s3
+            .put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutBucketTagging", e))?;
+        Ok(())
     }
 
     /// Deletes every object version and delete marker, then every remaining object.
@@ -143,6 +170,7 @@ impl Resource for BucketNode {
             .send()
             .await
             .map_err(|e| sdk_error("CreateBucket", e))?;
+        self.tag(&name).await?;
         Ok(self.record(&name))
     }
 

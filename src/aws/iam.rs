@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::documents::{self, Document};
 use super::kinds::{
-    Grantee, IamPolicy, IamRole, InitialTrust, PolicyAttachment, Spec, TrustPolicy,
+    Grantee, IamPolicy, IamRole, InitialTrust, PolicyAttachment, Spec, Tags, TrustPolicy,
 };
 use super::{Aws, policy_arn, sdk_error};
 use crate::engine::{
@@ -41,6 +41,21 @@ impl Transient for NotYet {
 
 fn not_iam(spec: &Spec) -> NodeError {
     NodeError::Other(anyhow::anyhow!("{} is not an IAM kind", spec.describe()))
+}
+
+/// The spec's tags as IAM takes them at create.
+fn iam_tags(tags: &Tags) -> Result<Option<Vec<aws_sdk_iam::types::Tag>>, NodeError> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    let tags = tags.iter().map(|(key, value)| {
+        aws_sdk_iam::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+            .map_err(|e| NodeError::Other(e.into()))
+    });
+    tags.collect::<Result<Vec<_>, _>>().map(Some)
 }
 
 fn gone(e: &NodeError) -> bool {
@@ -338,6 +353,7 @@ impl Resource for Iam {
                     .policy_name(&spec.name)
                     .policy_document(self.policy(inputs, spec)?.to_json())
                     .description(&spec.description)
+                    .set_tags(iam_tags(&spec.tags)?)
                     .send()
                     .await
                     .map_err(|e| sdk_error("CreatePolicy", e))?;
@@ -346,12 +362,14 @@ impl Resource for Iam {
             Spec::IamRole(spec) => {
                 let name = self.role_name();
                 let trust = Self::initial_trust(inputs, spec)?.to_json();
+                let tags = iam_tags(&spec.tags)?;
                 self.aws
                     .retry
                     .run("CreateRole", || async {
                         iam.create_role()
                             .role_name(name)
                             .assume_role_policy_document(&trust)
+                            .set_tags(tags.clone())
                             .send()
                             .await
                             .map_err(|e| NotYet(sdk_error("CreateRole", e)))

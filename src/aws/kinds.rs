@@ -1,6 +1,7 @@
 //! The AWS kinds' specs. References to the other clouds' nodes are held as `Ref<Any>`: this
 //! module reads their outputs by name and knows nothing else of them.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,10 @@ crate::kinds! {
     }
 }
 
+/// Tags a resource is made with, and only made with: a tag changed since is no drift (they say
+/// who made it, not how it works), so nothing compares or rewrites them.
+pub type Tags = BTreeMap<String, String>;
+
 fn short() -> (Duration, Duration) {
     (Duration::from_secs(3), Duration::from_secs(300))
 }
@@ -29,6 +34,8 @@ fn short() -> (Duration, Duration) {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bucket {
     pub prefix: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: Tags,
 }
 
 impl Kind for Bucket {
@@ -58,6 +65,8 @@ pub struct IamPolicy {
     pub bucket: Ref<Bucket>,
     pub grantee: Grantee,
     pub description: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: Tags,
 }
 
 impl Kind for IamPolicy {
@@ -83,6 +92,8 @@ pub enum InitialTrust {
 pub struct IamRole {
     pub name: String,
     pub trust: InitialTrust,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: Tags,
 }
 
 impl Kind for IamRole {
@@ -170,6 +181,8 @@ pub struct Secret {
     pub description: String,
     pub key: Ref<Any>,
     pub body: SecretBody,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: Tags,
 }
 
 impl Kind for Secret {

@@ -8,6 +8,7 @@ mod documents;
 mod glue;
 mod iam;
 pub mod kinds;
+pub mod marked;
 pub mod retries;
 mod secrets;
 mod state;

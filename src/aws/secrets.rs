@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
-use super::kinds::{Secret, SecretBody};
+use super::kinds::{Secret, SecretBody, Tags};
 use super::{Aws, sdk_error};
 use crate::engine::{Change, Diff, Inputs, NodeError, Record, Resource, fingerprint};
 use crate::snowflake::{Admin, SecretStore};
@@ -30,10 +30,13 @@ async fn read(aws: &Aws, name: &str) -> Result<Option<SecretString>, NodeError> 
     }
 }
 
+/// Puts a new version, or makes the secret (with its description and tags) where there is none:
+/// the tags mark it at create only.
 async fn write(
     aws: &Aws,
     name: &str,
     description: &str,
+    tags: &Tags,
     value: &SecretString,
 ) -> Result<(), NodeError> {
     let update = aws
@@ -50,10 +53,17 @@ async fn write(
             if !not_found(&e) {
                 return Err(e);
             }
+            let tags = tags.iter().map(|(k, v)| {
+                aws_sdk_secretsmanager::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+            });
             aws.secrets
                 .create_secret()
                 .name(name)
                 .description(description)
+                .set_tags(Some(tags.collect()).filter(|t: &Vec<_>| !t.is_empty()))
                 .secret_string(value.expose_secret())
                 .send()
                 .await
@@ -91,7 +101,15 @@ impl SecretStore for SecretsManager {
         read(&self.0, name).await
     }
     async fn write(&self, name: &str, value: SecretString) -> Result<(), NodeError> {
-        write(&self.0, name, &self.1, &value).await
+        write(&self.0, name, &self.1, &Tags::new(), &value).await
+    }
+    async fn write_tagged(
+        &self,
+        name: &str,
+        value: SecretString,
+        tags: &Tags,
+    ) -> Result<(), NodeError> {
+        write(&self.0, name, &self.1, tags, &value).await
     }
     async fn delete(&self, name: &str) -> Result<(), NodeError> {
         delete(&self.0, name).await
@@ -273,6 +291,7 @@ impl Resource for ClientSecret {
             &self.aws,
             &self.spec.name,
             &self.spec.description,
+            &self.spec.tags,
             &document,
         )
         .await?;

@@ -43,7 +43,7 @@ impl Connected {
         &self.aws.0.region
     }
 
-    /// Each cloud's client, for checks that are not nodes (`doctor`).
+    /// Each cloud's client, for reads outside the graph (`doctor`, orphan discovery).
     pub fn clients(&self) -> (&Confluent, &Aws, &Snowflake) {
         (&self.confluent.0, &self.aws.0, &self.snowflake.sf)
     }

@@ -8,6 +8,7 @@ mod doctor;
 mod graph;
 mod import;
 mod init;
+pub mod orphans;
 mod output;
 pub mod outputs;
 mod state;

@@ -94,10 +94,16 @@ impl Kind for SchemaRegistry {
     }
 }
 
+/// The longest description kickstart gives a service account. iam/v2 documents no bound (its
+/// `description` has no maxLength), so this is ours: a create refused for a long description
+/// would fail the stack, and the mark's stack name fits in it with room to spare.
+pub const DESCRIPTION_BUDGET: usize = 128;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServiceAccount {
     pub name: String,
-    /// Its description: which stack made it.
+    /// Its description: which stack made it. Set at create only and never compared, so an
+    /// account adopted or edited since keeps its own.
     pub description: String,
 }
 

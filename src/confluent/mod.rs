@@ -7,6 +7,7 @@ mod flink;
 mod kafka;
 mod keys;
 pub mod kinds;
+pub mod marked;
 mod named;
 mod rbac;
 mod tableflow;

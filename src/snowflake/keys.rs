@@ -2,6 +2,7 @@
 //! key is set on the user, so a crash never leaves a public key whose private key was lost. A due
 //! rotation fills the other slot and makes it active; the old slot stays until the next rotation.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -59,6 +60,16 @@ pub trait SecretStore: Send + Sync {
     async fn read(&self, name: &str) -> Result<Option<SecretString>, NodeError>;
     /// Writes a new version (the secret is made if it does not exist).
     async fn write(&self, name: &str, value: SecretString) -> Result<(), NodeError>;
+    /// [`Self::write`], a secret it makes carrying `tags` where the store has tags; a new
+    /// version leaves the tags as they are.
+    async fn write_tagged(
+        &self,
+        name: &str,
+        value: SecretString,
+        _tags: &BTreeMap<String, String>,
+    ) -> Result<(), NodeError> {
+        self.write(name, value).await
+    }
     /// Deletes at once, so that the next `create` can reuse the name.
     async fn delete(&self, name: &str) -> Result<(), NodeError>;
 }
@@ -263,6 +274,7 @@ pub struct KeyPairs {
     store: Arc<dyn SecretStore>,
     name: String,
     user: String,
+    tags: BTreeMap<String, String>,
 }
 
 impl KeyPairs {
@@ -276,6 +288,7 @@ impl KeyPairs {
             store,
             name: spec.secret_name,
             user: spec.user_name,
+            tags: spec.tags,
         }
     }
 
@@ -294,7 +307,9 @@ impl KeyPairs {
 
     async fn write(&self, secret: &Secret) -> Result<(), NodeError> {
         let text = secret.to_json(&self.name).to_string();
-        self.store.write(&self.name, SecretString::from(text)).await
+        self.store
+            .write_tagged(&self.name, SecretString::from(text), &self.tags)
+            .await
     }
 
     /// Puts the key material where this run's other nodes read it, and records the rest.

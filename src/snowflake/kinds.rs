@@ -28,6 +28,9 @@ macro_rules! named {
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         pub struct $kind {
             pub name: String,
+            /// Its COMMENT, set at create only (see [`User::comment`]).
+            #[serde(default, skip_serializing_if = "String::is_empty")]
+            pub comment: String,
         }
 
         impl Kind for $kind {
@@ -74,6 +77,10 @@ pub struct User {
     pub key_pairs: Ref<KeyPairs>,
     /// Made before it: its database and the role that will hold privileges on it.
     pub after: Vec<Ref<Any>>,
+    /// Its COMMENT: which stack made it. Set at create only and never compared: a comment
+    /// edited since is no drift, and an adopted object keeps its own.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comment: String,
 }
 
 impl Kind for User {
@@ -144,6 +151,9 @@ pub struct ExternalVolume {
     pub location: String,
     pub base: Ref<Any>,
     pub role_arn: String,
+    /// Its COMMENT, set at create only (see [`User::comment`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comment: String,
 }
 
 impl Kind for ExternalVolume {
@@ -163,6 +173,9 @@ pub struct GlueCatalogIntegration {
     pub role_arn: String,
     pub aws_account: String,
     pub region: String,
+    /// Its COMMENT, set at create only (see [`User::comment`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub comment: String,
 }
 
 impl Kind for GlueCatalogIntegration {
@@ -217,6 +230,9 @@ impl Kind for IcebergTable {
 pub struct KeyPairs {
     pub secret_name: String,
     pub user_name: String,
+    /// The tags the secret is made with (it lives in Secrets Manager): set at create only.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl Kind for KeyPairs {

@@ -5,6 +5,7 @@ pub mod doctor;
 mod grants;
 mod keys;
 pub mod kinds;
+pub mod marked;
 mod objects;
 pub mod sql;
 

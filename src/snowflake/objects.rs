@@ -43,13 +43,13 @@ impl Object {
     fn shape(&self) -> (String, String, &'static str, &'static str) {
         let like = |n: &str| literal(n);
         match &self.spec {
-            Spec::Warehouse(Warehouse { name }) => (
+            Spec::Warehouse(Warehouse { name, .. }) => (
                 name.clone(),
                 format!("SHOW WAREHOUSES LIKE {}", like(name)),
                 SYSADMIN,
                 "WAREHOUSE",
             ),
-            Spec::Database(Database { name }) => (
+            Spec::Database(Database { name, .. }) => (
                 name.clone(),
                 format!("SHOW DATABASES LIKE {}", like(name)),
                 SYSADMIN,
@@ -69,7 +69,7 @@ impl Object {
                 SYSADMIN,
                 "SCHEMA",
             ),
-            Spec::Role(Role { name }) => (
+            Spec::Role(Role { name, .. }) => (
                 name.clone(),
                 format!("SHOW ROLES LIKE {}", like(name)),
                 SECURITYADMIN,
@@ -137,7 +137,29 @@ impl Object {
         Ok(keys)
     }
 
+    /// The COMMENT it is made with, if any.
+    fn comment(&self) -> &str {
+        match &self.spec {
+            Spec::Warehouse(Warehouse { comment, .. })
+            | Spec::Database(Database { comment, .. })
+            | Spec::Role(Role { comment, .. })
+            | Spec::User(User { comment, .. })
+            | Spec::ExternalVolume(ExternalVolume { comment, .. })
+            | Spec::GlueCatalogIntegration(GlueCatalogIntegration { comment, .. }) => comment,
+            _ => "",
+        }
+    }
+
+    /// Its CREATE, with its COMMENT: every CREATE here takes one as its last clause.
     fn create_sql(&self, inputs: &Inputs, name: &str) -> Result<String, NodeError> {
+        let create = self.create_bare(inputs, name)?;
+        Ok(match self.comment() {
+            "" => create,
+            comment => format!("{create} COMMENT = {}", literal(comment)),
+        })
+    }
+
+    fn create_bare(&self, inputs: &Inputs, name: &str) -> Result<String, NodeError> {
         Ok(match &self.spec {
             Spec::Warehouse(_) => sql::create_warehouse(name),
             Spec::Database(_) | Spec::Schema(_) | Spec::Role(_) => {

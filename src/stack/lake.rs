@@ -11,10 +11,20 @@ use crate::snowflake::kinds::{self as sf, Privilege};
 pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
     let n = s.names;
     let description = format!("kickstart stack {}", n.stack());
+    // The mark, made at create only: AWS's tags, Snowflake's COMMENT.
+    let tags = s.marker.tags();
+    let comment = s.marker.text();
 
     // A1..A3: the bucket and the two roles. A3 starts trusting only Glue; its trust policy is
     // rewritten once Snowflake has said which IAM users and external ids it uses.
-    let bucket = d.add(BUCKET, "A1", aws::Bucket { prefix: n.dashed() });
+    let bucket = d.add(
+        BUCKET,
+        "A1",
+        aws::Bucket {
+            prefix: n.dashed(),
+            tags: tags.clone(),
+        },
+    );
     for (who, role, policy, reference, grantee, trust) in [
         (
             "tableflow",
@@ -41,6 +51,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
                 bucket: bucket.clone(),
                 grantee,
                 description: description.clone(),
+                tags: tags.clone(),
             },
         );
         let role_ref = d.add(
@@ -49,6 +60,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
             aws::IamRole {
                 name: role.clone(),
                 trust,
+                tags: tags.clone(),
             },
         );
         d.add(
@@ -126,6 +138,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
             description: description.clone(),
             key,
             body,
+            tags: tags.clone(),
         };
         d.add(format!("aws.secret.{short}"), "A4", spec);
     }
@@ -149,6 +162,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
         sf::KeyPairs {
             secret_name: n.snowflake_secret(),
             user_name: user_name.clone(),
+            tags: tags.clone(),
         },
     );
 
@@ -165,6 +179,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
         "S1",
         sf::Warehouse {
             name: warehouse_name.clone(),
+            comment: comment.clone(),
         },
     );
     let database = d.add(
@@ -172,6 +187,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
         "S1",
         sf::Database {
             name: database_name.clone(),
+            comment: comment.clone(),
         },
     );
     let schema = d.add(
@@ -188,6 +204,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
         "S2",
         sf::Role {
             name: security.clone(),
+            comment: comment.clone(),
         },
     );
     let system_role = d.add(
@@ -195,6 +212,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
         "S2",
         sf::Role {
             name: system.clone(),
+            comment: comment.clone(),
         },
     );
     let user = d.add(
@@ -210,6 +228,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
             schema_name: schema_name.clone(),
             key_pairs,
             after: vec![database.any(), security_role.any()],
+            comment: comment.clone(),
         },
     );
 
@@ -236,6 +255,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
             location: n.upper("LOCATION"),
             base,
             role_arn: snowflake_arn.clone(),
+            comment: comment.clone(),
         },
     );
     let sf_catalog = d.add(
@@ -247,6 +267,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack, streaming: &Streaming) {
             role_arn: snowflake_arn,
             aws_account: s.account().to_string(),
             region: s.region().to_string(),
+            comment,
         },
     );
 

@@ -81,4 +81,6 @@ pub fn graph(stack: &Stack, provider: &dyn Provider) -> Result<Graph, GraphError
 #[cfg(test)]
 mod label_tests;
 #[cfg(test)]
+mod mark_tests;
+#[cfg(test)]
 mod tests;

@@ -105,6 +105,7 @@ fn legacy(names: &Names) -> Vec<Decl> {
         body: SecretBody::KafkaClient {
             cluster: Ref::new(CLUSTER),
         },
+        tags: Default::default(),
     };
     let admin = RoleBinding {
         principal: runner,

@@ -76,7 +76,7 @@ pub(super) fn declare(d: &mut Decls, s: &Stack) -> Streaming {
     {
         let account = ServiceAccount {
             name: n.service_account(key),
-            description: format!("kickstart stack {}", n.stack()),
+            description: s.marker.text_within(DESCRIPTION_BUDGET),
         };
         accounts.insert(key.into(), d.add(account_id(key), "C3", account));
     }

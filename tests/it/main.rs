@@ -20,6 +20,7 @@ mod graph;
 mod http;
 mod labels;
 mod limits;
+mod marks;
 mod official_driver;
 mod output;
 mod preflight;

@@ -192,7 +192,9 @@ async fn after_create_the_stacks_show_and_describe_read_back_through_the_officia
         strings(&shapes["show_external_volumes"]["columns"])
     );
     assert_eq!(columns(show_volumes)[1].1, "BOOLEAN");
-    assert_eq!(show_volumes["rows"], json!([[volume, false, ""]]));
+    // Its comment is the stack's mark, set at create.
+    let mark = "kickstart stack=tableflow_kickstarter";
+    assert_eq!(show_volumes["rows"], json!([[volume, false, mark]]));
 
     // DESCRIBE EXTERNAL VOLUME: its rows, and the location's JSON with what A3's trust needs.
     let describe_volume = &results[1];
@@ -237,7 +239,7 @@ async fn after_create_the_stacks_show_and_describe_read_back_through_the_officia
             json!(true),
             json!("CATALOG"),
             json!("CATALOG"),
-            json!("")
+            json!(mark)
         ]
     );
     assert!(

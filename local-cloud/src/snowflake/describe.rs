@@ -42,6 +42,10 @@ impl Registry {
             })
             .map(|(_, o)| o);
         let s = |v: &str| Some(v.to_string());
+        // What `COMMENT = '...'` set at create; an empty string where none was, as Snowflake
+        // shows it.
+        let comment =
+            |o: &Object| Some(o.props.get("COMMENT").map(Value::text).unwrap_or_default());
         let enabled = |o: &Object, key: &str, default: bool| {
             bool_cell(
                 o.props
@@ -54,7 +58,7 @@ impl Registry {
             Kind::ExternalVolume => (
                 vec![text("name"), boolean("allow_writes"), text("comment")],
                 found
-                    .map(|o| vec![s(&o.name), enabled(o, "ALLOW_WRITES", true), s("")])
+                    .map(|o| vec![s(&o.name), enabled(o, "ALLOW_WRITES", true), comment(o)])
                     .collect(),
             ),
             Kind::CatalogIntegration => (
@@ -73,7 +77,7 @@ impl Registry {
                             enabled(o, "ENABLED", false),
                             s("CATALOG"),
                             s("CATALOG"),
-                            s(""),
+                            comment(o),
                             timestamp_cell(&o.created_on),
                         ]
                     })
@@ -102,7 +106,7 @@ impl Registry {
                             parts.first().and_then(|p| s(p)),
                             parts.get(1).and_then(|p| s(p)),
                             s(owner),
-                            s(""),
+                            comment(o),
                         ]
                     })
                     .collect(),
@@ -263,7 +267,7 @@ impl Registry {
                             "false",
                         ),
                         row("REFRESH_INTERVAL_SECONDS", "Integer", "30".into(), "30"),
-                        row("COMMENT", "String", String::new(), ""),
+                        row("COMMENT", "String", prop("COMMENT"), ""),
                         row("GLUE_AWS_ROLE_ARN", "String", prop("GLUE_AWS_ROLE_ARN"), ""),
                         row("GLUE_CATALOG_ID", "String", prop("GLUE_CATALOG_ID"), ""),
                         row("GLUE_REGION", "String", prop("GLUE_REGION"), ""),
@@ -305,6 +309,7 @@ impl Registry {
                         row("DEFAULT_ROLE", set("DEFAULT_ROLE")),
                         row("RSA_PUBLIC_KEY_FP", fp("RSA_PUBLIC_KEY")),
                         row("RSA_PUBLIC_KEY_2_FP", fp("RSA_PUBLIC_KEY_2")),
+                        row("COMMENT", set("COMMENT")),
                     ],
                     read_only: true,
                 }
