@@ -42,6 +42,8 @@ pub enum UsageError {
     UnknownOutput { name: String, names: String },
     #[error("output {name} is not known yet: what gives it has not been created")]
     OutputNotYet { name: String },
+    #[error("gc --orphans is not available in this build")]
+    OrphansUnavailable,
 }
 
 impl UsageError {
@@ -84,6 +86,9 @@ impl UsageError {
                 "pass one of them, or none to see them all with their values"
             }
             UsageError::OutputNotYet { .. } => "run `kickstart create` to finish the stack",
+            UsageError::OrphansUnavailable => {
+                "run `kickstart gc` without --orphans, or remove a stack without state by name: kickstart delete --stack-name NAME"
+            }
             UsageError::InitUnwritable { .. } => {
                 "pass a path in a directory that exists and that you may write to"
             }
@@ -125,6 +130,11 @@ pub enum Error {
     Interrupted { command: &'static str },
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// Some stacks gc meant to remove are still there; the others were removed.
+    #[error(
+        "gc could not remove {count} stack(s): {names}; each one's error is above, and `kickstart gc` again retries them"
+    )]
+    GcFailed { count: usize, names: String },
 }
 
 impl Error {

@@ -1,0 +1,145 @@
+//! `gc` under a folder of states: only expired stacks, each under its own lock, by the same
+//! delete as `kickstart delete`; `--dry-run` touches nothing.
+
+use std::path::Path;
+use std::process::Command;
+
+use jiff::{Timestamp, ToSpan as _};
+use kickstart::state::LockHolder;
+
+use crate::common::clouds::OwnEmulators;
+use crate::common::{FULL, Test, census};
+use crate::fleet_state::recorded;
+
+fn folder(dir: &Path) -> String {
+    format!("{}/", dir.display())
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_dry_run_names_the_expired_stacks_and_touches_nothing() {
+    let states = tempfile::tempdir().unwrap();
+    recorded(states.path(), "old_stack", Some(Timestamp::now() - 1.minute()), 2);
+    recorded(states.path(), "new_stack", Some(Timestamp::now() + 1.hour()), 2);
+    recorded(states.path(), "kept_stack", None, 2);
+    let before: Vec<Vec<u8>> = names_in(states.path())
+        .iter()
+        .map(|n| std::fs::read(states.path().join(n)).unwrap())
+        .collect();
+    let (run, _) = Test::new()
+        .args(["gc", "--dry-run", "--state", &folder(states.path())])
+        .args(FULL)
+        .status(0)
+        .stdout_has("would remove old_stack (expired [TIMESTAMP])")
+        .run();
+    assert!(!run.stdout.contains("new_stack"), "{}", run.stdout);
+    assert!(!run.stdout.contains("kept_stack"), "{}", run.stdout);
+    let after: Vec<Vec<u8>> = names_in(states.path())
+        .iter()
+        .map(|n| std::fs::read(states.path().join(n)).unwrap())
+        .collect();
+    assert_eq!(names_in(states.path()).len(), 3, "no lock taken, nothing removed");
+    assert_eq!(before, after);
+}
+
+#[test]
+fn orphans_are_a_usage_error_in_this_build() {
+    let states = tempfile::tempdir().unwrap();
+    recorded(states.path(), "old_stack", Some(Timestamp::now() - 1.minute()), 0);
+    Test::new()
+        .args(["gc", "--orphans", "--state", &folder(states.path())])
+        .args(FULL)
+        .status(2)
+        .stderr_has("gc --orphans is not available in this build")
+        .stderr_lines(1)
+        .run();
+    assert_eq!(names_in(states.path()), ["old_stack.json"]);
+}
+
+#[test]
+fn a_locked_stack_is_skipped_and_the_others_are_still_removed() {
+    let states = tempfile::tempdir().unwrap();
+    // Stacks that were never built: delete finds nothing by their names, and their states go.
+    recorded(states.path(), "busy_stack", Some(Timestamp::now() - 1.minute()), 0);
+    recorded(states.path(), "idle_stack", Some(Timestamp::now() - 1.minute()), 0);
+    let mut holder = Command::new("sleep").arg("60").spawn().unwrap();
+    let lock = LockHolder {
+        pid: holder.id(),
+        ..LockHolder::for_this_process("create")
+    };
+    std::fs::write(
+        states.path().join("busy_stack.json.lock"),
+        serde_json::to_vec(&lock).unwrap(),
+    )
+    .unwrap();
+    let (run, _) = Test::new()
+        .args(["gc", "--state", &folder(states.path())])
+        .args(FULL)
+        .status(0)
+        .stderr_has("gc: skipped busy_stack: locked by `kickstart create` (pid [PID]")
+        .stderr_has("gc: removed idle_stack")
+        .run();
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(
+        names_in(states.path()),
+        ["busy_stack.json", "busy_stack.json.lock"],
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gc_removes_an_expired_stack_and_leaves_an_unexpired_one() {
+    let own = OwnEmulators::fresh().await;
+    let url = own.cloud.url();
+    let take = {
+        let (url, snowflake) = (url.clone(), own.snowflake.clone());
+        move || {
+            let (url, snowflake) = (url.clone(), snowflake.clone());
+            tokio::task::spawn_blocking(move || census::take(&url, &snowflake))
+        }
+    };
+    let pristine = take().await.unwrap();
+    let states = tempfile::tempdir().unwrap();
+    let place = folder(states.path());
+    for (stack, ttl) in [("gc_short", "1s"), ("gc_long", "4h")] {
+        Test::new()
+            .envs(own.env())
+            .args(["create", "--stack-name", stack, "--ttl", ttl, "--state", &place])
+            .args(FULL)
+            .status(0)
+            .stderr_has("create done")
+            .run_async()
+            .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    Test::new()
+        .envs(own.env())
+        .args(["gc", "--state", &place])
+        .args(FULL)
+        .status(0)
+        .stderr_has("gc: removed gc_short")
+        .run_async()
+        .await;
+    assert_eq!(names_in(states.path()), ["gc_long.json"]);
+    let added = census::added(&take().await.unwrap(), &pristine);
+    let named = |name: &str| -> Vec<&String> {
+        let upper = name.to_uppercase();
+        added
+            .values()
+            .flatten()
+            .filter(|item| item.contains(name) || item.contains(&upper))
+            .collect()
+    };
+    assert!(named("gc_short").is_empty(), "gc left {:?}", named("gc_short"));
+    assert!(!named("gc_long").is_empty(), "gc took the unexpired stack too");
+}
