@@ -215,23 +215,17 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct GcArgs {
-    /// The folder (ending in /) or s3://bucket/prefix/ the stacks' states share.
-    #[arg(long, env = "KICKSTART_STATE", value_parser = parse::shared_state)]
-    pub state: StateArg,
-    /// The stack file the stacks were made from; without it, ./kickstart.toml if there is one,
-    /// else the built-in stack. Each state also records what its resources were declared as.
-    #[arg(long = "config", env = "KICKSTART_CONFIG", value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    /// The flags `delete` takes, so that a pipeline passes both the same ones; --state names the
+    /// shared place (a folder ending in /, or s3://bucket/prefix/), and --stack-name is not used:
+    /// every expired stack under the place is removed.
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Only list the stacks that would be removed; takes no lock and touches nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Also remove expired stacks found by the marks on their resources that have no state.
     #[arg(long)]
     pub orphans: bool,
-    #[command(flatten)]
-    pub cloud: CloudArgs,
-    #[command(flatten)]
-    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,8 @@ pub enum UsageError {
     OutputNotYet { name: String },
     #[error("gc --orphans is not available in this build")]
     OrphansUnavailable,
+    #[error("gc works on a place many stacks share, and {given} is one stack's state")]
+    NotShared { given: String },
 }
 
 impl UsageError {
@@ -86,6 +88,9 @@ impl UsageError {
                 "pass one of them, or none to see them all with their values"
             }
             UsageError::OutputNotYet { .. } => "run `kickstart create` to finish the stack",
+            UsageError::NotShared { .. } => {
+                "pass --state FOLDER/ or --state s3://bucket/prefix/, the place the stacks were created under"
+            }
             UsageError::OrphansUnavailable => {
                 "run `kickstart gc` without --orphans, or remove a stack without state by name: kickstart delete --stack-name NAME"
             }

@@ -8,10 +8,10 @@ use futures_util::StreamExt as _;
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::cli::{CloudArgs, EngineArgs, GcArgs, OutputMode};
+use crate::cli::{GcArgs, OutputMode};
 use crate::error::{Error, UsageError};
 use crate::printer::Printer;
-use crate::settings::{self, Settings};
+use crate::settings::{Needs, Settings};
 use crate::stack::Names;
 use crate::state::{StateArg, StateError};
 use crate::state::lifetime::shown;
@@ -43,14 +43,21 @@ pub enum Removal {
 pub async fn run(args: GcArgs, printer: &Printer) -> Result<(), Error> {
     let now = Timestamp::now();
     let GcArgs {
-        state,
-        config,
+        run,
         dry_run: dry,
         orphans,
-        cloud,
-        engine,
     } = args;
-    let template = resolve(&state, config, cloud, engine, printer)?;
+    let state = match &run.stack.state {
+        StateArg::One(location) => {
+            return Err(UsageError::NotShared {
+                given: location.to_string(),
+            }
+            .into());
+        }
+        shared => shared.clone(),
+    };
+    // As `delete` resolves them; each stack's name and state are filled in as it is removed.
+    let template = Settings::resolve(run, Needs { warehouse: false }, printer.mode())?;
     let fleet = Fleet::open(&state, &template.clouds.aws).await?;
     let recorded = fleet.stacks().await?;
     let mut due: Vec<(String, Why)> = Vec::new();
@@ -135,7 +142,8 @@ pub async fn remove_stack(
 ) -> Result<Removal, Error> {
     let settings = Settings {
         names: Names::new(stack),
-        state: fleet_location(fleet, stack),
+        state: fleet.place().resolve(stack),
+        place: fleet.place().place(),
         ..template.clone()
     };
     let backend = fleet.backend(stack);
@@ -169,33 +177,6 @@ pub async fn remove_stack(
     .await;
     held.release().await;
     result
-}
-
-fn fleet_location(fleet: &Fleet, stack: &str) -> crate::state::Location {
-    fleet.place().resolve(stack)
-}
-
-/// The settings `delete` would resolve, for every stack alike; each stack's name and state are
-/// filled in as it is removed.
-fn resolve(
-    state: &StateArg,
-    config: Option<std::path::PathBuf>,
-    mut cloud: CloudArgs,
-    engine: EngineArgs,
-    printer: &Printer,
-) -> Result<Settings, UsageError> {
-    let (names, stackfile) = settings::stack_file(config, None)?;
-    cloud.region = settings::region(cloud.region, &stackfile);
-    Ok(Settings {
-        state: state.resolve(names.stack()),
-        names,
-        place: state.place(),
-        ttl: None,
-        engine: settings::engine(engine, printer.mode()),
-        rotation: settings::rotation(None, None, &stackfile),
-        clouds: settings::clouds(cloud, None)?,
-        stackfile,
-    })
 }
 
 /// A file's stack name, when it is one `--stack-name` accepts.

@@ -49,9 +49,10 @@ fn list_shows_every_stack_in_a_folder_for_people_and_as_one_json_array() {
         .run();
     assert_eq!(
         run.stdout,
-        "NAME    CREATED      LAST RUN            RESULT  EXPIRES                RESOURCES\n\
+        // Columns as wide as the times were before the harness shortened them.
+        "NAME    CREATED               LAST RUN                     RESULT  EXPIRES                         RESOURCES\n\
          ci_one  [TIMESTAMP]  create [TIMESTAMP]  ok      [TIMESTAMP] (expired)  3\n\
-         ci_two  [TIMESTAMP]  create [TIMESTAMP]  ok      never                  0\n",
+         ci_two  [TIMESTAMP]  create [TIMESTAMP]  ok      never                           0\n",
         "{}",
         run.stderr
     );
