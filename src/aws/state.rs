@@ -168,7 +168,8 @@ pub async fn stacks_under(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failed(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        let page =
+            page.map_err(|e| failed(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
         for object in page.contents() {
             let name = object.key().and_then(|k| k.strip_prefix(prefix));
             if let Some(stack) = name.and_then(crate::state::location::stack_of) {

@@ -13,8 +13,8 @@ use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings::{Needs, Settings};
 use crate::stack::Names;
-use crate::state::{StateArg, StateError};
 use crate::state::lifetime::shown;
+use crate::state::{StateArg, StateError};
 
 use super::deploy;
 use super::fleet::Fleet;
@@ -191,10 +191,9 @@ async fn dry_run(fleet: &Fleet, due: &[(String, Why)], printer: &Printer) -> Res
     for (stack, why) in due {
         let detail = match why {
             Why::Expired(_) => match fleet.read(stack).await {
-                Ok(Some(doc)) => format!(
-                    "expired {}",
-                    doc.expires_at.map_or_else(String::new, shown)
-                ),
+                Ok(Some(doc)) => {
+                    format!("expired {}", doc.expires_at.map_or_else(String::new, shown))
+                }
                 _ => "expired".to_string(),
             },
             Why::Orphan => "its resources' marks say it expired; it has no state".to_string(),
@@ -215,7 +214,9 @@ fn tell(printer: &Printer, stack: &str, action: &str, detail: &str) {
         OutputMode::Json => printer.json(&json!({
             "event": "gc", "stack": stack, "action": action, "detail": detail,
         })),
-        OutputMode::Human if detail.is_empty() => printer.progress(&format!("gc: {action} {stack}")),
+        OutputMode::Human if detail.is_empty() => {
+            printer.progress(&format!("gc: {action} {stack}"))
+        }
         OutputMode::Human => printer.progress(&format!("gc: {action} {stack}: {detail}")),
     }
 }

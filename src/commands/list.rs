@@ -92,7 +92,14 @@ fn table(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let head = ["NAME", "CREATED", "LAST RUN", "RESULT", "EXPIRES", "RESOURCES"];
+    let head = [
+        "NAME",
+        "CREATED",
+        "LAST RUN",
+        "RESULT",
+        "EXPIRES",
+        "RESOURCES",
+    ];
     let widths: Vec<usize> = (0..head.len())
         .map(|i| {
             cells

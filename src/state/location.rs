@@ -125,7 +125,10 @@ mod tests {
             StateArg::One(Location::File("k.json".into()))
         );
         let folder = StateArg::parse("states/").unwrap();
-        assert_eq!(folder.resolve("a_b"), Location::File("states/a_b.json".into()));
+        assert_eq!(
+            folder.resolve("a_b"),
+            Location::File("states/a_b.json".into())
+        );
         assert_eq!(folder.place().as_deref(), Some("states/"));
         let existing = StateArg::parse(&existing).unwrap();
         assert_eq!(
@@ -142,13 +145,13 @@ mod tests {
         );
         assert_eq!(prefix.place().as_deref(), Some("s3://b/ci/k/"));
         assert_eq!(
-            StateArg::parse("s3://b/").unwrap().resolve("s1").to_string(),
+            StateArg::parse("s3://b/")
+                .unwrap()
+                .resolve("s1")
+                .to_string(),
             "s3://b/s1.json"
         );
-        assert_eq!(
-            StateArg::parse("s3://b/k.json").unwrap().place(),
-            None
-        );
+        assert_eq!(StateArg::parse("s3://b/k.json").unwrap().place(), None);
         assert!(StateArg::parse("s3://").is_err());
         assert!(StateArg::parse("s3:///x/").is_err());
         assert!(StateArg::parse(" ").is_err());
@@ -157,11 +160,21 @@ mod tests {
     #[test]
     fn a_folder_lists_its_documents_not_locks_or_temporary_files() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["b.json", "a.json", "a.json.lock", "a.json.tmp-12", "notes.txt"] {
+        for name in [
+            "b.json",
+            "a.json",
+            "a.json.lock",
+            "a.json.tmp-12",
+            "notes.txt",
+        ] {
             std::fs::write(dir.path().join(name), "{}").unwrap();
         }
         std::fs::create_dir(dir.path().join("sub.json")).unwrap();
         assert_eq!(stacks_in_folder(dir.path()).unwrap(), ["a", "b"]);
-        assert!(stacks_in_folder(&dir.path().join("none")).unwrap().is_empty());
+        assert!(
+            stacks_in_folder(&dir.path().join("none"))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

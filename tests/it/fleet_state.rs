@@ -20,8 +20,12 @@ pub fn recorded(dir: &Path, stack: &str, expires_at: Option<Timestamp>, nodes: u
         result: RunResult::Ok,
     });
     for i in 0..nodes {
-        doc.put(&format!("n{i}"), Record::new(format!("id-{i}")), Status::Ready)
-            .unwrap();
+        doc.put(
+            &format!("n{i}"),
+            Record::new(format!("id-{i}")),
+            Status::Ready,
+        )
+        .unwrap();
     }
     FileStore::new(dir.join(format!("{stack}.json")))
         .save(&doc)
@@ -141,7 +145,10 @@ async fn a_stack_in_a_folder_records_its_lifetime_and_keeps_its_expiry() {
     assert!(expires >= before + 4.hours() && expires <= Timestamp::now() + 4.hours());
     let created = doc.created_at.expect("create records when");
     let run = doc.last_run.expect("create records its run");
-    assert_eq!((run.command.as_str(), run.result), ("create", RunResult::Ok));
+    assert_eq!(
+        (run.command.as_str(), run.result),
+        ("create", RunResult::Ok)
+    );
     assert!(!doc.nodes.is_empty());
 
     // A create without --ttl keeps the expiry, and when the stack was made.
@@ -173,4 +180,58 @@ async fn a_stack_in_a_folder_records_its_lifetime_and_keeps_its_expiry() {
         .run_async()
         .await;
     assert!(!path.exists(), "a stack fully deleted leaves no state");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_s3_prefix_lists_its_own_states_and_gc_reads_them() {
+    let bucket = format!("fleet-states-{}", std::process::id());
+    let s3 = crate::common::clouds::moto_s3().await;
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let doc = |stack: &str, expires_at: Option<Timestamp>| {
+        let mut doc = StateDoc::new(stack);
+        doc.expires_at = expires_at;
+        serde_json::to_vec(&doc).unwrap()
+    };
+    let objects = [
+        (
+            "ci/a_one.json",
+            doc("a_one", Some(Timestamp::now() - 1.minute())),
+        ),
+        ("ci/b_two.json", doc("b_two", None)),
+        ("ci/b_two.json.lock", b"{}".to_vec()),
+        ("ci/deeper/c_three.json", doc("c_three", None)),
+        ("elsewhere/d_four.json", doc("d_four", None)),
+    ];
+    for (key, body) in objects {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let place = format!("s3://{bucket}/ci/");
+    let (run, _) = Test::new()
+        .args(["list", "--state", &place, "--output", "json"])
+        .status(0)
+        .run_async()
+        .await;
+    let listed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a_one", "b_two"], "{}", run.stderr);
+
+    let (run, _) = Test::new()
+        .args(["gc", "--dry-run", "--state", &place])
+        .args(FULL)
+        .status(0)
+        .stdout_has("would remove a_one")
+        .run_async()
+        .await;
+    assert!(!run.stdout.contains("b_two"), "{}", run.stdout);
 }

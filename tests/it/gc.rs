@@ -27,8 +27,18 @@ fn names_in(dir: &Path) -> Vec<String> {
 #[test]
 fn a_dry_run_names_the_expired_stacks_and_touches_nothing() {
     let states = tempfile::tempdir().unwrap();
-    recorded(states.path(), "old_stack", Some(Timestamp::now() - 1.minute()), 2);
-    recorded(states.path(), "new_stack", Some(Timestamp::now() + 1.hour()), 2);
+    recorded(
+        states.path(),
+        "old_stack",
+        Some(Timestamp::now() - 1.minute()),
+        2,
+    );
+    recorded(
+        states.path(),
+        "new_stack",
+        Some(Timestamp::now() + 1.hour()),
+        2,
+    );
     recorded(states.path(), "kept_stack", None, 2);
     let before: Vec<Vec<u8>> = names_in(states.path())
         .iter()
@@ -46,14 +56,23 @@ fn a_dry_run_names_the_expired_stacks_and_touches_nothing() {
         .iter()
         .map(|n| std::fs::read(states.path().join(n)).unwrap())
         .collect();
-    assert_eq!(names_in(states.path()).len(), 3, "no lock taken, nothing removed");
+    assert_eq!(
+        names_in(states.path()).len(),
+        3,
+        "no lock taken, nothing removed"
+    );
     assert_eq!(before, after);
 }
 
 #[test]
 fn orphans_are_a_usage_error_in_this_build() {
     let states = tempfile::tempdir().unwrap();
-    recorded(states.path(), "old_stack", Some(Timestamp::now() - 1.minute()), 0);
+    recorded(
+        states.path(),
+        "old_stack",
+        Some(Timestamp::now() - 1.minute()),
+        0,
+    );
     Test::new()
         .args(["gc", "--orphans", "--state", &folder(states.path())])
         .args(FULL)
@@ -68,8 +87,18 @@ fn orphans_are_a_usage_error_in_this_build() {
 fn a_locked_stack_is_skipped_and_the_others_are_still_removed() {
     let states = tempfile::tempdir().unwrap();
     // Stacks that were never built: delete finds nothing by their names, and their states go.
-    recorded(states.path(), "busy_stack", Some(Timestamp::now() - 1.minute()), 0);
-    recorded(states.path(), "idle_stack", Some(Timestamp::now() - 1.minute()), 0);
+    recorded(
+        states.path(),
+        "busy_stack",
+        Some(Timestamp::now() - 1.minute()),
+        0,
+    );
+    recorded(
+        states.path(),
+        "idle_stack",
+        Some(Timestamp::now() - 1.minute()),
+        0,
+    );
     let mut holder = Command::new("sleep").arg("60").spawn().unwrap();
     let lock = LockHolder {
         pid: holder.id(),
@@ -114,7 +143,15 @@ async fn gc_removes_an_expired_stack_and_leaves_an_unexpired_one() {
     for (stack, ttl) in [("gc_short", "1s"), ("gc_long", "4h")] {
         Test::new()
             .envs(own.env())
-            .args(["create", "--stack-name", stack, "--ttl", ttl, "--state", &place])
+            .args([
+                "create",
+                "--stack-name",
+                stack,
+                "--ttl",
+                ttl,
+                "--state",
+                &place,
+            ])
             .args(FULL)
             .status(0)
             .stderr_has("create done")
@@ -140,6 +177,13 @@ async fn gc_removes_an_expired_stack_and_leaves_an_unexpired_one() {
             .filter(|item| item.contains(name) || item.contains(&upper))
             .collect()
     };
-    assert!(named("gc_short").is_empty(), "gc left {:?}", named("gc_short"));
-    assert!(!named("gc_long").is_empty(), "gc took the unexpired stack too");
+    assert!(
+        named("gc_short").is_empty(),
+        "gc left {:?}",
+        named("gc_short")
+    );
+    assert!(
+        !named("gc_long").is_empty(),
+        "gc took the unexpired stack too"
+    );
 }
