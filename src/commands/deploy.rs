@@ -8,7 +8,7 @@ use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings::{Needs, Settings};
 use crate::stack;
-use crate::state::{LastRun, RunResult, StateDoc};
+use crate::state::{LastRun, Location, RunResult, StateDoc, StateError};
 
 use super::backend::Backend;
 use super::declared::Declared;
@@ -52,6 +52,17 @@ pub async fn run_with(
     settings.ttl = ttl;
     let backend = Backend::open(&settings.state, &settings.clouds.aws).await?;
     let connected = connect(&settings).await?;
+    // A CI runner starts with no folder for the place its stacks share; make it, as S3 needs
+    // no folder made. Only for a shared place: a one-file path keeps failing on a typo.
+    if let (Some(_), Location::File(path), false) =
+        (&settings.place, &settings.state, verb == Verb::Plan)
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| StateError::Write {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
     // plan only reads, so it neither takes nor waits for the lock.
     let held = match verb {
         Verb::Plan => None,

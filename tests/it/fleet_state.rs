@@ -126,8 +126,10 @@ fn a_ttl_that_is_past_or_unreadable_is_refused_before_anything_is_touched() {
 
 #[tokio::test]
 async fn a_stack_in_a_folder_records_its_lifetime_and_keeps_its_expiry() {
-    let states = tempfile::tempdir().unwrap();
-    let place = folder(states.path());
+    let root = tempfile::tempdir().unwrap();
+    // A fresh CI runner: the shared folder does not exist yet.
+    let states = root.path().join("states");
+    let place = folder(&states);
     let stack = ["--stack-name", "folder_stack", "--state", &place];
     let before = Timestamp::now();
     Test::new()
@@ -139,7 +141,7 @@ async fn a_stack_in_a_folder_records_its_lifetime_and_keeps_its_expiry() {
         .stderr_has("create done")
         .run_async()
         .await;
-    let path = states.path().join("folder_stack.json");
+    let path = states.join("folder_stack.json");
     let doc = FileStore::new(&path).load("folder_stack").unwrap().unwrap();
     let expires = doc.expires_at.expect("--ttl records an expiry");
     assert!(expires >= before + 4.hours() && expires <= Timestamp::now() + 4.hours());

@@ -126,6 +126,32 @@ fn a_locked_stack_is_skipped_and_the_others_are_still_removed() {
     );
 }
 
+#[test]
+fn a_stack_that_cannot_be_removed_fails_the_run_by_name_and_keeps_its_state() {
+    let states = tempfile::tempdir().unwrap();
+    recorded(
+        states.path(),
+        "stuck_stack",
+        Some(Timestamp::now() - 1.minute()),
+        0,
+    );
+    // The organization refuses this secret, so the delete cannot start.
+    let args = FULL
+        .iter()
+        .map(|a| match a.starts_with("--confluent-api-secret=") {
+            true => "--confluent-api-secret=not-the-secret",
+            false => a,
+        });
+    Test::new()
+        .args(["gc", "--state", &folder(states.path())])
+        .args(args)
+        .status(1)
+        .stderr_has("gc: failed stuck_stack: ")
+        .stderr_has("gc could not remove 1 stack(s): stuck_stack;")
+        .run();
+    assert_eq!(names_in(states.path()), ["stuck_stack.json"]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn gc_removes_an_expired_stack_and_leaves_an_unexpired_one() {
     let own = OwnEmulators::fresh().await;
