@@ -213,3 +213,52 @@ async fn gc_removes_an_expired_stack_and_leaves_an_unexpired_one() {
         "gc took the unexpired stack too"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_that_failed_half_way_records_its_run_and_gc_still_collects_it() {
+    let own = OwnEmulators::fresh().await;
+    let url = own.cloud.url();
+    let states = tempfile::tempdir().unwrap();
+    let place = folder(states.path());
+    // No time to wait for anything: the first node that must wait fails, others are made.
+    Test::new()
+        .envs(own.env())
+        .args(["create", "--wait-timeout=0s", "--stack-name", "half_made"])
+        .args(["--ttl", "1s", "--state", &place])
+        .args(FULL)
+        .status(1)
+        .run_async()
+        .await;
+    let doc = kickstart::state::FileStore::new(states.path().join("half_made.json"))
+        .load("half_made")
+        .unwrap()
+        .expect("a failed create leaves its state");
+    let run = doc.last_run.as_ref().expect("and records its run");
+    assert_eq!(
+        (run.command.as_str(), run.result),
+        ("create", kickstart::state::RunResult::Failed)
+    );
+    assert!(doc.expires_at.is_some() && doc.created_at.is_some());
+    assert!(!doc.nodes.is_empty(), "some nodes were made");
+
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    Test::new()
+        .envs(own.env())
+        .args(["gc", "--state", &place])
+        .args(FULL)
+        .status(0)
+        .stderr_has("gc: removed half_made")
+        .run_async()
+        .await;
+    assert!(names_in(states.path()).is_empty());
+    let snowflake = own.snowflake.clone();
+    let now = tokio::task::spawn_blocking(move || census::take(&url, &snowflake))
+        .await
+        .unwrap();
+    let left: Vec<&String> = now
+        .values()
+        .flatten()
+        .filter(|item| item.contains("half_made") || item.contains("HALF_MADE"))
+        .collect();
+    assert!(left.is_empty(), "gc left {left:?}");
+}
