@@ -62,7 +62,7 @@ pub async fn run(args: GcArgs, printer: &Printer) -> Result<(), Error> {
     let recorded = fleet.stacks().await?;
     let mut due: Vec<(String, Why)> = Vec::new();
     for stack in &recorded {
-        if settings_name(stack).is_none() {
+        if valid_name(stack).is_none() {
             printer.warn(&format!(
                 "left out {stack}: not a stack name kickstart makes"
             ));
@@ -180,7 +180,7 @@ pub async fn remove_stack(
 }
 
 /// A file's stack name, when it is one `--stack-name` accepts.
-fn settings_name(stack: &str) -> Option<String> {
+fn valid_name(stack: &str) -> Option<String> {
     crate::cli::parse::stack_name(stack).ok()
 }
 
