@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
-use crate::state::Location;
+use crate::state::StateArg;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,7 +59,7 @@ pub enum OutputMode {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Bring the stack up, or finish or repair it; rotates keys that are due.
-    Create(RunArgs),
+    Create(CreateArgs),
     /// Take the stack down, including what it caused (Glue database, bucket objects).
     Delete(RunArgs),
     /// Show what `create` would do now, changing nothing.
@@ -84,6 +84,10 @@ pub enum Command {
     State(StateArgs),
     /// Check a stack file without touching any cloud, for editors and CI.
     Validate(ValidateArgs),
+    /// Every stack recorded under a shared state location (a folder or s3://bucket/prefix/).
+    List(ListArgs),
+    /// Delete every stack under a shared state location whose expiry (`create --ttl`) has passed.
+    Gc(GcArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -108,6 +112,8 @@ impl Command {
             Command::Init(_) => "init",
             Command::Validate(_) => "validate",
             Command::State(_) => "state",
+            Command::List(_) => "list",
+            Command::Gc(_) => "gc",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
         }
@@ -123,9 +129,10 @@ pub struct StackArgs {
     /// the file's `stack.name`; without either, tableflow_kickstarter.
     #[arg(long, env = "KICKSTART_STACK_NAME", value_parser = parse::stack_name)]
     pub stack_name: Option<String>,
-    /// Where the state lives: a local file path, or s3://bucket/key (shared by CI jobs).
+    /// Where the state lives: a local file, s3://bucket/key (shared by CI jobs), or a place many
+    /// stacks share, a folder (ending in /) or s3://bucket/prefix/, holding <stack name>.json.
     #[arg(long, env = "KICKSTART_STATE", default_value = "kickstart.state.json", value_parser = parse::state)]
-    pub state: Location,
+    pub state: StateArg,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +196,40 @@ pub struct RunArgs {
     pub number_of_api_keys_to_retain: Option<u32>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// When `kickstart gc` may remove the stack: a duration from now (30m, 4h, 2d), an RFC 3339
+    /// time or a date. Without it, a stack keeps the expiry an earlier create recorded, if any.
+    #[arg(long, value_parser = parse::ttl, value_name = "DURATION|TIME|DATE")]
+    pub ttl: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The folder (ending in /) or s3://bucket/prefix/ the stacks' states share.
+    #[arg(long, env = "KICKSTART_STATE", value_parser = parse::shared_state)]
+    pub state: StateArg,
+    #[command(flatten)]
+    pub aws: StateAwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// The flags `delete` takes, so that a pipeline passes both the same ones; --state names the
+    /// shared place (a folder ending in /, or s3://bucket/prefix/), and --stack-name is not used:
+    /// every expired stack under the place is removed.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Only list the stacks that would be removed; takes no lock and touches nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove expired stacks found by the marks on their resources that have no state.
+    #[arg(long)]
+    pub orphans: bool,
 }
 
 #[derive(Debug, Args)]
@@ -334,19 +375,22 @@ pub mod parse {
         }
     }
 
-    pub fn state(s: &str) -> Result<Location, String> {
-        if let Some(rest) = s.strip_prefix("s3://") {
-            return match rest.split_once('/') {
-                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
-                    Ok(Location::S3 { bucket: bucket.into(), key: key.into() })
-                }
-                _ => Err("give the state in S3 as s3://bucket/key, e.g. s3://ci-state/kickstart/dev.json".into()),
-            };
+    pub fn state(s: &str) -> Result<StateArg, String> {
+        StateArg::parse(s)
+    }
+
+    /// A place many stacks share, for `list` and `gc`.
+    pub fn shared_state(s: &str) -> Result<StateArg, String> {
+        match StateArg::parse(s)? {
+            StateArg::One(_) => Err(format!(
+                "{s} names one stack's state; give the folder (ending in /) or s3://bucket/prefix/ the stacks share"
+            )),
+            shared => Ok(shared),
         }
-        if s.trim().is_empty() || s.ends_with('/') {
-            return Err("give a file path, e.g. kickstart.state.json, or s3://bucket/key".into());
-        }
-        Ok(Location::File(PathBuf::from(s)))
+    }
+
+    pub fn ttl(s: &str) -> Result<jiff::Timestamp, String> {
+        crate::state::lifetime::expiry(s, jiff::Timestamp::now())
     }
 
     pub fn region(s: &str) -> Result<String, String> {

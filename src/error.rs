@@ -42,6 +42,8 @@ pub enum UsageError {
     UnknownOutput { name: String, names: String },
     #[error("output {name} is not known yet: what gives it has not been created")]
     OutputNotYet { name: String },
+    #[error("gc works on a place many stacks share, and {given} is one stack's state")]
+    NotShared { given: String },
 }
 
 impl UsageError {
@@ -84,6 +86,9 @@ impl UsageError {
                 "pass one of them, or none to see them all with their values"
             }
             UsageError::OutputNotYet { .. } => "run `kickstart create` to finish the stack",
+            UsageError::NotShared { .. } => {
+                "pass --state FOLDER/ or --state s3://bucket/prefix/, the place the stacks were created under"
+            }
             UsageError::InitUnwritable { .. } => {
                 "pass a path in a directory that exists and that you may write to"
             }
@@ -131,6 +136,11 @@ pub enum Error {
     Missing { count: usize },
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// Some stacks gc meant to remove are still there; the others were removed.
+    #[error(
+        "gc could not remove {count} stack(s): {names}; each one's error is above, and `kickstart gc` again retries them"
+    )]
+    GcFailed { count: usize, names: String },
 }
 
 impl Error {

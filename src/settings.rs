@@ -15,10 +15,15 @@ use crate::state::Location;
 const DAY_COUNT: u32 = 30;
 const KEYS_TO_RETAIN: u32 = 2;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     pub names: Names,
     pub state: Location,
+    /// The shared place (folder, s3 prefix) the state is under, as users wrote it; the stack's
+    /// marks record it.
+    pub place: Option<String>,
+    /// The expiry `create --ttl` asks for; none keeps what the state records.
+    pub ttl: Option<jiff::Timestamp>,
     pub engine: EngineSettings,
     pub rotation: Rotation,
     pub clouds: Clouds,
@@ -30,6 +35,7 @@ pub struct Settings {
 pub struct StackSettings {
     pub names: Names,
     pub state: Location,
+    pub place: Option<String>,
     pub stackfile: Stackfile,
 }
 
@@ -43,27 +49,27 @@ pub struct EngineSettings {
 
 pub use crate::engine::Rotation;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Clouds {
     pub aws: Aws,
     pub confluent: Confluent,
     pub snowflake: Snowflake,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Aws {
     pub profile: Option<String>,
     pub region: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Confluent {
     pub endpoint: url::Url,
     pub api_key: String,
     pub api_secret: SecretString,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Snowflake {
     pub warehouse: Option<String>,
     pub endpoint: Option<url::Url>,
@@ -71,7 +77,7 @@ pub struct Snowflake {
 }
 
 /// Where the admin connection comes from.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SnowflakeAdmin {
     /// A Secrets Manager secret, by name.
     Secret(String),
@@ -98,6 +104,7 @@ impl Settings {
         let StackSettings {
             names,
             state,
+            place,
             stackfile,
         } = stack(args.stack)?;
         let warehouse = match args.snowflake_warehouse {
@@ -113,6 +120,8 @@ impl Settings {
         Ok(Settings {
             names,
             state,
+            place,
+            ttl: None,
             engine: engine(args.engine, output),
             rotation,
             clouds: clouds(args.cloud, warehouse)?,
@@ -137,8 +146,9 @@ pub fn stack_file(
 pub fn stack(args: StackArgs) -> Result<StackSettings, UsageError> {
     let (names, stackfile) = stack_file(args.config, args.stack_name)?;
     Ok(StackSettings {
+        state: args.state.resolve(names.stack()),
+        place: args.state.place(),
         names,
-        state: args.state,
         stackfile,
     })
 }

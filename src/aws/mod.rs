@@ -19,7 +19,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use secrecy::SecretString;
 
 pub use secrets::SecretsManager;
-pub use state::{S3Lock, S3Store};
+pub use state::{S3Lock, S3Store, stacks_under};
 
 use crate::engine::{NodeError, Resource, RetryPolicy};
 use crate::vault::Vault;

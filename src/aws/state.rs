@@ -24,12 +24,8 @@ fn io(e: impl std::fmt::Display) -> std::io::Error {
 
 impl S3Store {
     pub fn new(config: &aws_config::SdkConfig, bucket: &str, key: &str) -> Self {
-        let mut s3 = aws_sdk_s3::config::Builder::from(config);
-        if config.endpoint_url().is_some() {
-            s3 = s3.force_path_style(true);
-        }
         S3Store {
-            s3: super::retries::s3(s3, &crate::engine::RetryPolicy::default()),
+            s3: client(config),
             bucket: bucket.into(),
             key: key.into(),
         }
@@ -141,6 +137,48 @@ impl S3Store {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
+}
+
+fn client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let mut s3 = aws_sdk_s3::config::Builder::from(config);
+    if config.endpoint_url().is_some() {
+        s3 = s3.force_path_style(true);
+    }
+    super::retries::s3(s3, &crate::engine::RetryPolicy::default())
+}
+
+/// The stacks recorded under a shared prefix: its own `<stack>.json` objects (not locks, not
+/// what lies under a deeper `/`), sorted. Reads only.
+pub async fn stacks_under(
+    config: &aws_config::SdkConfig,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>, StateError> {
+    let s3 = client(config);
+    let failed = |e: String| StateError::Read {
+        path: format!("s3://{bucket}/{prefix}"),
+        source: io(e),
+    };
+    let mut stacks = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| failed(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        for object in page.contents() {
+            let name = object.key().and_then(|k| k.strip_prefix(prefix));
+            if let Some(stack) = name.and_then(crate::state::location::stack_of) {
+                stacks.push(stack.to_string());
+            }
+        }
+    }
+    stacks.sort();
+    Ok(stacks)
 }
 
 #[async_trait]

@@ -8,7 +8,7 @@ use crate::error::{Error, UsageError};
 use crate::printer::Printer;
 use crate::settings::{Needs, Settings};
 use crate::stack;
-use crate::state::StateDoc;
+use crate::state::{LastRun, Location, RunResult, StateDoc, StateError};
 
 use super::backend::Backend;
 use super::declared::Declared;
@@ -35,23 +35,39 @@ impl Verb {
 
 /// Runs the verb; `Ok(true)` when the run has (for `plan`: would have) changes to make.
 pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<bool, Error> {
+    run_with(verb, args, None, printer).await
+}
+
+/// As [`run`], with the expiry `create --ttl` asks for.
+pub async fn run_with(
+    verb: Verb,
+    args: RunArgs,
+    ttl: Option<jiff::Timestamp>,
+    printer: &Printer,
+) -> Result<bool, Error> {
     let needs = Needs {
         warehouse: verb != Verb::Delete,
     };
-    let settings = Settings::resolve(args, needs, printer.mode())?;
+    let mut settings = Settings::resolve(args, needs, printer.mode())?;
+    settings.ttl = ttl;
     let backend = Backend::open(&settings.state, &settings.clouds.aws).await?;
     // Before the lock and any node: who we are in AWS, and whether every cloud takes our
     // credentials. All of it reads, so a refusal leaves nothing behind, not even a lock.
-    let connected = super::connect::connect(
-        &settings.clouds,
-        &settings.names,
-        settings.rotation,
-        settings.engine.wait_timeout,
-    )
-    .await?;
+    let connected = connect(&settings).await?;
     if verb == Verb::Create {
         let declared = super::doctor::declared(&settings, &connected);
         super::connect::permitted(&connected, &declared.decls).await?;
+    }
+    // A CI runner starts with no folder for the place its stacks share; make it, as S3 needs
+    // no folder made. Only for a shared place: a one-file path keeps failing on a typo.
+    if let (Some(_), Location::File(path), false) =
+        (&settings.place, &settings.state, verb == Verb::Plan)
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| StateError::Write {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     // plan only reads, so it neither takes nor waits for the lock.
     let held = match verb {
@@ -69,6 +85,31 @@ pub async fn run(verb: Verb, args: RunArgs, printer: &Printer) -> Result<bool, E
     result
 }
 
+/// `kickstart delete` of the stack `settings` name, for a caller that already holds its lock
+/// (gc); with no state it deletes what it finds by name, as `delete` does.
+pub(super) async fn delete_held(
+    settings: &Settings,
+    backend: &Backend,
+    printer: &Printer,
+) -> Result<(), Error> {
+    let connected = connect(settings).await?;
+    locked(Verb::Delete, settings, backend, &connected, printer)
+        .await
+        .map(drop)
+}
+
+/// Before the lock and any node: who we are in AWS, and whether every cloud takes our
+/// credentials. All of it reads, so a refusal leaves nothing behind, not even a lock.
+pub(super) async fn connect(settings: &Settings) -> Result<super::connect::Connected, Error> {
+    super::connect::connect(
+        &settings.clouds,
+        &settings.names,
+        settings.rotation,
+        settings.engine.wait_timeout,
+    )
+    .await
+}
+
 /// The run itself, while the lock is held.
 async fn locked(
     verb: Verb,
@@ -78,17 +119,23 @@ async fn locked(
     printer: &Printer,
 ) -> Result<bool, Error> {
     let stack = settings.names.stack();
-    let mut doc = backend
-        .load(stack)
-        .await?
-        .unwrap_or_else(|| StateDoc::new(stack));
+    let loaded = backend.load(stack).await?;
+    let existed = loaded.is_some();
+    let mut doc = loaded.unwrap_or_else(|| StateDoc::new(stack));
     stack::legacy_rename(&mut doc);
+    if verb == Verb::Create {
+        doc.created_at.get_or_insert_with(jiff::Timestamp::now);
+        // A create without --ttl keeps the expiry an earlier one recorded.
+        if settings.ttl.is_some() {
+            doc.expires_at = settings.ttl;
+        }
+    }
     let declared = Declared::new(
         &settings.names,
         &settings.stackfile,
         Some(connected),
         Some(&doc),
-        stack::Marker::new(stack),
+        marker(settings, &doc),
     );
     if let Some(warning) = declared.unknown_warning() {
         printer.warn(&warning);
@@ -109,6 +156,11 @@ async fn locked(
     // still be deleted once the file no longer declares it. plan writes nothing.
     if verb != Verb::Plan {
         ledger.record_specs().await?;
+    }
+    // The stack's lifetime is recorded before any resource is made, so that a create that dies
+    // half way still leaves a stack gc can collect.
+    if verb == Verb::Create {
+        ledger.amend(|_| {}).await?;
     }
     let options = Options {
         concurrency: settings.engine.concurrency,
@@ -134,8 +186,14 @@ async fn locked(
             report.count(Outcome::Adopted),
         ));
     }
-    if verb == Verb::Delete && report.ok() && ledger.snapshot().await.nodes.is_empty() {
+    let gone = verb == Verb::Delete && report.ok() && ledger.snapshot().await.nodes.is_empty();
+    if gone {
         backend.remove().await?;
+    } else if verb != Verb::Plan && (existed || verb == Verb::Create) {
+        // A delete from names alone that left nothing behind has no state to tell of its run.
+        ledger
+            .amend(|doc| doc.last_run = Some(last_run(verb, &report)))
+            .await?;
     }
     // What the user now has, once the stack is all there: in JSON an event before the summary
     // (the summary stays the last word), for people on stdout after it.
@@ -159,6 +217,30 @@ async fn locked(
     }
     let changes = report.outcomes.iter().any(|(_, o)| o.is_change());
     outcome(verb, report).map(|()| changes)
+}
+
+/// What the stack's resources are marked with: its name, its expiry, and the shared place its
+/// state is recorded under.
+fn marker(settings: &Settings, doc: &StateDoc) -> stack::Marker {
+    stack::Marker {
+        expires_at: doc.expires_at,
+        state: settings.place.clone(),
+        ..stack::Marker::new(settings.names.stack())
+    }
+}
+
+fn last_run(verb: Verb, report: &Report) -> LastRun {
+    // As the run's exit says: a failure first, then an interruption.
+    let result = match (report.failures.is_empty(), report.interrupted) {
+        (false, _) => RunResult::Failed,
+        (true, true) => RunResult::Interrupted,
+        (true, false) => RunResult::Ok,
+    };
+    LastRun {
+        command: verb.name().to_string(),
+        at: jiff::Timestamp::now(),
+        result,
+    }
 }
 
 fn print_plan(

@@ -20,6 +20,7 @@ pub async fn run(args: ImportArgs, printer: &Printer) -> Result<(), Error> {
         names,
         state: location,
         stackfile,
+        ..
     } = settings::stack(stack)?;
     let path = state_file.display().to_string();
     let text = std::fs::read_to_string(&state_file).map_err(|e| {

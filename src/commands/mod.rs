@@ -5,9 +5,12 @@ mod connect;
 mod declared;
 mod deploy;
 mod doctor;
+mod fleet;
+mod gc;
 mod graph;
 mod import;
 mod init;
+mod list;
 pub mod orphans;
 mod output;
 pub mod outputs;
@@ -42,7 +45,9 @@ impl Done {
 
 pub async fn run(cli: Cli, printer: &Printer) -> Result<Done, Error> {
     let done = match cli.command {
-        Command::Create(args) => deploy::run(Verb::Create, args, printer).await.map(drop),
+        Command::Create(args) => deploy::run_with(Verb::Create, args.run, args.ttl, printer)
+            .await
+            .map(drop),
         Command::Delete(args) => deploy::run(Verb::Delete, args, printer).await.map(drop),
         Command::Plan(args) => {
             let changes = deploy::run(Verb::Plan, args.run, printer).await?;
@@ -60,6 +65,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Done, Error> {
         Command::Init(args) => init::run(args, printer),
         Command::Validate(args) => validate::run(args, printer),
         Command::State(args) => state::run(args, printer).await,
+        Command::List(args) => list::run(args, printer).await,
+        Command::Gc(args) => gc::run(args, printer).await,
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "kickstart", &mut out);

@@ -16,6 +16,7 @@ pub async fn run(args: OutputArgs, printer: &Printer) -> Result<(), Error> {
         names,
         state: location,
         stackfile,
+        ..
     } = settings::stack(args.stack)?;
     let aws = settings::state_aws(args.aws, &stackfile);
     let backend = Backend::open(&location, &aws).await?;

@@ -15,6 +15,7 @@ pub async fn run(args: StateArgs, printer: &Printer) -> Result<(), Error> {
         names,
         state: location,
         stackfile,
+        ..
     } = settings::stack(stack)?;
     let backend = Backend::open(&location, &settings::state_aws(aws, &stackfile)).await?;
     let held = backend

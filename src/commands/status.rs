@@ -18,6 +18,7 @@ pub async fn run(args: StatusArgs, printer: &Printer) -> Result<(), Error> {
         names,
         state: location,
         stackfile,
+        ..
     } = settings::stack(args.stack)?;
     // Resolved as `create` resolves them: flag, then file, then the AWS profile's region.
     let mut cloud = args.cloud;

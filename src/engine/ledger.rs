@@ -77,6 +77,14 @@ impl Ledger {
         Ok(())
     }
 
+    /// Changes what the document says of the stack as a whole (its lifetime, its last run), and
+    /// saves it.
+    pub async fn amend(&self, change: impl FnOnce(&mut StateDoc)) -> Result<(), StateError> {
+        let mut doc = self.doc.lock().await;
+        change(&mut doc);
+        self.sink.save(&doc).await
+    }
+
     pub async fn remove(&self, node: &str) -> Result<(), StateError> {
         let mut doc = self.doc.lock().await;
         doc.remove(node);

@@ -1,6 +1,8 @@
 //! What exists: for each node its id, outputs and times. Versioned JSON; never a secret.
 
 mod file;
+pub mod lifetime;
+pub mod location;
 mod lock;
 mod record;
 
@@ -10,6 +12,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use file::FileStore;
+pub use lifetime::{LastRun, RunResult};
+pub use location::StateArg;
 pub use lock::{LockHolder, StateLock};
 pub use record::{Outputs, Record};
 
@@ -40,6 +44,15 @@ pub const VERSION: u32 = 1;
 pub struct StateDoc {
     pub version: u32,
     pub stack: String,
+    /// When the first create began; none in documents older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    /// The last create, delete or rotate, however it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<LastRun>,
+    /// When `gc` may remove the stack (`create --ttl`); none: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
     #[serde(default)]
     pub nodes: BTreeMap<String, Entry>,
 }
@@ -108,8 +121,23 @@ impl StateDoc {
         StateDoc {
             version: VERSION,
             stack: stack.to_string(),
+            created_at: None,
+            last_run: None,
+            expires_at: None,
             nodes: BTreeMap::new(),
         }
+    }
+
+    /// When the stack was first made: recorded, else (a document older than the field) its
+    /// oldest resource's time.
+    pub fn created(&self) -> Option<Timestamp> {
+        self.created_at
+            .or_else(|| self.nodes.values().map(|e| e.created_at).min())
+    }
+
+    /// Whether `gc` may remove it at `now`.
+    pub fn expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
     }
 
     pub fn record(&self, node: &str) -> Option<&Record> {
@@ -235,6 +263,10 @@ mod tests {
             StateDoc::from_json("p", newer, "s"),
             Err(StateError::TooNew { found: 99, .. })
         ));
+        let older = r#"{"version": 1, "stack": "s", "nodes": {}}"#;
+        let older = StateDoc::from_json("p", older, "s").unwrap();
+        assert_eq!((older.created_at, older.expires_at), (None, None));
+        assert!(!older.expired(Timestamp::now()));
         let other = r#"{"version": 1, "stack": "t", "nodes": {}}"#;
         assert!(matches!(
             StateDoc::from_json("p", other, "s"),

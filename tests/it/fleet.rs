@@ -62,8 +62,8 @@ async fn twenty_stacks_made_at_once_share_nothing_and_gc_removes_them_all() {
     files.sort();
     let expected: Vec<String> = (0..STACKS).map(|i| format!("{}.json", name(i))).collect();
     assert_eq!(files, expected, "no lock left, no state shared");
-    for i in 0..STACKS {
-        let text = std::fs::read_to_string(states.path().join(&expected[i])).unwrap();
+    for (i, file) in expected.iter().enumerate() {
+        let text = std::fs::read_to_string(states.path().join(file)).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(doc["stack"], name(i));
         assert!(doc["nodes"].as_object().unwrap().len() >= 70);

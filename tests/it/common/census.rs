@@ -119,18 +119,36 @@ pub fn get(base: &str, path: &str, user: &str, password: &str) -> (u16, Value) {
     panic!("GET {path} kept failing");
 }
 
-/// The `data` of a list, read with the first credentials it accepts; the census fails if none is.
+/// The `data` of a list, every page of it (`metadata.next`, as the API pages by 10 unless asked),
+/// read with the first credentials it accepts; the census fails if none is.
 fn list(base: &str, path: &str, credentials: &[(String, String)]) -> Vec<Value> {
     let mut refused = Vec::new();
     for (user, password) in credentials {
-        let (status, body) = get(base, path, user, password);
-        if status == 200 {
-            return body["data"]
-                .as_array()
-                .unwrap_or_else(|| panic!("GET {path}: no data in {body}"))
-                .clone();
+        let (status, mut body) = get(base, path, user, password);
+        if status != 200 {
+            refused.push(status);
+            continue;
         }
-        refused.push(status);
+        let mut items = Vec::new();
+        loop {
+            items.extend(
+                body["data"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("GET {path}: no data in {body}"))
+                    .iter()
+                    .cloned(),
+            );
+            let Some(next) = body["metadata"]["next"].as_str().filter(|n| !n.is_empty()) else {
+                return items;
+            };
+            let next = next
+                .strip_prefix(base.trim_end_matches('/'))
+                .unwrap_or_else(|| panic!("GET {path}: next page {next} is elsewhere"))
+                .to_string();
+            let (status, page) = get(base, &next, user, password);
+            assert_eq!(status, 200, "GET {next}: {page}");
+            body = page;
+        }
     }
     panic!("GET {path} was refused with every credential: {refused:?}");
 }
@@ -248,17 +266,29 @@ async fn moto(regions: &[&str]) -> (Census, Vec<(String, String)>) {
         .iter()
         .filter_map(|b| b.name().map(str::to_string))
         .collect();
+    // Every list is read to its last page: a fleet of stacks holds more than one page of each.
     let mut objects = Vec::new();
     for b in &buckets {
-        let listed = s3.list_objects_v2().bucket(b).send().await.unwrap();
-        for o in listed.contents() {
-            objects.push(format!("{b}/{}", o.key().unwrap_or_default()));
+        let mut pages = s3.list_objects_v2().bucket(b).into_paginator().send();
+        while let Some(listed) = pages.next().await {
+            for o in listed.unwrap().contents() {
+                objects.push(format!("{b}/{}", o.key().unwrap_or_default()));
+            }
         }
     }
     out.insert("aws buckets".into(), sorted(buckets));
     out.insert("aws objects".into(), sorted(objects));
-    let roles = iam.list_roles().send().await.unwrap();
-    let roles: Vec<String> = roles.roles().iter().map(|r| r.role_name().into()).collect();
+    let roles: Vec<String> = iam
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.role_name().into())
+        .collect();
     let mut inline = Vec::new();
     for role in &roles {
         let names = iam
@@ -272,12 +302,18 @@ async fn moto(regions: &[&str]) -> (Census, Vec<(String, String)>) {
     out.insert("aws roles".into(), sorted(roles));
     out.insert("aws role inline policies".into(), sorted(inline));
     let local = aws_sdk_iam::types::PolicyScopeType::Local;
-    let policies = iam.list_policies().scope(local).send().await.unwrap();
-    let policies = policies.policies().iter();
+    let policies = iam.list_policies().scope(local).into_paginator().items();
+    let policies = policies
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    let policies = policies.iter();
     let policies = policies.filter_map(|p| p.policy_name().map(str::to_string));
     out.insert("aws policies".into(), sorted(policies.collect()));
-    let users = iam.list_users().send().await.unwrap();
-    let users = users.users().iter().map(|u| u.user_name().to_string());
+    let users = iam.list_users().into_paginator().items().send();
+    let users = users.collect::<Result<Vec<_>, _>>().await.unwrap();
+    let users = users.iter().map(|u| u.user_name().to_string());
     out.insert("aws users".into(), sorted(users.collect()));
     let mut credentials = Vec::new();
     for region in regions {
@@ -306,17 +342,22 @@ async fn regional(
         v
     };
     let (mut databases, mut tables) = (Vec::new(), Vec::new());
-    for db in glue.get_databases().send().await.unwrap().database_list() {
+    let pages = glue.get_databases().into_paginator().send();
+    let pages = pages.collect::<Result<Vec<_>, _>>().await.unwrap();
+    for db in pages.iter().flat_map(|p| p.database_list()) {
         databases.push(db.name().to_string());
-        let listed = glue.get_tables().database_name(db.name()).send().await;
-        for t in listed.unwrap().table_list() {
+        let listed = glue.get_tables().database_name(db.name()).into_paginator();
+        let listed = listed.send().collect::<Result<Vec<_>, _>>().await.unwrap();
+        for t in listed.iter().flat_map(|p| p.table_list()) {
             tables.push(format!("{}.{}", db.name(), t.name()));
         }
     }
     out.insert("aws glue databases".into(), sorted(databases));
     out.insert("aws glue tables".into(), sorted(tables));
     let mut names = Vec::new();
-    for entry in sm.list_secrets().send().await.unwrap().secret_list() {
+    let pages = sm.list_secrets().into_paginator().send();
+    let pages = pages.collect::<Result<Vec<_>, _>>().await.unwrap();
+    for entry in pages.iter().flat_map(|p| p.secret_list()) {
         let name = entry.name().unwrap_or_default().to_string();
         let value = sm.get_secret_value().secret_id(&name).send().await.unwrap();
         let doc: Value =

@@ -185,7 +185,7 @@ impl Test {
         // A run that reaches the clouds reaches the stand-ins, never the real services.
         let reaches_clouds = matches!(
             self.args.first().map(String::as_str),
-            Some("create" | "delete" | "plan" | "rotate" | "doctor")
+            Some("create" | "delete" | "plan" | "rotate" | "doctor" | "gc" | "list")
         ) || self.args.iter().any(|a| a == "--refresh");
         if reaches_clouds && !self.bare {
             for (k, v) in clouds::stand_in_env() {
