@@ -116,9 +116,8 @@ fn main() {
         calls4.0 - calls3.0,
         throttled4 - throttled3
     );
-    let by = |which| {
-        stand.emulators.faults.throttled_by(which) + stand.proxy.faults.throttled_by(which)
-    };
+    let by =
+        |which| stand.emulators.faults.throttled_by(which) + stand.proxy.faults.throttled_by(which);
     println!(
         "throttles met in all, by service: Confluent {}, IAM {}, Secrets Manager {}, Snowflake {}",
         by(Limited::Confluent),

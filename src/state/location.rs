@@ -135,7 +135,9 @@ mod tests {
             folder.resolve("a_b"),
             Location::File("states/a_b.json".into())
         );
-        assert_eq!(folder.place().as_deref(), Some("states/"));
+        // Absolute, so that a gc run from another directory names the same place.
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(folder.place(), Some(format!("{}/states/", cwd.display())));
         let existing = StateArg::parse(&existing).unwrap();
         assert_eq!(
             existing.resolve("s1"),

@@ -60,8 +60,14 @@ async fn gc_orphans_finds_and_removes_a_stack_whose_state_was_deleted() {
 
     run(&["gc", "--orphans"]).status(0).run_async().await;
     census::assert_back_to(&take().await, &only_kept, "after gc --orphans");
-    assert!(states.path().join("kept_b.json").exists(), "gc removed a recorded stack");
+    assert!(
+        states.path().join("kept_b.json").exists(),
+        "gc removed a recorded stack"
+    );
 
-    run(&["delete", "--stack-name", "kept_b"]).status(0).run_async().await;
+    run(&["delete", "--stack-name", "kept_b"])
+        .status(0)
+        .run_async()
+        .await;
     census::assert_back_to(&take().await, &pristine, "after deleting the kept stack");
 }
