@@ -118,6 +118,11 @@ impl Faults {
         self.buckets.refused(which)
     }
 
+    /// Calls `which`'s limit let through since the stand-in started (none while it is off).
+    pub fn allowed_by(&self, which: Limited) -> u64 {
+        self.buckets.taken(which)
+    }
+
     /// Takes one call from `which`'s limit: `None` when it may go on, else how long until it may.
     fn over_limit(&self, c: &FaultConfig, which: Limited) -> Option<Duration> {
         let rate = match which {

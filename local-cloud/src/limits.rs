@@ -106,10 +106,12 @@ fn sigv4_service(headers: &HeaderMap) -> Option<&str> {
 /// starts full.
 type Bucket = Option<(f64, Instant)>;
 
-/// Each limited service's bucket, and the calls it refused since the stand-in started.
+/// Each limited service's bucket, and the calls it let through and refused since the stand-in
+/// started (a benchmark tells from the first how long the limit alone makes a fleet take).
 #[derive(Clone, Default)]
 pub struct Buckets {
     tokens: Arc<Mutex<[Bucket; 4]>>,
+    taken: Arc<[AtomicU64; 4]>,
     refused: Arc<[AtomicU64; 4]>,
 }
 
@@ -128,6 +130,7 @@ impl Buckets {
         *then = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
+            self.taken[which.index()].fetch_add(1, Ordering::SeqCst);
             return None;
         }
         let wait = Duration::from_secs_f64((1.0 - *tokens) / rate.per_sec);
@@ -139,6 +142,11 @@ impl Buckets {
     /// Fills every bucket again, as for a new configuration.
     pub fn refill(&self) {
         *self.tokens.lock().unwrap() = Default::default();
+    }
+
+    /// Calls `which`'s limit let through since the stand-in started (none counted unlimited).
+    pub fn taken(&self, which: Limited) -> u64 {
+        self.taken[which.index()].load(Ordering::SeqCst)
     }
 
     /// Calls `which`'s limit refused since the stand-in started.

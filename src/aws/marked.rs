@@ -76,19 +76,8 @@ async fn roles(aws: &Aws) -> Result<Vec<(String, Tags)>, NodeError> {
     // ListRoles leaves tags out; each role's are read on their own.
     let reads = names.into_iter().map(|name| async move {
         let tags = match aws.iam.list_role_tags().role_name(&name).send().await {
-            Ok(out) => out
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-            Err(e) => {
-                let e = sdk_error("ListRoleTags", e);
-                // A role deleted since the list.
-                if !e.to_string().contains("NoSuchEntity") {
-                    return Err(e);
-                }
-                Tags::new()
-            }
+            Ok(out) => iam_tags(out.tags()),
+            Err(e) => gone(sdk_error("ListRoleTags", e))?,
         };
         Ok((format!("IAM role {name}"), tags))
     });
@@ -116,22 +105,26 @@ async fn policies(aws: &Aws) -> Result<Vec<(String, Tags)>, NodeError> {
     // ListPolicies leaves tags out too.
     let reads = found.into_iter().map(|(name, arn)| async move {
         let tags = match aws.iam.list_policy_tags().policy_arn(&arn).send().await {
-            Ok(out) => out
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-            Err(e) => {
-                let e = sdk_error("ListPolicyTags", e);
-                if !e.to_string().contains("NoSuchEntity") {
-                    return Err(e);
-                }
-                Tags::new()
-            }
+            Ok(out) => iam_tags(out.tags()),
+            Err(e) => gone(sdk_error("ListPolicyTags", e))?,
         };
         Ok((format!("IAM policy {name}"), tags))
     });
     collect(reads).await
+}
+
+fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+/// No tags for what was deleted since it was listed; any other failure fails the discovery.
+fn gone(e: NodeError) -> Result<Tags, NodeError> {
+    match e.to_string().contains("NoSuchEntity") {
+        true => Ok(Tags::new()),
+        false => Err(e),
+    }
 }
 
 /// ListSecrets gives each secret's tags with it: one call per page.

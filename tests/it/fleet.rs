@@ -26,15 +26,7 @@ async fn twenty_stacks_made_at_once_share_nothing_and_gc_removes_them_all() {
         ..FaultConfig::default()
     };
     let own = OwnEmulators::start(clouds::delays(), limit).await;
-    let url = own.cloud.url();
-    let take = {
-        let (url, snowflake) = (url.clone(), own.snowflake.clone());
-        move || {
-            let (url, snowflake) = (url.clone(), snowflake.clone());
-            tokio::task::spawn_blocking(move || census::take(&url, &snowflake))
-        }
-    };
-    let pristine = take().await.unwrap();
+    let pristine = census::of_own(&own).await;
     let states = tempfile::tempdir().unwrap();
     let location = format!("{}/", states.path().display());
 
@@ -71,7 +63,7 @@ async fn twenty_stacks_made_at_once_share_nothing_and_gc_removes_them_all() {
 
     // Each stand-in holds the same number of each kind for every stack: 20 of each per-stack
     // resource, and none named after two stacks.
-    let now = take().await.unwrap();
+    let now = census::of_own(&own).await;
     let added = census::added(&now, &pristine);
     for (kind, items) in &added {
         assert_eq!(
@@ -116,7 +108,7 @@ async fn twenty_stacks_made_at_once_share_nothing_and_gc_removes_them_all() {
         .status(0)
         .run_async()
         .await;
-    let after = take().await.unwrap();
+    let after = census::of_own(&own).await;
     census::assert_back_to(&after, &pristine, "after gc");
     let left: Vec<_> = std::fs::read_dir(states.path()).unwrap().collect();
     assert!(left.is_empty(), "gc left states behind: {left:?}");

@@ -136,15 +136,7 @@ fn a_stack_that_cannot_be_removed_fails_the_run_by_name_and_keeps_its_state() {
 #[tokio::test(flavor = "multi_thread")]
 async fn gc_removes_an_expired_stack_and_leaves_an_unexpired_one() {
     let own = OwnEmulators::fresh().await;
-    let url = own.cloud.url();
-    let take = {
-        let (url, snowflake) = (url.clone(), own.snowflake.clone());
-        move || {
-            let (url, snowflake) = (url.clone(), snowflake.clone());
-            tokio::task::spawn_blocking(move || census::take(&url, &snowflake))
-        }
-    };
-    let pristine = take().await.unwrap();
+    let pristine = census::of_own(&own).await;
     let states = tempfile::tempdir().unwrap();
     let place = folder(states.path());
     for (stack, ttl) in [("gc_short", "1s"), ("gc_long", "4h")] {
@@ -175,7 +167,7 @@ async fn gc_removes_an_expired_stack_and_leaves_an_unexpired_one() {
         .run_async()
         .await;
     assert_eq!(names_in(states.path()), ["gc_long.json"]);
-    let added = census::added(&take().await.unwrap(), &pristine);
+    let added = census::added(&census::of_own(&own).await, &pristine);
     let named = |name: &str| -> Vec<&String> {
         let upper = name.to_uppercase();
         added
@@ -198,7 +190,6 @@ async fn gc_removes_an_expired_stack_and_leaves_an_unexpired_one() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_create_that_failed_half_way_records_its_run_and_gc_still_collects_it() {
     let own = OwnEmulators::fresh().await;
-    let url = own.cloud.url();
     let states = tempfile::tempdir().unwrap();
     let place = folder(states.path());
     // No time to wait for anything: the first node that must wait fails, others are made.
@@ -232,10 +223,7 @@ async fn a_create_that_failed_half_way_records_its_run_and_gc_still_collects_it(
         .run_async()
         .await;
     assert!(names_in(states.path()).is_empty());
-    let snowflake = own.snowflake.clone();
-    let now = tokio::task::spawn_blocking(move || census::take(&url, &snowflake))
-        .await
-        .unwrap();
+    let now = census::of_own(&own).await;
     let left: Vec<&String> = now
         .values()
         .flatten()

@@ -11,18 +11,7 @@ use common::{FULL, Test, census};
 #[tokio::test(flavor = "multi_thread")]
 async fn gc_orphans_finds_and_removes_a_stack_whose_state_was_deleted() {
     let own = OwnEmulators::start(clouds::delays(), FaultConfig::default()).await;
-    let take = {
-        let (url, snowflake) = (own.cloud.url(), own.snowflake.clone());
-        move || {
-            let (url, snowflake) = (url.clone(), snowflake.clone());
-            async move {
-                tokio::task::spawn_blocking(move || census::take(&url, &snowflake))
-                    .await
-                    .unwrap()
-            }
-        }
-    };
-    let pristine = take().await;
+    let pristine = census::of_own(&own).await;
     let states = tempfile::tempdir().unwrap();
     let place = format!("{}/", states.path().display());
     let run = |args: &[&str]| {
@@ -38,7 +27,7 @@ async fn gc_orphans_finds_and_removes_a_stack_whose_state_was_deleted() {
         .status(0)
         .run_async()
         .await;
-    let only_kept = take().await;
+    let only_kept = census::of_own(&own).await;
     run(&["create", "--stack-name", "orphan_a", "--ttl", "1s"])
         .status(0)
         .run_async()
@@ -48,18 +37,29 @@ async fn gc_orphans_finds_and_removes_a_stack_whose_state_was_deleted() {
 
     // Without --orphans gc sees no stack due: kept_b has not expired, orphan_a has no state.
     run(&["gc"]).status(0).run_async().await;
-    assert!(take().await != only_kept, "plain gc removed the orphan");
+    assert!(
+        census::of_own(&own).await != only_kept,
+        "plain gc removed the orphan"
+    );
     // --dry-run names the orphan and removes nothing.
-    let before = take().await;
+    let before = census::of_own(&own).await;
     run(&["gc", "--orphans", "--dry-run"])
         .status(0)
         .stdout_has("orphan_a")
         .run_async()
         .await;
-    census::assert_back_to(&take().await, &before, "after gc --orphans --dry-run");
+    census::assert_back_to(
+        &census::of_own(&own).await,
+        &before,
+        "after gc --orphans --dry-run",
+    );
 
     run(&["gc", "--orphans"]).status(0).run_async().await;
-    census::assert_back_to(&take().await, &only_kept, "after gc --orphans");
+    census::assert_back_to(
+        &census::of_own(&own).await,
+        &only_kept,
+        "after gc --orphans",
+    );
     assert!(
         states.path().join("kept_b.json").exists(),
         "gc removed a recorded stack"
@@ -69,5 +69,9 @@ async fn gc_orphans_finds_and_removes_a_stack_whose_state_was_deleted() {
         .status(0)
         .run_async()
         .await;
-    census::assert_back_to(&take().await, &pristine, "after deleting the kept stack");
+    census::assert_back_to(
+        &census::of_own(&own).await,
+        &pristine,
+        "after deleting the kept stack",
+    );
 }

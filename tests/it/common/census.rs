@@ -389,3 +389,11 @@ pub fn settled(take: impl Fn() -> Census, expected: &BTreeMap<String, usize>) ->
     }
     now
 }
+
+/// The census of a test's own stand-ins, from an async test: the reads block.
+pub async fn of_own(own: &super::clouds::OwnEmulators) -> Census {
+    let (url, snowflake) = (own.cloud.url(), own.snowflake.clone());
+    tokio::task::spawn_blocking(move || take(&url, &snowflake))
+        .await
+        .unwrap()
+}
