@@ -144,6 +144,11 @@ fn aws(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Effect {
         let action = target.rsplit('.').next().unwrap_or(target);
         return effect(!aws_reads(action), action.to_string());
     }
+    // The REST JSON protocol of Lake Formation: `POST /ListPermissions`, the action the path.
+    if crate::limits::sigv4_service(headers) == Some("lakeformation") {
+        let action = uri.path().trim_start_matches('/').to_string();
+        return effect(!aws_reads(&action), action);
+    }
     // The query protocol (IAM, STS): `Action=CreateRole` in the form body or the query string.
     let form = String::from_utf8_lossy(body);
     let query = uri.query().unwrap_or_default();
@@ -208,6 +213,31 @@ mod tests {
         assert_eq!((e.cloud, e.changes), (Cloud::Snowflake, false));
         let login: Uri = "/session/v1/login-request".parse().unwrap();
         assert!(!classify(&Method::POST, &login, &HeaderMap::new(), b"{}").changes);
+    }
+
+    #[test]
+    fn lake_formation_is_told_by_its_path() {
+        let lf = headers(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=k/20261203/us-east-1/lakeformation/aws4_request, SignedHeaders=host",
+        )]);
+        let read = classify(
+            &Method::POST,
+            &"/ListPermissions".parse().unwrap(),
+            &lf,
+            b"{}",
+        );
+        assert!(!read.changes, "{read:?}");
+        let grant = classify(
+            &Method::POST,
+            &"/GrantPermissions".parse().unwrap(),
+            &lf,
+            b"{}",
+        );
+        assert!(
+            grant.changes && grant.call == "GrantPermissions",
+            "{grant:?}"
+        );
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl Limited {
 
 /// The service a SigV4 signature is scoped to:
 /// `Credential=<key id>/<date>/<region>/<service>/aws4_request`.
-fn sigv4_service(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn sigv4_service(headers: &HeaderMap) -> Option<&str> {
     let auth = headers.get("authorization")?.to_str().ok()?;
     let scope = auth.split("Credential=").nth(1)?;
     let scope = scope.split([',', ' ']).next()?;

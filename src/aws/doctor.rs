@@ -2,7 +2,8 @@
 //! simulator (`iam:SimulatePrincipalPolicy`, a read) is asked, per resource the stack declares,
 //! about every action kickstart calls on it. An assumed role (an SSO login) is simulated as its
 //! IAM role. Where the endpoint does not serve the simulator, or the identity may not call it,
-//! the check says it could not tell. Lake Formation is not checked (see the last line it makes).
+//! the check says it could not tell. Lake Formation, which the simulator cannot see, is asked
+//! apart (`lake_formation`).
 
 use std::collections::BTreeMap;
 
@@ -111,6 +112,23 @@ async fn principal(aws: &Aws, iam: &aws_sdk_iam::Client) -> String {
 }
 
 pub async fn check(aws: &Aws, specs: &[&Spec]) -> Vec<Check> {
+    let mut checks = simulated(aws, specs).await;
+    let role = specs.iter().find_map(|s| match s {
+        Spec::IamRole(r) if matches!(r.trust, InitialTrust::Integration(_)) => Some(&r.name),
+        _ => None,
+    });
+    let bucket = specs.iter().find_map(|s| match s {
+        Spec::Bucket(b) => Some(&b.prefix),
+        _ => None,
+    });
+    if let (Some(role), Some(bucket)) = (role, bucket) {
+        checks.push(super::lake_formation::check(aws, role, bucket).await);
+    }
+    checks
+}
+
+/// What IAM's policy simulator says of each action on each resource.
+async fn simulated(aws: &Aws, specs: &[&Spec]) -> Vec<Check> {
     // A few quick tries: an endpoint that does not serve the simulator should say so in seconds.
     let quick = aws_config::retry::RetryConfig::standard()
         .with_max_attempts(2)
@@ -172,16 +190,6 @@ pub async fn check(aws: &Aws, specs: &[&Spec]) -> Vec<Check> {
                 ),
             ));
         }
-    }
-    if let Some(role) = specs.iter().find_map(|s| match s {
-        Spec::IamRole(r) if matches!(r.trust, InitialTrust::Integration(_)) => Some(&r.name),
-        _ => None,
-    }) {
-        checks.push(Check::unchecked(
-            CLOUD,
-            format!("Lake Formation grants the Tableflow role {role} what it needs"),
-            "kickstart does not read Lake Formation; if it governs the Glue Data Catalog, grant the role CREATE_TABLE, ALTER, DROP and DESCRIBE on the Glue database Tableflow makes (named after the Kafka cluster id), and DATA_LOCATION_ACCESS on the bucket",
-        ));
     }
     checks
 }

@@ -8,6 +8,7 @@ mod documents;
 mod glue;
 mod iam;
 pub mod kinds;
+mod lake_formation;
 pub mod marked;
 pub mod retries;
 mod secrets;
@@ -31,6 +32,7 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub glue: aws_sdk_glue::Client,
+    pub lakeformation: aws_sdk_lakeformation::Client,
     pub account: String,
     /// Who STS says we are (`arn:aws:sts::…:assumed-role/…` for an SSO login): what `doctor`
     /// asks IAM's policy simulator about.
@@ -189,6 +191,7 @@ impl Aws {
             iam: retries::iam(config.into(), &retry),
             secrets: retries::secrets_manager(config.into(), &retry),
             glue: retries::glue(config.into(), &retry),
+            lakeformation: retries::lakeformation(config.into(), &retry),
             account,
             caller,
             region,

@@ -181,6 +181,7 @@ patient_client!(s3, aws_sdk_s3);
 patient_client!(iam, aws_sdk_iam);
 patient_client!(secrets_manager, aws_sdk_secretsmanager);
 patient_client!(glue, aws_sdk_glue);
+patient_client!(lakeformation, aws_sdk_lakeformation);
 
 #[cfg(test)]
 mod tests {

@@ -56,7 +56,19 @@ pub async fn run_with(
     let connected = connect(&settings).await?;
     if verb == Verb::Create {
         let declared = super::doctor::declared(&settings, &connected);
-        super::connect::permitted(&connected, &declared.decls).await?;
+        // The checks guard what is still to make. A stack the state records whole was made with
+        // these permissions, and its re-run stays at one read per resource.
+        let doc = backend.load(settings.names.stack()).await?;
+        let whole = doc.is_some_and(|doc| {
+            declared
+                .decls
+                .iter()
+                .filter(|d| !d.retired)
+                .all(|d| doc.is_ready(&d.id))
+        });
+        if !whole {
+            super::connect::permitted(&connected, &declared.decls).await?;
+        }
     }
     // A CI runner starts with no folder for the place its stacks share; make it, as S3 needs
     // no folder made. Only for a shared place: a one-file path keeps failing on a typo.

@@ -1,7 +1,8 @@
 //! `kickstart doctor` against stand-ins set up with every permission, or with one missing in one
 //! cloud (the Cloud API key's owner without OrganizationAdmin; an AWS user whose policy denies an
 //! action the stack calls; a Snowflake admin without ACCOUNTADMIN): it names what is missing and
-//! how to grant it, exits 1, and `create` stops with exit 2 before touching anything. In every
+//! how to grant it, exits 1, and `create` stops with exit 2 before touching anything; Lake
+//! Formation, when it governs the catalog, is asked what it grants Tableflow's role. In every
 //! case not one mutating call reaches any stand-in.
 
 use std::path::PathBuf;
@@ -122,7 +123,7 @@ async fn with_every_permission_doctor_passes_and_changes_nothing() {
         .stdout_has("ok       confluent: the owner of Cloud API key CKEY123 holds OrganizationAdmin on the organization (user u-")
         .stdout_has("ok       aws: arn:aws:iam::123456789012:user/ci-runner may iam:GetRole")
         .stdout_has("ok       snowflake: the admin user ADMIN may use role ACCOUNTADMIN")
-        .stdout_has("unknown  aws: Lake Formation")
+        .stdout_has("ok       aws: Lake Formation lets the Tableflow role tableflow_s3_glue_role publish to the Glue Data Catalog (it leaves the catalog to IAM)")
         .run_async()
         .await;
     assert!(!run.stdout.contains("missing"), "{}", run.stdout);
@@ -370,4 +371,81 @@ async fn doctor_json_reports_each_check_and_a_summary() {
     assert_eq!(events.last().unwrap()["exit_code"], 1);
     assert_eq!(summary["missing"], 1);
     s.assert_untouched("doctor");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lake_formation_governing_the_catalog_is_asked_what_it_grants_the_tableflow_role() {
+    use aws_sdk_lakeformation::types::{
+        CatalogResource, DataLakePrincipal, DataLakeSettings, DataLocationResource, Permission,
+        Resource,
+    };
+    const ROLE: &str = "tableflow_s3_glue_role";
+    let s = Setup::new(None).await;
+    let sdk = clouds::moto_sdk().await;
+    let lf = aws_sdk_lakeformation::Client::new(&sdk);
+    // The account's catalog governed by Lake Formation: new databases and tables no longer go
+    // to IAM_ALLOWED_PRINCIPALS.
+    lf.put_data_lake_settings()
+        .data_lake_settings(DataLakeSettings::builder().build())
+        .send()
+        .await
+        .unwrap();
+    // Before the first create the role cannot hold a grant: said, and create is not stopped.
+    s.test("doctor")
+        .status(0)
+        .stdout_has("unknown  aws: Lake Formation lets the Tableflow role tableflow_s3_glue_role publish to the Glue Data Catalog: could not check: Lake Formation governs the Glue Data Catalog and the role does not exist yet")
+        .run_async()
+        .await;
+    // Once the role exists, it must hold the grants.
+    aws_sdk_iam::Client::new(&sdk)
+        .create_role()
+        .role_name(ROLE)
+        .assume_role_policy_document(
+            serde_json::json!({"Version": "2012-10-17", "Statement": []}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s.test("doctor")
+        .status(1)
+        .stdout_has("missing  aws: Lake Formation lets the Tableflow role tableflow_s3_glue_role publish to the Glue Data Catalog: as a data lake administrator")
+        .stdout_has("--permissions CREATE_DATABASE --resource '{\"Catalog\":{}}'")
+        .run_async()
+        .await;
+    let principal = DataLakePrincipal::builder()
+        .data_lake_principal_identifier(format!("arn:aws:iam::123456789012:role/{ROLE}"))
+        .build();
+    let grant = |resource: Resource, permission: Permission| {
+        lf.grant_permissions()
+            .principal(principal.clone())
+            .resource(resource)
+            .permissions(permission)
+            .send()
+    };
+    grant(
+        Resource::builder()
+            .catalog(CatalogResource::builder().build())
+            .build(),
+        Permission::CreateDatabase,
+    )
+    .await
+    .unwrap();
+    // The catalog alone is not enough: Tableflow writes the bucket's location too.
+    s.test("doctor").status(1).run_async().await;
+    let location = DataLocationResource::builder()
+        .resource_arn("arn:aws:s3:::tableflow-kickstarter-0123")
+        .build()
+        .unwrap();
+    grant(
+        Resource::builder().data_location(location).build(),
+        Permission::DataLocationAccess,
+    )
+    .await
+    .unwrap();
+    s.test("doctor")
+        .status(0)
+        .stdout_has("ok       aws: Lake Formation lets the Tableflow role tableflow_s3_glue_role publish to the Glue Data Catalog")
+        .run_async()
+        .await;
+    s.assert_untouched("after doctor read Lake Formation");
 }
