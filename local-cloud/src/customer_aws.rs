@@ -9,6 +9,8 @@
 
 use serde_json::{Value, json};
 
+use crate::policy::{statements, strings};
+
 /// A role in the customer's account, and who assumes it with which external id.
 #[derive(Clone, Debug)]
 pub struct Role {
@@ -195,21 +197,7 @@ fn between<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
 /// Whether a trust policy lets `principal` call `sts:AssumeRole` with `external_id`: an Allow
 /// statement naming it, whose `sts:ExternalId` condition, if any, is that id.
 pub fn trusts(policy: &Value, principal: &str, external_id: &str) -> bool {
-    let strings = |v: &Value| -> Vec<String> {
-        match v {
-            Value::String(s) => vec![s.clone()],
-            Value::Array(a) => a
-                .iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    let statements = match &policy["Statement"] {
-        Value::Array(a) => a.clone(),
-        one @ Value::Object(_) => vec![one.clone()],
-        _ => Vec::new(),
-    };
+    let statements = statements(policy);
     statements.iter().any(|s| {
         s["Effect"] == "Allow"
             && strings(&s["Action"])

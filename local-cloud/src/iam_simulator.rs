@@ -7,6 +7,7 @@
 //! with a `Condition` is treated as not applying), permission boundaries, SCPs and resource
 //! policies. Each result names the action and resource as the real answer does.
 
+use crate::policy::{statements, strings};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -236,18 +237,6 @@ fn wildcard(pattern: &str, text: &str, fold: bool) -> bool {
     )
 }
 
-/// A string or a list of strings.
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        _ => vec![],
-    }
-}
-
 /// Whether a statement's element (or its `Not` form) covers `value`.
 fn element(statement: &Value, key: &str, value: &str, fold: bool) -> bool {
     if let Some(v) = statement.get(key) {
@@ -261,11 +250,7 @@ fn element(statement: &Value, key: &str, value: &str, fold: bool) -> bool {
 
 /// IAM's decision for one action on one resource under `documents`.
 pub fn decide(documents: &[Value], action: &str, resource: &str) -> &'static str {
-    let statements = documents.iter().flat_map(|d| match &d["Statement"] {
-        Value::Array(a) => a.clone(),
-        s @ Value::Object(_) => vec![s.clone()],
-        _ => vec![],
-    });
+    let statements = documents.iter().flat_map(statements);
     let mut allowed = false;
     for s in statements {
         if s.get("Condition").is_some() {

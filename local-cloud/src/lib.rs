@@ -10,6 +10,7 @@ pub mod faults;
 pub mod iam_simulator;
 pub mod journal;
 pub mod limits;
+mod policy;
 pub mod snowflake;
 
 use std::net::SocketAddr;
