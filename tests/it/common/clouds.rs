@@ -42,7 +42,10 @@ fn answers(port: u16, path: &str) -> bool {
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
 }
 
-/// moto, started from a thread that lives as long as the process, so it dies with the process.
+/// moto, started from a thread that lives as long as the process, so it dies with the process
+/// (the parent-death signal follows the thread that spawned it). A moto that exits before it
+/// answers (its port taken in the moment between choosing and binding it) is started again on
+/// another; one that neither answers nor exits in two minutes fails the test with its stderr.
 pub fn moto() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
@@ -59,34 +62,53 @@ pub fn moto() -> String {
             "moto is not installed at {}: run ./test, which installs it",
             server.display()
         );
-        let port = free_port();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let mut cmd = Command::new(server);
-            cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            // SAFETY: prctl in the child before exec only asks the kernel to kill it with us.
-            unsafe {
-                cmd.pre_exec(|| {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    Ok(())
-                });
+            let mut failures = Vec::new();
+            for _ in 0..3 {
+                let port = free_port();
+                let log = tempfile::tempfile().expect("a file for moto's stderr");
+                let mut cmd = Command::new(&server);
+                cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                    .stdout(Stdio::null())
+                    .stderr(log.try_clone().unwrap());
+                // SAFETY: prctl in the child before exec only asks the kernel to kill it with us.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                let mut child = cmd.spawn().expect("moto starts");
+                let deadline = Instant::now() + Duration::from_secs(120);
+                loop {
+                    if answers(port, "/moto-api/") {
+                        tx.send(Ok(format!("http://127.0.0.1:{port}"))).unwrap();
+                        let _ = child.wait();
+                        return;
+                    }
+                    let exited = child.try_wait().ok().flatten();
+                    if exited.is_some() || Instant::now() > deadline {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        let mut said = String::new();
+                        let mut log = log;
+                        let _ = std::io::Seek::rewind(&mut log);
+                        let _ = log.read_to_string(&mut said);
+                        let tail: String =
+                            said.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+                        failures.push(format!("port {port}: {exited:?}: {tail}"));
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
-            let mut child = cmd.spawn().expect("moto starts");
-            tx.send(()).unwrap();
-            let _ = child.wait();
+            tx.send(Err(failures.join("; "))).unwrap();
         });
-        rx.recv().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !answers(port, "/moto-api/") {
-            assert!(
-                Instant::now() < deadline,
-                "moto did not answer on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        match rx.recv().unwrap() {
+            Ok(url) => url,
+            Err(why) => panic!("moto did not answer: {why}"),
         }
-        format!("http://127.0.0.1:{port}")
     })
     .clone()
 }
