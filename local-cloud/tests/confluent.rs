@@ -280,3 +280,26 @@ async fn lists_page_with_a_full_next_url() {
     assert_eq!(s, 400);
     cc.cloud.stop().await;
 }
+
+/// The organization's key list holds the Cloud API key too, with its user owner, as the real
+/// service lists every key; filtered by a service account, only that account's.
+#[tokio::test]
+async fn the_cloud_api_key_is_listed_with_its_user_owner() {
+    let cc = Cc::start(Duration::ZERO).await;
+    let (s, all) = send(cc.get("/iam/v2/api-keys")).await;
+    assert_eq!(s, 200, "{all}");
+    let ours: Vec<&Value> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["id"] == KEY)
+        .collect();
+    assert_eq!(ours.len(), 1, "{all}");
+    assert_eq!(ours[0]["spec"]["owner"]["kind"], "User");
+    let (_, sa) = send(cc.post("/iam/v2/service-accounts", json!({"display_name": "app"}))).await;
+    let sa = sa["id"].as_str().unwrap();
+    let (s, owned) = send(cc.get(&format!("/iam/v2/api-keys?spec.owner={sa}"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(owned["data"], json!([]), "{owned}");
+    cc.cloud.stop().await;
+}

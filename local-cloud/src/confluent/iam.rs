@@ -40,8 +40,16 @@ const ACCOUNT_STORE: Store = Store {
     one: |w, id| w.service_accounts.get(id),
 };
 
+/// The Cloud API key is listed beside the keys made through the API, as the real service lists
+/// every key of the organization.
 const KEY_STORE: Store = Store {
-    all: |w| w.keys.values().map(|k| &k.item).collect(),
+    all: |w| {
+        w.keys
+            .values()
+            .map(|k| &k.item)
+            .chain(w.cloud_key.as_ref())
+            .collect()
+    },
     one: |w, id| {
         w.keys
             .get(id)

@@ -54,7 +54,8 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
         1
     );
     assert_eq!(count(&w, "/iam/v2/service-accounts").await, 6);
-    assert_eq!(count(&w, "/iam/v2/api-keys").await, 6);
+    // The stack's six keys, beside the Cloud API key the organization lists too.
+    assert_eq!(count(&w, "/iam/v2/api-keys").await, 7);
     assert_eq!(
         count(
             &w,
@@ -141,7 +142,11 @@ async fn every_confluent_node_is_created_adopted_and_deleted() {
     );
     assert_eq!(count(&w, "/org/v2/environments").await, 0);
     assert_eq!(count(&w, "/iam/v2/service-accounts").await, 0);
-    assert_eq!(count(&w, "/iam/v2/api-keys").await, 0);
+    assert_eq!(
+        count(&w, "/iam/v2/api-keys").await,
+        1,
+        "the Cloud API key alone"
+    );
     assert_eq!(
         count(
             &w,
