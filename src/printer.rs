@@ -43,6 +43,9 @@ pub struct Printer {
     /// When each node started, and the phase last shown of its wait.
     nodes: Mutex<HashMap<String, (Instant, Option<String>)>>,
     started: Instant,
+    /// The stack this printer tells of, when one run works on several at once (gc): every
+    /// line and event names it, and each stack's nodes are its own.
+    stack: Option<String>,
 }
 
 impl Printer {
@@ -58,7 +61,30 @@ impl Printer {
             labels: Mutex::default(),
             nodes: Mutex::default(),
             started: Instant::now(),
+            stack: None,
         }
+    }
+
+    /// A printer for one of several stacks a run works on at once: the same output and clock,
+    /// its own nodes (the stacks share node ids), its lines and events naming the stack.
+    pub fn for_stack(&self, stack: &str) -> Printer {
+        Printer {
+            mode: self.mode,
+            bars: self.bars.clone(),
+            running: Mutex::default(),
+            labels: Mutex::default(),
+            nodes: Mutex::default(),
+            started: self.started,
+            stack: Some(stack.to_string()),
+        }
+    }
+
+    /// `NAME: ` before a line about one of several stacks.
+    fn whose(&self) -> String {
+        self.stack
+            .as_ref()
+            .map(|s| format!("{s}: "))
+            .unwrap_or_default()
     }
 
     pub fn mode(&self) -> OutputMode {
@@ -86,7 +112,11 @@ impl Printer {
         if self.mode != OutputMode::Human {
             return;
         }
-        let line = format!("[{:>7}] {text}", seconds(self.started.elapsed()));
+        let line = format!(
+            "[{:>7}] {}{text}",
+            seconds(self.started.elapsed()),
+            self.whose()
+        );
         match &self.bars {
             Some(bars) => {
                 let _ = bars.println(line);
@@ -98,7 +128,7 @@ impl Printer {
     /// A warning: stderr in human mode, an event in JSON mode.
     pub fn warn(&self, text: &str) {
         match self.mode {
-            OutputMode::Human => eprintln!("warning: {text}"),
+            OutputMode::Human => eprintln!("warning: {}{text}", self.whose()),
             OutputMode::Json => self.json(&json!({"event": "warning", "message": text})),
         }
     }
@@ -113,10 +143,14 @@ impl Printer {
         out.flush()
     }
 
-    /// One JSON object on one line of stdout.
+    /// One JSON object on one line of stdout (naming the stack, for one of several).
     pub fn json(&self, value: &impl Serialize) {
+        let mut value = serde_json::to_value(value).expect("output always serializes");
+        if let (Some(stack), Some(object)) = (&self.stack, value.as_object_mut()) {
+            object.insert("stack".into(), json!(stack));
+        }
         let mut out = std::io::stdout().lock();
-        let _ = serde_json::to_writer(&mut out, value);
+        let _ = serde_json::to_writer(&mut out, &value);
         let _ = out.write_all(b"\n");
         let _ = out.flush();
     }
@@ -174,7 +208,11 @@ impl Printer {
                 } else {
                     parts.join(", ")
                 };
-                eprintln!("{command} {state} in {}s: {parts}", seconds(report.elapsed));
+                eprintln!(
+                    "{}{command} {state} in {}s: {parts}",
+                    self.whose(),
+                    seconds(report.elapsed)
+                );
             }
         }
     }

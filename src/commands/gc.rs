@@ -176,7 +176,8 @@ pub async fn remove_stack(
             _ => {}
         }
         printer.progress(&format!("gc: removing {stack}"));
-        deploy::delete_held(&settings, &backend, printer).await?;
+        // Stacks are removed several at a time: each tells of its own nodes, by name.
+        deploy::delete_held(&settings, &backend, &printer.for_stack(stack)).await?;
         Ok(Removal::Removed)
     }
     .await;

@@ -96,6 +96,7 @@ fn a_locked_stack_is_skipped_and_the_others_are_still_removed() {
         .status(0)
         .stderr_has("gc: skipped busy_stack: locked by `kickstart create` (pid [PID]")
         .stderr_has("gc: removed idle_stack")
+        .stderr_has("idle_stack: delete done in")
         .run();
     holder.kill().unwrap();
     holder.wait().unwrap();
@@ -105,6 +106,39 @@ fn a_locked_stack_is_skipped_and_the_others_are_still_removed() {
         "{}",
         run.stderr
     );
+}
+
+/// Stacks are removed several at once, and share node ids: each one's events are its own.
+#[test]
+fn each_stack_removed_at_once_tells_of_itself_by_name() {
+    let states = tempfile::tempdir().unwrap();
+    let stacks = ["one_stack", "two_stack", "three_stack"];
+    for stack in stacks {
+        recorded(states.path(), stack, Some(Timestamp::now() - 1.minute()), 0);
+    }
+    let (run, _) = Test::new()
+        .args(["gc", "--output", "json", "--state", &folder(states.path())])
+        .args(FULL)
+        .status(0)
+        .run();
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let mut summaries: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "summary")
+        .map(|e| e["stack"].as_str().expect("a summary names its stack"))
+        .collect();
+    summaries.sort();
+    assert_eq!(summaries, ["one_stack", "three_stack", "two_stack"]);
+    let about_nodes: Vec<_> = events.iter().filter(|e| e.get("node").is_some()).collect();
+    assert!(!about_nodes.is_empty(), "{}", run.stdout);
+    for event in about_nodes {
+        let stack = event["stack"].as_str().expect("an event names its stack");
+        assert!(stacks.contains(&stack), "{event}");
+    }
 }
 
 #[test]
