@@ -152,9 +152,18 @@ async fn locked(
     if let Some(warning) = declared.unknown_warning() {
         printer.warn(&warning);
     }
-    connected
-        .load_key_secrets(&declared.client_secrets())
-        .await?;
+    let ledger = Ledger::new(doc, backend.sink()).with_specs(declared.specs());
+    // A stack's `list` line must not show an older run as its last when this one fails before
+    // its first node (the key secrets unreadable): an existing state records the failure. A new
+    // stack's stays unwritten, as nothing was touched.
+    if let Err(e) = connected.load_key_secrets(&declared.client_secrets()).await {
+        if existed && verb != Verb::Plan {
+            ledger
+                .amend(|doc| doc.last_run = Some(run_of(verb, RunResult::Failed)))
+                .await?;
+        }
+        return Err(e);
+    }
     let direction = match verb {
         Verb::Delete => stack::Direction::Backward,
         _ => stack::Direction::Forward,
@@ -163,7 +172,6 @@ async fn locked(
         .graph(&connected.providers(), direction)
         .map_err(UsageError::from)?;
     printer.know(&graph);
-    let ledger = Ledger::new(doc, backend.sink()).with_specs(declared.specs());
     // Under the lock, the state learns what each recorded node is declared as, so that it can
     // still be deleted once the file no longer declares it. plan writes nothing.
     if verb != Verb::Plan {
@@ -248,6 +256,10 @@ fn last_run(verb: Verb, report: &Report) -> LastRun {
         (true, true) => RunResult::Interrupted,
         (true, false) => RunResult::Ok,
     };
+    run_of(verb, result)
+}
+
+fn run_of(verb: Verb, result: RunResult) -> LastRun {
     LastRun {
         command: verb.name().to_string(),
         at: jiff::Timestamp::now(),

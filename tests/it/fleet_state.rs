@@ -166,6 +166,49 @@ async fn a_stack_in_a_folder_records_its_lifetime_and_keeps_its_expiry() {
     assert_eq!(again.created_at, Some(created));
     assert!(again.last_run.unwrap().at > run.at);
 
+    // A run that fails before its first node (a client secret it cannot read: marked for
+    // deletion) is still the last run `list` shows.
+    let secrets = aws_sdk_secretsmanager::Client::new(&crate::common::clouds::moto_sdk().await);
+    let names = secrets.list_secrets().send().await.unwrap();
+    let client = names
+        .secret_list()
+        .iter()
+        .filter_map(|s| s.name())
+        .find(|n| n.contains("folder_stack") && n.ends_with("python_client"))
+        .expect("the stack holds a client secret")
+        .to_string();
+    secrets
+        .delete_secret()
+        .secret_id(&client)
+        .send()
+        .await
+        .unwrap();
+    Test::new()
+        .args(["create"])
+        .args(stack)
+        .args(FULL)
+        .status(2)
+        .stderr_has("GetSecretValue")
+        .run_async()
+        .await;
+    let failed = FileStore::new(&path).load("folder_stack").unwrap().unwrap();
+    let last = failed.last_run.expect("the failed run is recorded");
+    assert_eq!(
+        (last.command.as_str(), last.result),
+        ("create", RunResult::Failed)
+    );
+    assert_eq!(
+        failed.nodes.len(),
+        again.nodes.len(),
+        "nothing else changed"
+    );
+    secrets
+        .restore_secret()
+        .secret_id(&client)
+        .send()
+        .await
+        .unwrap();
+
     // Another stack's name is another state beside it; delete finds this one by name alone.
     let (listed, _) = Test::new()
         .args(["list", "--state", &place])
