@@ -63,11 +63,12 @@ fn a_create_killed_at_any_change_is_finished_by_the_next_with_one_of_each() {
         t.status(0).run()
     };
     // The account as the stand-ins start it (Snowflake's admin user and its roles, and the
-    // Confluent Cloud API key owner's OrganizationAdmin binding).
+    // Confluent Cloud API key, listed, and its owner's OrganizationAdmin binding).
     let pristine = census::shared();
     let account = [
         "snowflake User",
         "snowflake grants",
+        "confluent api keys",
         "confluent role bindings",
     ];
     assert!(
